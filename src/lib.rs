@@ -1,0 +1,2 @@
+//! bouncetrail library.
+pub mod synth;

@@ -1,0 +1,1 @@
+//! Synthetic mail generator (placeholder).
