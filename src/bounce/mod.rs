@@ -1,0 +1,239 @@
+//! Stage 5: a parsed bounce-like message → `Bounce`, or None.
+//!
+//! Decoders, one per MTA family or report type, implement one trait and are
+//! listed once, in `DECODERS`. `detect` tries them in that order (report
+//! types first when triage saw a report content type), each with a cheap
+//! `sniff` before its `decode`; the RFC 3464 reader is the shared base and
+//! the fallback, the generic text reader the last resort. After a decoder
+//! succeeds, `finish` does what is common to all: recover the returned
+//! original, derive missing codes from the diagnostic, classify the reason.
+
+pub mod arf;
+pub mod autoreply;
+pub mod dsn;
+pub mod mta;
+pub mod reason;
+pub mod status;
+pub mod text;
+pub mod types;
+
+use std::cell::OnceCell;
+
+use crate::original::{self, Original};
+use crate::parse::{Parsed, Part};
+use crate::triage::Hints;
+use status::{find_reply_code, Status};
+pub use types::{Action, Bounce, Failure, Kind, StatusSource};
+
+/// One decoder of one family.
+pub trait Decoder: Sync {
+    /// The family name written in the outputs (`family` column).
+    fn name(&self) -> &'static str;
+    /// Cheap test: could this message be ours? (headers, a marker string)
+    fn sniff(&self, input: &Input<'_, '_>) -> bool;
+    /// Full decode; None when the message is not of this family after all.
+    fn decode(&self, input: &Input<'_, '_>) -> Option<Bounce>;
+}
+
+/// Every decoder, in the order they are tried. The MTA families sit before
+/// the generic RFC 3464 reader, so that a family's own knowledge (a better
+/// recipient, its diagnostic wording) wins over the bare report fields.
+pub const DECODERS: &[&dyn Decoder] = &[
+    &arf::Arf,
+    // MTA families: see bounce/mta/mod.rs.
+    &mta::Families,
+    &dsn::Rfc3464,
+    &autoreply::AutoReply,
+    &text::Text,
+];
+
+/// A parsed message with the views decoders share, computed once.
+pub struct Input<'p, 'a> {
+    pub parsed: &'p Parsed<'a>,
+    pub hints: Hints,
+    /// Decoded Subject of the bounce.
+    pub subject: String,
+    /// Decoded From of the bounce.
+    pub from: String,
+    status: OnceCell<Option<String>>,
+}
+
+impl<'p, 'a> Input<'p, 'a> {
+    /// Builds the shared views.
+    pub fn new(parsed: &'p Parsed<'a>, hints: Hints) -> Self {
+        Input {
+            parsed,
+            hints,
+            subject: parsed.header("Subject").unwrap_or_default(),
+            from: parsed.header("From").unwrap_or_default(),
+            status: OnceCell::new(),
+        }
+    }
+
+    /// The human-readable text of the bounce.
+    pub fn text(&self) -> &str {
+        self.parsed.text()
+    }
+
+    /// A top-level header of the bounce, decoded.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.parsed.header(name)
+    }
+
+    /// The body of the delivery-status part, if any.
+    pub fn status_part(&self) -> Option<String> {
+        self.status
+            .get_or_init(|| {
+                self.parsed
+                    .part(&["message/delivery-status", "message/global-delivery-status"])
+                    .map(|p| p.text())
+                    .or_else(|| {
+                        // Some generators send the report as text/plain inside multipart/report.
+                        self.parsed.parts().iter().find(|p| {
+                            p.mimetype == "text/plain" && {
+                                let t = p.text();
+                                t.contains("Final-Recipient:") || t.contains("Final-recipient:")
+                            } && self.parsed.mimetype() == "multipart/report"
+                        }).map(|p| p.text())
+                    })
+            })
+            .clone()
+    }
+
+    /// The part holding the returned original (`message/rfc822`,
+    /// `message/global`, `text/rfc822-headers`), if any.
+    pub fn original_part(&self) -> Option<Part<'p, 'a>> {
+        self.parsed.parts().into_iter().find(|p| {
+            matches!(p.mimetype, "message/rfc822" | "message/global" | "text/rfc822-headers" | "message/rfc822-headers" | "text/rfc822-header" | "message/partial")
+        })
+    }
+}
+
+/// Tries the decoders on a parsed message.
+pub fn detect(parsed: &Parsed<'_>, hints: Hints) -> Option<Bounce> {
+    let input = Input::new(parsed, hints);
+    for d in DECODERS {
+        if !d.sniff(&input) {
+            continue;
+        }
+        if let Some(b) = d.decode(&input) {
+            if !b.failures.is_empty() {
+                return Some(finish(b, &input));
+            }
+        }
+    }
+    None
+}
+
+/// What every decoded bounce gets, whatever its family.
+fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
+    if b.original.is_none() {
+        b.original = returned_original(input);
+    }
+    let sender = b.original.as_ref().and_then(|o| o.from.as_deref()).and_then(dsn::clean_address);
+    let mut seen: Vec<String> = Vec::new();
+    let (kind, count) = (b.kind, b.failures.len());
+    b.failures.retain_mut(|f| {
+        f.recipient = f.recipient.trim().trim_matches(|c| c == '<' || c == '>').to_lowercase();
+        if f.recipient.is_empty() || seen.contains(&f.recipient) {
+            return false;
+        }
+        // A bounce addressed back to the sender is not a failure of the sender.
+        if kind != Kind::Autoreply && sender.as_deref() == Some(f.recipient.as_str()) && count > 1 {
+            return false;
+        }
+        seen.push(f.recipient.clone());
+        true
+    });
+    for f in &mut b.failures {
+        if let Some(d) = &f.diagnostic {
+            let one_line = d.split_whitespace().collect::<Vec<_>>().join(" ");
+            f.diagnostic = Some(one_line);
+        }
+        let diag = f.diagnostic.as_deref().unwrap_or("");
+        if f.reply_code.is_none() {
+            f.reply_code = find_reply_code(diag);
+        }
+        if f.status.is_none() {
+            if let Some(s) = Status::find(diag) {
+                f.status = Some(s);
+                f.status_source = StatusSource::Text;
+            } else if let Some(code) = f.reply_code {
+                // RFC 3463 §3.1: the class follows the reply code's first digit;
+                // x.0.0 says no more than that.
+                if matches!(code / 100, 4 | 5) {
+                    f.status = Some(Status { class: (code / 100) as u8, subject: 0, detail: 0 });
+                    f.status_source = StatusSource::Derived;
+                }
+            }
+        }
+        if f.action.is_none() {
+            f.action = Some(match b.kind {
+                Kind::Autoreply => Action::Autoreplied,
+                Kind::Feedback => Action::Reported,
+                _ => match f.status.map(|s| s.class) {
+                    Some(4) => Action::Delayed,
+                    Some(2) => Action::Delivered,
+                    _ => Action::Failed,
+                },
+            });
+        }
+        f.reason = Some(reason::classify(f, b.kind));
+    }
+    b
+}
+
+/// Finds the returned original: a MIME part, else headers quoted in the text.
+pub fn returned_original(input: &Input<'_, '_>) -> Option<Original> {
+    if let Some(p) = input.original_part() {
+        let raw = p.raw();
+        if let Some(o) = original::from_bytes(&raw) {
+            return Some(o);
+        }
+    }
+    let text = input.text();
+    let at = original::find_inline(text.as_bytes())?;
+    let mut o = original::from_bytes(text[at..].as_bytes())?;
+    o.headers_only = false;
+    Some(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse;
+
+    #[test]
+    fn names_are_unique_and_nonempty() {
+        let mut names: Vec<&str> = DECODERS.iter().map(|d| d.name()).collect();
+        names.extend(mta::FAMILIES.iter().map(|d| d.name()));
+        let n = names.len();
+        assert!(names.iter().all(|n| !n.is_empty()));
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), n);
+    }
+
+    #[test]
+    fn empty_and_ordinary_give_none() {
+        for m in [&b"Subject: x\n\n"[..], b"From: a@b.example\nTo: c@d.example\nSubject: lunch at 12?\n\nSee you. Mail me at c@d.example\n"] {
+            let p = parse(m).unwrap();
+            for hints in [Hints::default(), Hints { daemon_sender: true, ..Default::default() }] {
+                assert!(detect(&p, hints).is_none());
+            }
+        }
+    }
+
+    #[test]
+    fn rfc3464_end_to_end() {
+        let m = b"From: MAILER-DAEMON@mx.example.jp\nSubject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nI'm sorry.\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.jp\n\nFinal-Recipient: rfc822; bob@example.net\nAction: failed\nStatus: 5.2.2\nDiagnostic-Code: smtp; 552 5.2.2 Mailbox full\n\n--B\nContent-Type: message/rfc822\n\nFrom: tanaka@example.jp\nMessage-ID: <m1@example.jp>\nSubject: hello\n\nbody\n--B--\n";
+        let p = parse(m).unwrap();
+        let b = detect(&p, Hints { report: true, daemon_sender: true, ..Default::default() }).unwrap();
+        assert_eq!(b.kind, Kind::Dsn);
+        let f = &b.failures[0];
+        assert_eq!(f.recipient, "bob@example.net");
+        assert_eq!(f.reply_code, Some(552));
+        assert_eq!(f.reason, Some(reason::Reason::MailboxFull));
+        assert_eq!(b.original.unwrap().message_id.as_deref(), Some("m1@example.jp"));
+    }
+}

@@ -1,0 +1,127 @@
+//! Codes as types: RFC 3463 enhanced status codes and RFC 5321 reply codes,
+//! parsed out of report fields and free text.
+
+use std::fmt;
+
+/// An RFC 3463 enhanced status code `class.subject.detail`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Status {
+    pub class: u8,
+    pub subject: u16,
+    pub detail: u16,
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.class, self.subject, self.detail)
+    }
+}
+
+impl Status {
+    /// Parses `5.1.1` exactly (surrounding white space allowed).
+    pub fn parse(s: &str) -> Option<Status> {
+        let s = s.trim();
+        let mut it = s.split('.');
+        let c: u8 = it.next()?.parse().ok()?;
+        let su: u16 = it.next()?.parse().ok()?;
+        let d: u16 = it.next()?.trim_end_matches(|c: char| !c.is_ascii_digit()).parse().ok()?;
+        if it.next().is_some() || !matches!(c, 2 | 4 | 5) || su > 999 || d > 999 {
+            return None;
+        }
+        Some(Status { class: c, subject: su, detail: d })
+    }
+
+    /// Finds the first enhanced status code in free text: `[245].d{1,3}.d{1,3}`
+    /// standing alone (not part of an IP address, version or date).
+    pub fn find(text: &str) -> Option<Status> {
+        let b = text.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            if matches!(b[i], b'2' | b'4' | b'5')
+                && b.get(i + 1) == Some(&b'.')
+                && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.' || b[i - 1] == b'-'))
+            {
+                let rest = &text[i..];
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                    .unwrap_or(rest.len());
+                let cand = rest[..end].trim_end_matches('.');
+                let next = rest[end..].chars().next();
+                if cand.matches('.').count() == 2
+                    && !matches!(next, Some(c) if c.is_ascii_alphanumeric() && c != ' ')
+                {
+                    let parts: Vec<&str> = cand.split('.').collect();
+                    if parts.iter().all(|p| !p.is_empty() && p.len() <= 3) {
+                        if let Some(s) = Status::parse(cand) {
+                            return Some(s);
+                        }
+                    }
+                }
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// Sisimai-style pseudo codes (third number ≥ 900) are not real codes.
+    pub fn is_real(&self) -> bool {
+        self.detail < 900
+    }
+}
+
+/// Finds the first SMTP reply code in free text: three digits `[245]yz`
+/// standing alone at the start or after space/`:`/`(`, followed by a space,
+/// `-` or the end. Rejects numbers inside addresses, IPs and dates.
+pub fn find_reply_code(text: &str) -> Option<u16> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i + 3 <= b.len() {
+        let c = b[i];
+        if matches!(c, b'2' | b'4' | b'5')
+            && b[i + 1].is_ascii_digit()
+            && b[i + 2].is_ascii_digit()
+            && (i == 0 || matches!(b[i - 1], b' ' | b':' | b'(' | b'\t' | b'"' | b'[' | b'<' | b'='))
+            && (i + 3 == b.len() || matches!(b[i + 3], b' ' | b'-' | b')' | b'\t' | b'"' | b']' | b'\r' | b'\n' | b'>' | b','))
+        {
+            // The second digit of a reply code is 0-5 (RFC 5321 §4.2.1).
+            if b[i + 1] <= b'5' {
+                let code = (c - b'0') as u16 * 100 + (b[i + 1] - b'0') as u16 * 10 + (b[i + 2] - b'0') as u16;
+                // "550-1234" (a phone or ticket number) is not a reply; the
+                // multi-line form "552-5.2.2" is.
+                let dash_number = i + 5 < b.len() && b[i + 3] == b'-' && b[i + 4].is_ascii_digit() && b[i + 5] != b'.';
+                if !dash_number {
+                    return Some(code);
+                }
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_parse_and_find() {
+        assert_eq!(Status::parse("5.1.1").unwrap().to_string(), "5.1.1");
+        assert_eq!(Status::parse(" 4.7.0 ").unwrap().to_string(), "4.7.0");
+        assert!(Status::parse("3.1.1").is_none());
+        assert!(Status::parse("5.1").is_none());
+        assert_eq!(Status::find("550 5.1.1 <a@b>: User unknown").unwrap().to_string(), "5.1.1");
+        assert_eq!(Status::find("#5.1.10 RESOLVER.ADR.RecipientNotFound").unwrap().to_string(), "5.1.10");
+        assert!(Status::find("host 192.0.2.5.1 said").is_none());
+        assert!(Status::find("address 10.5.1.1 refused").is_none());
+    }
+
+    #[test]
+    fn reply_codes() {
+        assert_eq!(find_reply_code("host said: 550 5.1.1 unknown"), Some(550));
+        assert_eq!(find_reply_code("smtp; 552-5.2.2 over quota"), Some(552));
+        assert_eq!(find_reply_code("(in reply to RCPT TO command) 450"), Some(450));
+        assert_eq!(find_reply_code("user5501@example.com unknown"), None);
+        assert_eq!(find_reply_code("192.0.2.250 refused"), None);
+        assert_eq!(find_reply_code("no code here"), None);
+    }
+}

@@ -1,0 +1,146 @@
+//! What a decoder hands on: a `Bounce` with one `Failure` per affected
+//! recipient, and the returned original when the bounce carries it.
+
+use super::reason::Reason;
+use super::status::Status;
+use crate::original::Original;
+
+/// What kind of machine answer a message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// RFC 3464 delivery status notification (machine-readable report part).
+    Dsn,
+    /// An MTA's free-text bounce (no report part, or its report was unusable).
+    MtaText,
+    /// An auto-reply (RFC 3834, vacation, "address changed").
+    Autoreply,
+    /// An abuse/feedback report (RFC 5965 ARF).
+    Feedback,
+}
+
+impl Kind {
+    /// The name used in the outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Dsn => "dsn",
+            Kind::MtaText => "mta-text",
+            Kind::Autoreply => "autoreply",
+            Kind::Feedback => "feedback",
+        }
+    }
+}
+
+/// RFC 3464 §2.3.3 Action, plus the two kinds bouncetrail adds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Action {
+    Failed,
+    Delayed,
+    Delivered,
+    Relayed,
+    Expanded,
+    /// An auto-reply answered instead of a person.
+    Autoreplied,
+    /// A feedback report about the message.
+    Reported,
+}
+
+impl Action {
+    /// Parses an Action field value (case-insensitive; tolerant of junk after it).
+    pub fn parse(s: &str) -> Option<Action> {
+        let w = s.trim().split(|c: char| !c.is_ascii_alphabetic()).next()?.to_ascii_lowercase();
+        Some(match w.as_str() {
+            "failed" | "failure" => Action::Failed,
+            "delayed" => Action::Delayed,
+            "delivered" | "deliverable" => Action::Delivered,
+            "relayed" => Action::Relayed,
+            "expanded" => Action::Expanded,
+            _ => return None,
+        })
+    }
+
+    /// The name used in the outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Failed => "failed",
+            Action::Delayed => "delayed",
+            Action::Delivered => "delivered",
+            Action::Relayed => "relayed",
+            Action::Expanded => "expanded",
+            Action::Autoreplied => "autoreplied",
+            Action::Reported => "reported",
+        }
+    }
+}
+
+/// Where a failure's status code came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StatusSource {
+    /// No status.
+    #[default]
+    None,
+    /// A `Status:` field of a delivery-status report.
+    Report,
+    /// Written in the bounce text or diagnostic.
+    Text,
+    /// Derived by bouncetrail from the reply code or the diagnostic wording.
+    Derived,
+}
+
+impl StatusSource {
+    /// The name used in the outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusSource::None => "",
+            StatusSource::Report => "report",
+            StatusSource::Text => "text",
+            StatusSource::Derived => "derived",
+        }
+    }
+}
+
+/// One affected recipient of a bounce.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Failure {
+    /// The recipient that failed (lowercase address, no angle brackets).
+    pub recipient: String,
+    /// Original-Recipient, when it differs.
+    pub original_recipient: Option<String>,
+    pub action: Option<Action>,
+    pub status: Option<Status>,
+    pub status_source: StatusSource,
+    /// The SMTP reply code (RFC 5321), e.g. 550.
+    pub reply_code: Option<u16>,
+    /// The remote server's answer or the MTA's explanation, one line.
+    pub diagnostic: Option<String>,
+    /// The remote host that answered.
+    pub remote_mta: Option<String>,
+    /// Last-Attempt-Date (raw).
+    pub last_attempt: Option<String>,
+    /// Filled by `reason::classify` once the decoder is done.
+    pub reason: Option<Reason>,
+    /// ARF Feedback-Type.
+    pub feedback_type: Option<String>,
+}
+
+/// A decoded bounce, auto-reply or feedback report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bounce {
+    pub kind: Kind,
+    /// The decoder that recognised it (`rfc3464`, `postfix`, `exim`, ...).
+    pub family: &'static str,
+    /// The system that wrote the bounce.
+    pub reporting_mta: Option<String>,
+    /// Arrival-Date of the original at the reporting MTA (raw).
+    pub arrival_date: Option<String>,
+    /// One entry per affected recipient; never empty for a returned Bounce.
+    pub failures: Vec<Failure>,
+    /// The returned original, where the bounce carries it.
+    pub original: Option<Original>,
+}
+
+impl Bounce {
+    /// An empty bounce of a kind and family, for decoders to fill.
+    pub fn new(kind: Kind, family: &'static str) -> Bounce {
+        Bounce { kind, family, reporting_mta: None, arrival_date: None, failures: Vec::new(), original: None }
+    }
+}

@@ -1,0 +1,235 @@
+//! Mail dates: RFC 5322 and what real mail writes instead (obsolete forms,
+//! named zones, no weekday, two-digit years, `+09:00`, asctime, ISO 8601).
+//! The raw string is kept by callers; `parse` says whether it trusts the
+//! result, and a date it cannot read is `None`, never a guess.
+
+/// A parsed instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub i64);
+
+/// How much a parsed date can be trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    /// Well-formed with a numeric or well-known zone.
+    Exact,
+    /// Readable, but the zone was missing or unknown (taken as UTC).
+    ZoneAssumed,
+}
+
+impl Timestamp {
+    /// ISO 8601 UTC with `Z`, e.g. `2026-11-03T00:14:07Z`.
+    pub fn iso(&self) -> String {
+        let (days, secs) = (self.0.div_euclid(86400), self.0.rem_euclid(86400));
+        let (y, m, d) = civil_from_days(days);
+        format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        )
+    }
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian
+/// (H. Hinnant's algorithm).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// (year, month, day) → days since 1970-01-01.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = m as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+
+/// Named zones seen in mail (RFC 5322 §4.3 obsolete zones plus common ones).
+fn zone_minutes(z: &str) -> Option<i32> {
+    Some(match z.to_ascii_uppercase().as_str() {
+        "UT" | "UTC" | "GMT" | "Z" | "WET" => 0,
+        "EST" => -300, "EDT" => -240, "CST" => -360, "CDT" => -300,
+        "MST" => -420, "MDT" => -360, "PST" => -480, "PDT" => -420,
+        "JST" | "KST" => 540, "CET" | "MET" | "BST" | "WEST" => 60,
+        "CEST" | "MEST" | "EET" => 120, "EEST" | "MSK" => 180,
+        "IST" => 330, "HKT" | "SGT" | "AWST" => 480, "AEST" => 600, "AEDT" => 660,
+        "NZST" => 720, "NZDT" => 780, "HST" => -600, "AKST" => -540, "AKDT" => -480,
+        _ => return None,
+    })
+}
+
+/// Parses a mail date. Returns None when the string has no readable date.
+pub fn parse(s: &str) -> Option<(Timestamp, Trust)> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Some(r) = parse_iso(s) {
+        return Some(r);
+    }
+    // Tokenize: words and numbers; keep '+'/'-' zone signs and ':' in times.
+    let cleaned: String = s
+        .chars()
+        .map(|c| if c == ',' || c == '(' || c == ')' { ' ' } else { c })
+        .collect();
+    let toks: Vec<&str> = cleaned.split_whitespace().collect();
+    let (mut day, mut month, mut year, mut time, mut zone) = (None, None, None, None, None);
+    let mut zone_unknown = false;
+    for t in &toks {
+        let lower = t.to_ascii_lowercase();
+        if let Some(i) = MONTHS.iter().position(|m| lower.starts_with(m)) {
+            if month.is_none() {
+                month = Some(i as u32 + 1);
+                continue;
+            }
+        }
+        if t.contains(':') && time.is_none() {
+            time = parse_time(t);
+            // "10:00:00+0900" glued zones.
+            if let Some(p) = t.find(['+', '-']) {
+                zone = parse_offset(&t[p..]);
+            }
+            continue;
+        }
+        if (t.starts_with('+') || t.starts_with('-')) && t.len() >= 3 && zone.is_none() {
+            zone = parse_offset(t);
+            continue;
+        }
+        if t.chars().all(|c| c.is_ascii_digit()) {
+            let n: i64 = t.parse().ok()?;
+            if t.len() == 4 || (day.is_some() && year.is_none() && month.is_some()) {
+                year = Some(if t.len() <= 2 { two_digit_year(n) } else if t.len() == 3 { n + 1900 } else { n });
+            } else if day.is_none() && (1..=31).contains(&n) {
+                day = Some(n as u32);
+            } else if year.is_none() {
+                year = Some(if t.len() <= 2 { two_digit_year(n) } else { n });
+            }
+            continue;
+        }
+        if zone.is_none() && time.is_some() && t.chars().all(|c| c.is_ascii_alphabetic()) {
+            match zone_minutes(t) {
+                Some(z) => zone = Some(z),
+                None => zone_unknown = true,
+            }
+        }
+    }
+    let (day, month, year) = (day?, month?, year?);
+    if !(1..=31).contains(&day) || !(1900..=2200).contains(&year) {
+        return None;
+    }
+    let (h, mi, se) = time.unwrap_or((0, 0, 0));
+    let days = days_from_civil(year, month, day);
+    let local = days * 86400 + (h * 3600 + mi * 60 + se) as i64;
+    let trust = if zone.is_some() && !zone_unknown && time.is_some() { Trust::Exact } else { Trust::ZoneAssumed };
+    let off = zone.unwrap_or(0) as i64;
+    Some((Timestamp(local - off * 60), trust))
+}
+
+fn two_digit_year(n: i64) -> i64 {
+    // RFC 5322 §4.3: 00-49 → 2000s, 50-99 → 1900s.
+    if n < 50 { 2000 + n } else { 1900 + n }
+}
+
+fn parse_time(t: &str) -> Option<(u32, u32, u32)> {
+    let t = t.split(['+', '-']).next()?;
+    let mut it = t.split(':');
+    let h: u32 = it.next()?.parse().ok()?;
+    let m: u32 = it.next()?.parse().ok()?;
+    let s: u32 = it.next().and_then(|s| s.split('.').next()?.parse().ok()).unwrap_or(0);
+    (h < 24 && m < 60 && s < 61).then_some((h, m, s.min(59)))
+}
+
+fn parse_offset(t: &str) -> Option<i32> {
+    let sign = if t.starts_with('-') { -1 } else { 1 };
+    let digits: String = t[1..].chars().filter(|c| c.is_ascii_digit()).collect();
+    if digits.len() != 4 && digits.len() != 2 {
+        return None;
+    }
+    let h: i32 = digits[..2].parse().ok()?;
+    let m: i32 = if digits.len() == 4 { digits[2..].parse().ok()? } else { 0 };
+    (h <= 14 && m < 60).then_some(sign * (h * 60 + m))
+}
+
+/// `2026-11-03T09:14:07+09:00`, `2026-11-03 00:14:07Z`.
+fn parse_iso(s: &str) -> Option<(Timestamp, Trust)> {
+    let b = s.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b' ') {
+        return None;
+    }
+    let y: i64 = s[0..4].parse().ok()?;
+    let mo: u32 = s[5..7].parse().ok()?;
+    let d: u32 = s[8..10].parse().ok()?;
+    let (h, mi, se) = parse_time(&s[11..19])?;
+    let rest = s[19..].trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+    let (off, trust) = if rest.is_empty() {
+        (0, Trust::ZoneAssumed)
+    } else if rest.eq_ignore_ascii_case("z") {
+        (0, Trust::Exact)
+    } else {
+        (parse_offset(rest)?, Trust::Exact)
+    };
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let t = days_from_civil(y, mo, d) * 86400 + (h * 3600 + mi * 60 + se) as i64 - off as i64 * 60;
+    Some((Timestamp(t), trust))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn iso(s: &str) -> Option<String> {
+        parse(s).map(|(t, _)| t.iso())
+    }
+
+    #[test]
+    fn rfc5322_and_variants() {
+        assert_eq!(iso("Tue, 03 Nov 2026 09:14:07 +0900").unwrap(), "2026-11-03T00:14:07Z");
+        assert_eq!(iso("3 Nov 2026 09:14:07 +0900").unwrap(), "2026-11-03T00:14:07Z");
+        assert_eq!(iso("Tue, 3 Nov 26 09:14:07 JST").unwrap(), "2026-11-03T00:14:07Z");
+        assert_eq!(iso("Tue, 03 Nov 2026 09:14:07 +09:00").unwrap(), "2026-11-03T00:14:07Z");
+        assert_eq!(iso("Mon, 2 Jan 2006 15:04:05 -0700 (MST)").unwrap(), "2006-01-02T22:04:05Z");
+        assert_eq!(iso("Thu, 9 Apr 2006 23:34:45 EST").unwrap(), "2006-04-10T04:34:45Z");
+        assert_eq!(iso("Mon Jan  5 10:00:00 2004").unwrap(), "2004-01-05T10:00:00Z");
+        assert_eq!(iso("2026-11-03T09:14:07+09:00").unwrap(), "2026-11-03T00:14:07Z");
+        assert_eq!(iso("Sat, 28 Nov 99 10:00:00 GMT").unwrap(), "1999-11-28T10:00:00Z");
+    }
+
+    #[test]
+    fn trust_is_reported() {
+        assert_eq!(parse("Tue, 03 Nov 2026 09:14:07 +0900").unwrap().1, Trust::Exact);
+        assert_eq!(parse("Tue, 03 Nov 2026 09:14:07").unwrap().1, Trust::ZoneAssumed);
+        assert_eq!(parse("Tue, 03 Nov 2026 09:14:07 XYZT").unwrap().1, Trust::ZoneAssumed);
+    }
+
+    #[test]
+    fn garbage_is_none() {
+        for s in ["", "yesterday", "32 Foo 2026", "Tue, 03 Nov 12345 1:2:3", "\u{1f600}"] {
+            assert!(parse(s).is_none(), "{s}");
+        }
+    }
+
+    #[test]
+    fn civil_round_trip() {
+        for d in [-1000i64, 0, 1, 365, 10_957, 20_000, 60_000] {
+            let (y, m, dd) = civil_from_days(d);
+            assert_eq!(days_from_civil(y, m, dd), d);
+        }
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+    }
+}

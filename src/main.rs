@@ -1,0 +1,42 @@
+//! `bouncetrail`: parses the command line, runs the scan, maps the result to
+//! an exit status (0 ok, 1 finished with problems, 2 fatal).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use bouncetrail::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let arguments: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version with exit 0 and usage errors with 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let Command::Scan(args) = cli.command;
+    let config = match args.into_config(arguments) {
+        Ok(c) => c,
+        Err(msg) => {
+            eprintln!("bouncetrail: {msg}");
+            return ExitCode::from(2);
+        }
+    };
+    match bouncetrail::run(&config) {
+        Ok(summary) => {
+            if !config.quiet {
+                bouncetrail::report::print_summary(&summary, &config);
+            }
+            ExitCode::from(if summary.problem_count() > 0 { 1 } else { 0 })
+        }
+        Err(e) => {
+            eprintln!("bouncetrail: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

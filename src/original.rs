@@ -1,0 +1,200 @@
+//! The returned original message: the headers a bounce carries back
+//! (`message/rfc822`, `message/global`, `text/rfc822-headers`, or quoted
+//! inline in the text), reduced to what the forensics need.
+
+use crate::parse::decode_header_bytes;
+use crate::triage::{contains_ci, fields, header_block};
+
+/// What the bounce tells of the message that could not be delivered.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Original {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub subject: Option<String>,
+    /// Date header, raw (decoded text).
+    pub date: Option<String>,
+    /// Message-ID without angle brackets.
+    pub message_id: Option<String>,
+    /// Every Received field, top (last hop) first, unfolded.
+    pub received: Vec<String>,
+    /// X-Mailer or User-Agent.
+    pub x_mailer: Option<String>,
+    /// `d=` of every DKIM-Signature.
+    pub dkim_domains: Vec<String>,
+    /// Authentication-Results and ARC-Authentication-Results values.
+    pub auth_results: Vec<String>,
+    /// Other evidence headers (name, value): X-Originating-IP, X-Sender-IP,
+    /// X-Authenticated-Sender, X-AuthUser, X-MS-Exchange-*-AuthAs, ...
+    pub evidence: Vec<(String, String)>,
+    /// Only headers came back (no body).
+    pub headers_only: bool,
+}
+
+/// Header names kept as evidence of how the original was submitted.
+const EVIDENCE: &[&str] = &[
+    "x-originating-ip",
+    "x-sender-ip",
+    "x-source-ip",
+    "x-authenticated-sender",
+    "x-authenticated-user",
+    "x-authuser",
+    "x-auth-id",
+    "x-sender-id",
+    "x-ms-exchange-organization-authas",
+    "x-ms-exchange-organization-authsource",
+    "x-ms-exchange-organization-authmechanism",
+    "x-ms-exchange-crosstenant-authas",
+    "x-ms-exchange-crosstenant-authsource",
+    "x-ms-exchange-crosstenant-originalarrivaltime",
+    "x-ms-exchange-crosstenant-id",
+    "x-php-originating-script",
+    "x-php-script",
+    "x-source",
+    "x-source-args",
+    "x-ses-outgoing",
+    "x-google-smtp-source",
+    "received-spf",
+];
+
+/// Reads the header block of a returned message. None when the bytes hold no
+/// header fields that a mail has.
+pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
+    let bytes = skip_blank(bytes);
+    let (block, _) = header_block(bytes);
+    let mut o = Original { headers_only: block.len() + 2 >= bytes.len(), ..Default::default() };
+    let mut useful = false;
+    for (name, value) in fields(block) {
+        let lname = String::from_utf8_lossy(name).to_ascii_lowercase();
+        match lname.as_str() {
+            "from" => {
+                o.from = o.from.or_else(|| Some(decode_header_bytes(value)));
+                useful = true;
+            }
+            "to" => o.to = o.to.or_else(|| Some(decode_header_bytes(value))),
+            "subject" => {
+                o.subject = o.subject.or_else(|| Some(decode_header_bytes(value)));
+                useful = true;
+            }
+            "date" => o.date = o.date.or_else(|| Some(decode_header_bytes(value))),
+            "message-id" => {
+                let v = decode_header_bytes(value);
+                let v = v.trim().trim_start_matches('<').trim_end_matches('>').trim().to_string();
+                if !v.is_empty() && o.message_id.is_none() {
+                    o.message_id = Some(v);
+                }
+                useful = true;
+            }
+            "received" => {
+                o.received.push(decode_header_bytes(value));
+                useful = true;
+            }
+            "x-mailer" | "user-agent" => {
+                o.x_mailer = o.x_mailer.or_else(|| Some(decode_header_bytes(value)))
+            }
+            "dkim-signature" => {
+                if let Some(d) = dkim_domain(value) {
+                    if !o.dkim_domains.contains(&d) {
+                        o.dkim_domains.push(d);
+                    }
+                }
+            }
+            "authentication-results" | "arc-authentication-results" => {
+                o.auth_results.push(decode_header_bytes(value))
+            }
+            _ => {
+                if EVIDENCE.contains(&lname.as_str()) {
+                    o.evidence.push((lname, decode_header_bytes(value)));
+                }
+            }
+        }
+    }
+    useful.then_some(o)
+}
+
+fn skip_blank(b: &[u8]) -> &[u8] {
+    let n = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
+    &b[n..]
+}
+
+/// The `d=` tag of a DKIM-Signature value, lowercase.
+fn dkim_domain(value: &[u8]) -> Option<String> {
+    let s = String::from_utf8_lossy(value);
+    s.split(';').find_map(|tag| {
+        let tag = tag.trim();
+        let v = tag.strip_prefix("d=")?;
+        let v: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+        (!v.is_empty()).then(|| v.to_ascii_lowercase())
+    })
+}
+
+/// Finds a returned original quoted inline in a text bounce: the first run
+/// of at least three header lines, one of them a field every message has
+/// (From, Subject, Message-ID, Received, Date). Returns its byte offset in `text`.
+pub fn find_inline(text: &[u8]) -> Option<usize> {
+    const KEY: &[&[u8]] = &[b"received:", b"message-id:", b"subject:", b"from:", b"date:", b"return-path:"];
+    let mut pos = 0;
+    let mut run_start: Option<usize> = None;
+    let mut run_len = 0;
+    let mut run_key = false;
+    while pos < text.len() {
+        let end = memchr::memchr(b'\n', &text[pos..]).map_or(text.len(), |i| pos + i + 1);
+        let line = &text[pos..end];
+        let trimmed = line.strip_prefix(b"> ").unwrap_or(line);
+        let is_cont = !trimmed.is_empty() && (trimmed[0] == b' ' || trimmed[0] == b'\t') && run_len > 0;
+        let is_field = is_field_line(trimmed);
+        if is_field || is_cont {
+            if run_start.is_none() {
+                run_start = Some(pos);
+                run_len = 0;
+                run_key = false;
+            }
+            if is_field {
+                run_len += 1;
+                run_key |= KEY.iter().any(|k| trimmed.len() >= k.len() && trimmed[..k.len()].eq_ignore_ascii_case(k));
+            }
+            if run_len >= 3 && run_key {
+                return run_start;
+            }
+        } else {
+            run_start = None;
+            run_len = 0;
+        }
+        pos = end;
+    }
+    None
+}
+
+fn is_field_line(line: &[u8]) -> bool {
+    let Some(colon) = memchr::memchr(b':', line) else { return false };
+    colon > 0
+        && colon < 60
+        && line[..colon].iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && line[0].is_ascii_alphabetic()
+        && !contains_ci(&line[..colon], b"http")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_original_headers() {
+        let m = b"Received: from [198.51.100.7] (unknown [198.51.100.7])\n\tby smtp.example.jp with ESMTPSA\nDKIM-Signature: v=1; a=rsa-sha256; d=Example.JP; s=s1;\nFrom: Tanaka <tanaka@example.jp>\nSubject: =?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?=\nMessage-ID: <abc@example.jp>\nX-Originating-IP: [198.51.100.7]\n\nbody\n";
+        let o = from_bytes(m).unwrap();
+        assert_eq!(o.message_id.as_deref(), Some("abc@example.jp"));
+        assert_eq!(o.subject.as_deref(), Some("テスト"));
+        assert_eq!(o.dkim_domains, vec!["example.jp"]);
+        assert_eq!(o.received.len(), 1);
+        assert!(o.received[0].contains("ESMTPSA"));
+        assert_eq!(o.evidence[0].0, "x-originating-ip");
+        assert!(!o.headers_only);
+    }
+
+    #[test]
+    fn inline_original_is_found() {
+        let t = b"Hi. This is the qmail-send program.\n<a@b>:\nRemote host said: 550\n\n--- Below this line is a copy of the message.\n\nReturn-Path: <x@y>\nReceived: (qmail 1 invoked from network); 1 Jan 2026\nFrom: x@y\nSubject: s\n\nbody\n";
+        let at = find_inline(t).unwrap();
+        assert!(t[at..].starts_with(b"Return-Path"));
+        assert!(find_inline(b"no headers here\nat: all\n").is_none());
+    }
+}

@@ -1,0 +1,149 @@
+//! The one output schema: a `Record` per bounce × affected recipient. The CSV
+//! header, the JSONL keys and every writer come from this struct's fields,
+//! in this order; the first 22 are the documented contract.
+
+use serde::Serialize;
+
+use crate::bounce::Bounce;
+use crate::date;
+use crate::evidence;
+
+/// One timeline row.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Record {
+    /// When the original was sent (its Date), else when the bounce arrived; ISO 8601 UTC.
+    pub time: Option<String>,
+    /// The bounce's own Date, ISO 8601 UTC.
+    pub bounce_time: Option<String>,
+    pub mailbox: String,
+    pub source: String,
+    /// Byte offset of the bounce in its source file.
+    pub offset: u64,
+    /// dsn, mta-text, autoreply, feedback.
+    pub kind: &'static str,
+    pub action: Option<&'static str>,
+    pub recipient: String,
+    pub recipient_domain: Option<String>,
+    pub status: Option<String>,
+    pub reply_code: Option<u16>,
+    pub reason: Option<&'static str>,
+    pub diagnostic: Option<String>,
+    pub reporting_mta: Option<String>,
+    pub remote_mta: Option<String>,
+    pub original_from: Option<String>,
+    pub original_subject: Option<String>,
+    pub original_message_id: Option<String>,
+    pub origin_ip: Option<String>,
+    /// Public hop IPs of the original, origin first, space separated.
+    pub relay_ips: Option<String>,
+    /// Authentication evidence, labelled, space separated.
+    pub auth: Option<String>,
+    /// Campaign id (`<mailbox#>-<n>`), empty for isolated bounces.
+    pub campaign: Option<String>,
+    // ---- beyond the contract ----
+    /// The decoder that recognised the bounce.
+    pub family: &'static str,
+    /// report, text or derived (status computed from the reply code).
+    pub status_source: Option<&'static str>,
+    pub original_to: Option<String>,
+    /// The original's Date, raw.
+    pub original_date: Option<String>,
+    pub x_mailer: Option<String>,
+    pub dkim_domains: Option<String>,
+    pub feedback_type: Option<String>,
+    pub bounce_from: Option<String>,
+    pub bounce_subject: Option<String>,
+    /// Index of the message in its source (0-based).
+    pub message_index: u64,
+    /// Which date `time` came from: original, bounce, or none.
+    pub time_source: &'static str,
+    /// False when the date had no usable zone (taken as UTC).
+    pub time_exact: Option<bool>,
+    /// Unix seconds of `time`, for sorting.
+    #[serde(skip)]
+    pub time_unix: Option<i64>,
+    /// Position of the source in discovery order, for sorting.
+    #[serde(skip)]
+    pub source_index: usize,
+    /// Mailbox index, for aggregation.
+    #[serde(skip)]
+    pub mailbox_index: usize,
+    /// Sender of the original, lowercase address, for campaign grouping.
+    #[serde(skip)]
+    pub sender: Option<String>,
+}
+
+/// Where a bounce was found.
+pub struct Place<'a> {
+    pub mailbox: &'a str,
+    pub mailbox_index: usize,
+    pub source: &'a str,
+    pub source_index: usize,
+    pub offset: u64,
+    pub index: u64,
+}
+
+/// Flattens one decoded bounce into rows, one per failure.
+pub fn records(b: &Bounce, place: &Place<'_>, bounce_date: Option<&str>, bounce_from: &str, bounce_subject: &str) -> Vec<Record> {
+    let bounce_ts = bounce_date.and_then(date::parse);
+    let orig = b.original.as_ref();
+    let orig_ts = orig.and_then(|o| o.date.as_deref()).and_then(date::parse);
+    let (ts, time_source) = match (orig_ts, bounce_ts) {
+        (Some(t), _) => (Some(t), "original"),
+        (None, Some(t)) => (Some(t), "bounce"),
+        _ => (None, "none"),
+    };
+    let ev = orig.map(evidence::analyse).unwrap_or_default();
+    let join = |v: &[String]| (!v.is_empty()).then(|| v.join(" "));
+    b.failures
+        .iter()
+        .map(|f| Record {
+            time: ts.map(|t| t.0.iso()),
+            bounce_time: bounce_ts.map(|t| t.0.iso()),
+            mailbox: place.mailbox.to_string(),
+            source: place.source.to_string(),
+            offset: place.offset,
+            kind: b.kind.as_str(),
+            action: f.action.map(|a| a.as_str()),
+            recipient: f.recipient.clone(),
+            recipient_domain: f.recipient.rsplit_once('@').map(|(_, d)| d.to_string()),
+            status: f.status.map(|s| s.to_string()),
+            reply_code: f.reply_code,
+            reason: f.reason.map(|r| r.as_str()),
+            diagnostic: f.diagnostic.clone(),
+            reporting_mta: b.reporting_mta.clone(),
+            remote_mta: f.remote_mta.clone(),
+            original_from: orig.and_then(|o| o.from.clone()),
+            original_subject: orig.and_then(|o| o.subject.clone()),
+            original_message_id: orig.and_then(|o| o.message_id.clone()),
+            origin_ip: ev.origin_ip.clone(),
+            relay_ips: join(&ev.relay_ips),
+            auth: join(&ev.auth),
+            campaign: None,
+            family: b.family,
+            status_source: f.status.map(|_| f.status_source.as_str()),
+            original_to: orig.and_then(|o| o.to.clone()),
+            original_date: orig.and_then(|o| o.date.clone()),
+            x_mailer: orig.and_then(|o| o.x_mailer.clone()),
+            dkim_domains: orig.and_then(|o| join(&o.dkim_domains)),
+            feedback_type: f.feedback_type.clone(),
+            bounce_from: Some(bounce_from.to_string()).filter(|s| !s.is_empty()),
+            bounce_subject: Some(bounce_subject.to_string()).filter(|s| !s.is_empty()),
+            message_index: place.index,
+            time_source,
+            time_exact: ts.map(|t| t.1 == date::Trust::Exact),
+            time_unix: ts.map(|t| t.0 .0),
+            source_index: place.source_index,
+            mailbox_index: place.mailbox_index,
+            sender: orig.and_then(|o| o.from.as_deref()).and_then(crate::bounce::dsn::clean_address),
+        })
+        .collect()
+}
+
+/// The deterministic timeline order: time (unknown last), then where found.
+pub fn sort(records: &mut [Record]) {
+    records.sort_by(|a, b| {
+        (a.time_unix.is_none(), a.time_unix, a.source_index, a.offset, &a.recipient)
+            .cmp(&(b.time_unix.is_none(), b.time_unix, b.source_index, b.offset, &b.recipient))
+    });
+}

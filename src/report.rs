@@ -1,0 +1,79 @@
+//! What the user sees on the terminal: warnings on stderr (sanitized: file
+//! names and subjects are attacker-controlled), the progress bar, and the
+//! closing summary on stdout. A closed stdout (`| head`) is not an error.
+
+use std::io::{IsTerminal, Write};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::config::Config;
+use crate::error::Problem;
+use crate::Summary;
+
+/// Escapes control and bidi characters so a file name or subject cannot
+/// rewrite the terminal.
+pub fn sanitize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}');
+        if c.is_control() || bidi {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Prints one warning line on stderr.
+pub fn warn(p: &Problem) {
+    let _ = writeln!(std::io::stderr().lock(), "bouncetrail: warning: {}", sanitize(&p.to_string()));
+}
+
+/// A byte-based progress bar on stderr, hidden when stderr is not a
+/// terminal or `--quiet` is set.
+pub fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} [{wide_bar}]")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// The closing summary on stdout.
+pub fn print_summary(s: &Summary, config: &Config) {
+    let mut out = std::io::stdout().lock();
+    let _ = write_summary(&mut out, s, config);
+}
+
+fn write_summary(out: &mut dyn Write, s: &Summary, config: &Config) -> std::io::Result<()> {
+    let t = &s.totals;
+    writeln!(out, "bouncetrail {}: {} files, {} messages, {} bounces, {} auto-replies, {} feedback reports, {} campaigns",
+        s.version, t.files, t.messages, t.bounces, t.autoreplies, t.feedback, t.campaigns)?;
+    for m in &s.mailboxes {
+        writeln!(out, "  {}  [{}]  account {}  messages {}  bounces {}  auto-replies {}  campaigns {}",
+            sanitize(&m.mailbox), m.verdict, m.account.as_deref().map(sanitize).unwrap_or_else(|| "?".into()),
+            m.messages, m.bounces, m.autoreplies, m.campaigns)?;
+        writeln!(out, "      {}", sanitize(&m.evidence))?;
+    }
+    let mut counts = std::collections::BTreeMap::new();
+    for m in &s.mailboxes {
+        *counts.entry(m.verdict).or_insert(0) += 1;
+    }
+    if s.mailboxes.len() > 1 {
+        let line: Vec<String> = ["compromised", "backscatter", "inconclusive", "clean"]
+            .iter()
+            .map(|v| format!("{} {v}", counts.get(v).copied().unwrap_or(0)))
+            .collect();
+        writeln!(out, "verdicts: {}", line.join(", "))?;
+    }
+    if t.problems > 0 {
+        writeln!(out, "{} input problem(s): see the warnings above and summary.json", t.problems)?;
+    }
+    writeln!(out, "report: {}/ (timeline.csv, timeline.jsonl, campaigns.csv, mailboxes.csv, summary.json)", config.out.display())?;
+    Ok(())
+}

@@ -1,0 +1,386 @@
+//! Stages 2–5 for one source file: open → (hash ∥ split) → triage → parse →
+//! decode → records. Large mboxes are split and processed in parallel
+//! chunks; results are merged in input order, so the output never depends on
+//! the thread count.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::bounce::{self, Kind};
+use crate::config::Config;
+use crate::discover::Source;
+use crate::error::Problem;
+use crate::mailbox::{self, gz, mbox, Format};
+use crate::message::RawMessage;
+use crate::parse;
+use crate::record::{self, Place, Record};
+use crate::triage::{self, Triage};
+
+/// Counts of what one source held.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct Counts {
+    pub messages: u64,
+    /// Messages that earned a full parse.
+    pub parsed: u64,
+    pub bounces: u64,
+    pub autoreplies: u64,
+    pub feedback: u64,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.messages += o.messages;
+        self.parsed += o.parsed;
+        self.bounces += o.bounces;
+        self.autoreplies += o.autoreplies;
+        self.feedback += o.feedback;
+    }
+}
+
+/// Address counts for inferring a mailbox's owner.
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    /// Delivered-To / X-Original-To of received mail.
+    pub delivered_to: HashMap<String, u64>,
+    /// To of ordinary received mail.
+    pub to: HashMap<String, u64>,
+    /// From of mail in sent folders.
+    pub sent_from: HashMap<String, u64>,
+}
+
+impl Tally {
+    fn merge(&mut self, o: Tally) {
+        for (map, other) in [(&mut self.delivered_to, o.delivered_to), (&mut self.to, o.to), (&mut self.sent_from, o.sent_from)] {
+            for (k, v) in other {
+                *map.entry(k).or_insert(0) += v;
+            }
+        }
+    }
+}
+
+/// Adds the address in a header value to a count map, allocating only for
+/// an address not seen before.
+fn count_address(map: &mut HashMap<String, u64>, value: &[u8]) {
+    let v = match (memchr::memchr(b'<', value), memchr::memrchr(b'>', value)) {
+        (Some(a), Some(b)) if a < b => &value[a + 1..b],
+        _ => value,
+    };
+    let v = triage::trim(v);
+    // Only the first address of a list counts.
+    let v = v.split(|&b| b == b',').next().unwrap_or(v);
+    let v = triage::trim(v);
+    if v.len() > 254 || memchr::memchr(b'@', v).is_none() || v.iter().any(|b| b.is_ascii_whitespace()) {
+        return;
+    }
+    let mut buf = [0u8; 254];
+    let lower = &mut buf[..v.len()];
+    lower.copy_from_slice(v);
+    lower.make_ascii_lowercase();
+    let Ok(key) = std::str::from_utf8(lower) else { return };
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_string(), 1);
+        }
+    }
+}
+
+/// Everything one source file yields.
+#[derive(Debug, Default)]
+pub struct SourceResult {
+    pub sha256: Option<String>,
+    pub size: u64,
+    /// mbox, mbox.gz, message, empty, not-mail, unreadable.
+    pub format: &'static str,
+    pub counts: Counts,
+    pub records: Vec<Record>,
+    pub problems: Vec<Problem>,
+    pub tally: Tally,
+    /// Message-IDs of the messages (sent folders only).
+    pub sent_ids: Vec<String>,
+}
+
+/// Per-chunk accumulator; merged in chunk order.
+#[derive(Default)]
+struct Acc {
+    counts: Counts,
+    records: Vec<Record>,
+    problems: Vec<Problem>,
+    tally: Tally,
+    sent_ids: Vec<String>,
+}
+
+impl Acc {
+    fn merge(&mut self, o: Acc) {
+        self.counts.add(&o.counts);
+        self.records.extend(o.records);
+        self.problems.extend(o.problems);
+        self.tally.merge(o.tally);
+        self.sent_ids.extend(o.sent_ids);
+    }
+}
+
+/// What the per-message work needs to know about its place.
+struct Ctx<'a> {
+    source: &'a Source,
+    source_index: usize,
+    mailbox: &'a str,
+}
+
+/// Scans one source.
+pub fn scan_source(source: &Source, source_index: usize, mailbox: &str, config: &Config, progress: &indicatif::ProgressBar) -> SourceResult {
+    let ctx = Ctx { source, source_index, mailbox };
+    let mut result = SourceResult { size: source.len, ..Default::default() };
+    let content = match mailbox::open(&source.path) {
+        Ok(c) => c,
+        Err(e) => {
+            result.format = "unreadable";
+            result.problems.push(Problem::file(&source.display, format!("cannot read: {e}")));
+            progress.inc(source.len);
+            return result;
+        }
+    };
+    result.size = content.len() as u64;
+    let format = mailbox::classify(&content[..content.len().min(64 << 10)]);
+    let acc = match format {
+        Format::Empty => {
+            result.format = "empty";
+            result.problems.push(Problem::file(&source.display, "empty file; skipped"));
+            None
+        }
+        Format::NotMail => {
+            result.format = "not-mail";
+            result.problems.push(Problem::file(&source.display, "not mail (no mbox From_ line, no header fields); skipped"));
+            None
+        }
+        Format::Single => {
+            result.format = "message";
+            let msg = RawMessage { bytes: &content, offset: 0, index: 0 };
+            let mut acc = Acc::default();
+            process(&ctx, &msg, &mut acc);
+            Some(acc)
+        }
+        Format::Mbox => {
+            result.format = "mbox";
+            if config.hash && content.len() > (1 << 20) {
+                // Hash on one worker while the others split and triage.
+                let (h, acc) = rayon::join(|| sha256(&content), || scan_mbox(&ctx, &content, progress));
+                result.sha256 = Some(h);
+                Some(acc)
+            } else {
+                Some(scan_mbox(&ctx, &content, progress))
+            }
+        }
+        Format::Gzip => {
+            result.format = "mbox.gz";
+            let acc = scan_gzip(&ctx, config, &mut result);
+            progress.inc(source.len);
+            Some(acc)
+        }
+    };
+    if config.hash && result.sha256.is_none() && format != Format::Gzip {
+        result.sha256 = Some(sha256(&content));
+    }
+    if !matches!(format, Format::Mbox) && format != Format::Gzip {
+        progress.inc(source.len);
+    }
+    if let Some(acc) = acc {
+        result.counts = acc.counts;
+        result.records = acc.records;
+        result.problems.extend(acc.problems);
+        result.tally = acc.tally;
+        result.sent_ids = acc.sent_ids;
+    }
+    result
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    hex(&digest)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(HEX[(b >> 4) as usize] as char);
+        s.push(HEX[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// Splits a mapped mbox in parallel and processes its messages in chunks.
+fn scan_mbox(ctx: &Ctx<'_>, hay: &[u8], progress: &indicatif::ProgressBar) -> Acc {
+    // 1. Separators, searched in parallel slices of the file.
+    const SLICE: usize = 32 << 20;
+    let slices: Vec<_> = (0..hay.len().div_ceil(SLICE)).map(|i| i * SLICE..((i + 1) * SLICE).min(hay.len())).collect();
+    let seps: Vec<usize> = slices
+        .into_par_iter()
+        .map(|r| {
+            let mut v = Vec::new();
+            mbox::separators_in(hay, r, &mut v);
+            v
+        })
+        .collect::<Vec<_>>()
+        .concat();
+    let ranges = mbox::message_ranges(hay, &seps);
+    // 2. Messages in chunks of about 8 MiB, processed in parallel, merged in order.
+    let mut chunks: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (i, (_, r)) in ranges.iter().enumerate() {
+        bytes += r.len();
+        if bytes >= (8 << 20) || i + 1 == ranges.len() {
+            chunks.push(start..i + 1);
+            start = i + 1;
+            bytes = 0;
+        }
+    }
+    let accs: Vec<Acc> = chunks
+        .into_par_iter()
+        .map(|c| {
+            let mut acc = Acc::default();
+            let mut done = 0u64;
+            for i in c {
+                let (sep, r) = &ranges[i];
+                let msg = RawMessage { bytes: &hay[r.clone()], offset: *sep as u64, index: i as u64 };
+                process(ctx, &msg, &mut acc);
+                done += (r.end - *sep) as u64;
+            }
+            progress.inc(done);
+            acc
+        })
+        .collect();
+    let mut acc = Acc::default();
+    for a in accs {
+        acc.merge(a);
+    }
+    acc
+}
+
+/// A reader that hashes what passes through it (the compressed evidence file).
+struct HashingReader<R> {
+    inner: R,
+    hasher: Option<Sha256>,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+fn scan_gzip(ctx: &Ctx<'_>, config: &Config, result: &mut SourceResult) -> Acc {
+    let mut acc = Acc::default();
+    let file = match mailbox::open_stream(&ctx.source.path) {
+        Ok(f) => f,
+        Err(e) => {
+            acc.problems.push(Problem::file(&ctx.source.display, format!("cannot read: {e}")));
+            return acc;
+        }
+    };
+    let mut reader = HashingReader { inner: std::io::BufReader::with_capacity(1 << 20, file), hasher: config.hash.then(Sha256::new) };
+    let outcome = gz::for_each_batch(&mut reader, |batch| {
+        let parts: Vec<Acc> = batch
+            .par_chunks(64)
+            .map(|msgs| {
+                let mut a = Acc::default();
+                for m in msgs {
+                    process(ctx, m, &mut a);
+                }
+                a
+            })
+            .collect();
+        for a in parts {
+            acc.merge(a);
+        }
+    });
+    match outcome {
+        Ok(stats) => {
+            if stats.truncated > 0 {
+                acc.problems.push(Problem::file(&ctx.source.display, format!("{} message(s) over {} MiB were cut for analysis", stats.truncated, gz::MAX_MESSAGE >> 20)));
+            }
+        }
+        Err(e) => acc.problems.push(Problem::file(&ctx.source.display, format!("gzip stream damaged ({e}); messages before the damage were kept"))),
+    }
+    // Drain the rest so the hash covers the whole file even after damage.
+    let _ = std::io::copy(&mut reader, &mut std::io::sink());
+    if let Some(h) = reader.hasher.take() {
+        result.sha256 = Some(hex(&h.finalize()));
+    }
+    acc
+}
+
+/// The per-message hot path: triage, and for bounce-like messages parse and decode.
+fn process(ctx: &Ctx<'_>, msg: &RawMessage<'_>, acc: &mut Acc) {
+    acc.counts.messages += 1;
+    let (decision, facts) = triage::triage(msg);
+    if facts.header_unterminated && facts.fields == 0 {
+        acc.problems.push(Problem::at(&ctx.source.display, msg.offset, "message has no header fields; skipped"));
+        return;
+    }
+    if facts.header_unterminated && msg.bytes.len() >= triage::MAX_HEADER {
+        acc.problems.push(Problem::at(&ctx.source.display, msg.offset, format!("header block larger than {} KiB; only its start was read", triage::MAX_HEADER >> 10)));
+    }
+    if ctx.source.sent_folder {
+        if let Some(id) = facts.message_id {
+            let id = String::from_utf8_lossy(triage::trim(id));
+            acc.sent_ids.push(id.trim_start_matches('<').trim_end_matches('>').to_string());
+        }
+        if let Some(f) = facts.from {
+            count_address(&mut acc.tally.sent_from, f);
+        }
+        return;
+    }
+    let hints = match decision {
+        Triage::Ordinary => None,
+        Triage::BounceLike(h) => Some(h),
+        Triage::CheckSubject(h) => facts
+            .subject
+            .map(parse::decode_header_bytes)
+            .and_then(|s| triage::subject_is_bounce_like(&s, h)),
+    };
+    let Some(hints) = hints else {
+        for v in [facts.delivered_to, facts.x_original_to].into_iter().flatten() {
+            count_address(&mut acc.tally.delivered_to, v);
+        }
+        if let Some(to) = facts.to {
+            count_address(&mut acc.tally.to, to);
+        }
+        return;
+    };
+    acc.counts.parsed += 1;
+    let bytes = parse::normalize(msg.bytes);
+    let parsed = match parse::parse(&bytes) {
+        Ok(p) => p,
+        Err(e) => {
+            acc.problems.push(Problem::at(&ctx.source.display, msg.offset, e));
+            return;
+        }
+    };
+    let Some(b) = bounce::detect(&parsed, hints) else { return };
+    match b.kind {
+        Kind::Autoreply => acc.counts.autoreplies += 1,
+        Kind::Feedback => acc.counts.feedback += 1,
+        _ => acc.counts.bounces += 1,
+    }
+    let place = Place {
+        mailbox: ctx.mailbox,
+        mailbox_index: ctx.source.mailbox,
+        source: &ctx.source.display,
+        source_index: ctx.source_index,
+        offset: msg.offset,
+        index: msg.index,
+    };
+    let date = parsed.header("Date");
+    let from = parsed.header("From").unwrap_or_default();
+    let subject = parsed.header("Subject").unwrap_or_default();
+    acc.records.extend(record::records(&b, &place, date.as_deref(), &from, &subject));
+}

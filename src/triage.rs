@@ -1,0 +1,425 @@
+//! Stage 3: a cheap look at the header block decides which messages deserve a
+//! full MIME parse. Allocation-free: byte searches over borrowed slices.
+//!
+//! A message is *bounce-like* when its headers carry a machine signal (a
+//! report content type, a daemon sender, an empty Return-Path,
+//! `Auto-Submitted`, `X-Failed-Recipients`, auto-reply markers) or a
+//! well-known bounce or auto-reply subject. A person forwarding or answering
+//! a bounce ("Fwd: Undelivered Mail ...") has a subject but no machine signal
+//! and stays ordinary. Being bounce-like only earns a parse: the decoders
+//! decide whether it really is a bounce.
+
+use memchr::memmem;
+
+use crate::message::RawMessage;
+
+/// The header block is searched at most this far; a longer one is cut here
+/// (and reported): no real header is this large, but junk can be.
+pub const MAX_HEADER: usize = 1 << 20;
+
+/// What triage tells the decoders about a bounce-like message.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Hints {
+    /// `multipart/report` or a report part type in the top-level Content-Type.
+    pub report: bool,
+    /// `report-type=feedback-report` (RFC 5965 ARF).
+    pub feedback: bool,
+    /// Sender is MAILER-DAEMON, postmaster, "Mail Delivery System" and the like.
+    pub daemon_sender: bool,
+    /// `Return-Path: <>`.
+    pub null_return_path: bool,
+    /// `X-Failed-Recipients` (Exim and others).
+    pub failed_recipients: bool,
+    /// `Auto-Submitted: auto-replied` or X-Autoreply-style headers, or an
+    /// auto-reply subject.
+    pub autoreply: bool,
+    /// `Auto-Submitted: auto-generated` (bounces, notifications).
+    pub auto_generated: bool,
+    /// The subject reads like a bounce.
+    pub bounce_subject: bool,
+    /// The subject starts like a forward or reply (`Fwd:`, `Re:`, `転送:`).
+    pub forward_or_reply: bool,
+}
+
+impl Hints {
+    /// True when the headers carry a signal only machines write.
+    pub fn machine_signal(&self) -> bool {
+        self.report
+            || self.daemon_sender
+            || self.null_return_path
+            || self.failed_recipients
+            || self.auto_generated
+    }
+}
+
+/// The triage decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Triage {
+    /// Not a bounce; only counted.
+    Ordinary,
+    /// The only signal could hide in an RFC 2047 encoded subject: decode the
+    /// subject alone and ask `subject_is_bounce_like` before parsing.
+    CheckSubject(Hints),
+    /// Worth a full parse.
+    BounceLike(Hints),
+}
+
+/// Header values the aggregate stage wants from every message, borrowed.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct HeaderFacts<'a> {
+    pub from: Option<&'a [u8]>,
+    pub to: Option<&'a [u8]>,
+    pub delivered_to: Option<&'a [u8]>,
+    pub x_original_to: Option<&'a [u8]>,
+    pub message_id: Option<&'a [u8]>,
+    pub subject: Option<&'a [u8]>,
+    pub date: Option<&'a [u8]>,
+    /// The header block had no end within `MAX_HEADER` (or the message ended in it).
+    pub header_unterminated: bool,
+    /// Number of header fields seen.
+    pub fields: u32,
+}
+
+/// The header block of a message (without the empty line) and whether it
+/// was terminated by an empty line within `MAX_HEADER`.
+pub fn header_block(msg: &[u8]) -> (&[u8], bool) {
+    let limit = msg.len().min(MAX_HEADER);
+    let head = &msg[..limit];
+    // Which line end does the message use? CR-only mail has no LF at all.
+    let first_lf = memchr::memchr(b'\n', &head[..head.len().min(4096)]);
+    let end = if first_lf.is_some() || head.len() > 4096 && memchr::memchr(b'\n', head).is_some() {
+        let a = memmem::find(head, b"\n\n");
+        let b = memmem::find(head, b"\n\r\n");
+        match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b) + 1),
+            (Some(a), None) => Some(a + 1),
+            (None, Some(b)) => Some(b + 1),
+            (None, None) => None,
+        }
+    } else {
+        memmem::find(head, b"\r\r").map(|a| a + 1)
+    };
+    match end {
+        Some(e) => (&msg[..e], true),
+        None => (head, false),
+    }
+}
+
+/// Iterates over header fields: (name, raw value with continuation lines).
+pub struct Fields<'a> {
+    rest: &'a [u8],
+}
+
+/// The fields of a header block.
+pub fn fields(block: &[u8]) -> Fields<'_> {
+    Fields { rest: block }
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if self.rest.is_empty() {
+                return None;
+            }
+            // End of this physical line.
+            let mut end = line_end(self.rest, 0);
+            // Extend over continuation lines (start with space or tab).
+            while end < self.rest.len() && matches!(self.rest[end], b' ' | b'\t') {
+                end = line_end(self.rest, end);
+            }
+            let field = &self.rest[..end];
+            self.rest = &self.rest[end..];
+            let colon = match memchr::memchr(b':', field) {
+                Some(c) => c,
+                None => continue, // not a field (junk line); skip it
+            };
+            let name = trim(&field[..colon]);
+            if name.is_empty() || name.iter().any(|&b| b == b' ' || b == b'\t') {
+                continue;
+            }
+            return Some((name, trim(&field[colon + 1..])));
+        }
+    }
+}
+
+/// Index just after the line end of the line starting at `from`.
+#[inline]
+fn line_end(s: &[u8], from: usize) -> usize {
+    match memchr::memchr2(b'\n', b'\r', &s[from..]) {
+        Some(i) => {
+            let p = from + i;
+            if s[p] == b'\r' && s.get(p + 1) == Some(&b'\n') {
+                p + 2
+            } else {
+                p + 1
+            }
+        }
+        None => s.len(),
+    }
+}
+
+/// Trims ASCII white space (including line ends) from both ends.
+pub fn trim(s: &[u8]) -> &[u8] {
+    let a = s.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(s.len());
+    let b = s.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(a, |i| i + 1);
+    &s[a..b]
+}
+
+/// Case-insensitive substring test; `needle` must be lowercase ASCII or UTF-8
+/// (non-ASCII bytes compare exactly).
+pub fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if hay.len() < needle.len() {
+        return false;
+    }
+    let first = needle[0];
+    let upper = first.to_ascii_uppercase();
+    let mut i = 0;
+    while i + needle.len() <= hay.len() {
+        let rest = &hay[i..hay.len() - needle.len() + 1];
+        let j = if first == upper {
+            memchr::memchr(first, rest)
+        } else {
+            memchr::memchr2(first, upper, rest)
+        };
+        let Some(j) = j else { return false };
+        let at = i + j;
+        if hay[at..at + needle.len()].eq_ignore_ascii_case(needle) {
+            return true;
+        }
+        i = at + 1;
+    }
+    false
+}
+
+/// Subject phrases of bounces (lowercase). Sources: the default subjects of
+/// Postfix, Exim, Sendmail, qmail, Exchange, Gmail, Yahoo, Lotus Notes,
+/// Courier, Amazon SES, and Japanese carriers' UTF-8 forms.
+const BOUNCE_SUBJECTS: &[&[u8]] = &[
+    b"returned mail",                 // Sendmail
+    b"undeliver",                     // Postfix "Undelivered Mail", Exchange "Undeliverable"
+    b"delivery status notification",  // Gmail, Exchange, many DSN generators
+    b"mail delivery failed",          // Exim
+    b"delivery failure",              // Gmail, Notes
+    b"failure notice",                // qmail, Yahoo
+    b"delivery has failed",           // Exchange 2003
+    b"could not be delivered",        // various
+    b"non remis",                     // French Exchange
+    b"nondeliverable",                // Exchange
+    b"non-delivery",                  // various
+    b"nicht zustellbar",              // German Exchange
+    b"returned to sender",            // Postfix, Courier
+    b"mail system error",             // various
+    b"delivery notification",         // Notes, Domino
+    b"delivery failed",               // various
+    b"delayed mail",                  // Postfix delay notice
+    b"delivery delayed",              // various
+    b"warning: could not send",       // Sendmail delay notice
+    b"message not delivered",         // various
+    b"mail could not be delivered",   // various
+    b"returned message",              // various
+    b"delivery report",               // various
+    b"mail delivery",                 // Courier "Mail delivery failed"
+    b"\xe9\x85\x8d\xe4\xbf\xa1",     // 配信 (UTF-8)
+    b"\xe4\xb8\x8d\xe9\x81\x94",     // 不達 (UTF-8)
+    b"\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc", // エラー (UTF-8)
+];
+
+/// Subject phrases of auto-replies (lowercase).
+pub const AUTOREPLY_SUBJECTS: &[&[u8]] = &[
+    b"out of office",          // Outlook, Exchange
+    b"out of the office",      // various
+    b"automatic reply",        // Outlook
+    b"auto-reply",             // various
+    b"autoreply",              // various
+    b"auto reply",             // various
+    b"auto:",                  // Notes "AUTO: ... is out of the office"
+    b"vacation",               // Sieve vacation default subject
+    b"away from",              // various
+    b"abwesenheit",            // German Outlook
+    b"r\xc3\xa9ponse automatique", // French Outlook
+    "不在".as_bytes(),
+    "自動応答".as_bytes(),
+    "自動返信".as_bytes(),
+    "アドレス変更".as_bytes(),
+    "アドレスが変わりました".as_bytes(),
+    "メールアドレス変更".as_bytes(),
+];
+
+/// Local parts and display names that only mail systems send from.
+const DAEMON_SENDERS: &[&[u8]] = &[
+    b"mailer-daemon",
+    b"mailer_daemon",
+    b"postmaster",
+    b"mail delivery system",
+    b"mail delivery subsystem",
+    b"mail administrator",
+    b"mail-daemon",
+    b"maildaemon",
+    b"double-bounce",
+    b"bounce@",
+    b"bounces@",
+    b"mdaemon",
+    b"mailerdaemon",
+    b"mail.delivery",
+];
+
+/// Looks at the header block of one message.
+pub fn triage<'a>(msg: &RawMessage<'a>) -> (Triage, HeaderFacts<'a>) {
+    let (block, complete) = header_block(msg.bytes);
+    let mut facts = HeaderFacts { header_unterminated: !complete, ..Default::default() };
+    let mut hints = Hints::default();
+    let mut subject_signal = false;
+    let mut encoded = false;
+    for (name, value) in fields(block) {
+        facts.fields += 1;
+        match name.len() {
+            2 if name.eq_ignore_ascii_case(b"to") => facts.to = facts.to.or(Some(value)),
+            4 if name.eq_ignore_ascii_case(b"from") => {
+                facts.from = Some(value);
+                hints.daemon_sender |= DAEMON_SENDERS.iter().any(|d| contains_ci(value, d));
+            }
+            4 if name.eq_ignore_ascii_case(b"date") => facts.date = Some(value),
+            7 if name.eq_ignore_ascii_case(b"subject") => {
+                facts.subject = Some(value);
+                let s = strip_prefixes(value, &mut hints.forward_or_reply);
+                hints.bounce_subject = BOUNCE_SUBJECTS.iter().any(|k| contains_ci(s, k));
+                subject_signal = hints.bounce_subject;
+                hints.autoreply |= AUTOREPLY_SUBJECTS.iter().any(|k| contains_ci(s, k));
+                // Encoded words (or raw 8-bit text) may hide a Japanese bounce
+                // or auto-reply subject.
+                encoded = memmem::find(value, b"=?").is_some() || !value.is_ascii();
+            }
+            10 if name.eq_ignore_ascii_case(b"message-id") => facts.message_id = Some(value),
+            11 if name.eq_ignore_ascii_case(b"return-path") => {
+                let v = trim(value);
+                hints.null_return_path |= v == b"<>" || v == b"< >";
+            }
+            11 if name.eq_ignore_ascii_case(b"x-autoreply") => hints.autoreply = true,
+            12 if name.eq_ignore_ascii_case(b"content-type") => {
+                hints.report |= contains_ci(value, b"multipart/report")
+                    || contains_ci(value, b"message/delivery-status")
+                    || contains_ci(value, b"message/feedback-report");
+                hints.feedback |= contains_ci(value, b"feedback-report");
+            }
+            12 if name.eq_ignore_ascii_case(b"delivered-to") => {
+                facts.delivered_to = facts.delivered_to.or(Some(value))
+            }
+            13 if name.eq_ignore_ascii_case(b"x-autorespond") => hints.autoreply = true,
+            13 if name.eq_ignore_ascii_case(b"x-original-to") => {
+                facts.x_original_to = facts.x_original_to.or(Some(value))
+            }
+            14 if name.eq_ignore_ascii_case(b"auto-submitted") => {
+                if contains_ci(value, b"auto-replied") {
+                    hints.autoreply = true;
+                } else if !value.eq_ignore_ascii_case(b"no") {
+                    hints.auto_generated = true;
+                }
+            }
+            10 if name.eq_ignore_ascii_case(b"precedence") => {
+                hints.autoreply |= contains_ci(value, b"auto_reply");
+            }
+            19 if name.eq_ignore_ascii_case(b"x-failed-recipients") => {
+                hints.failed_recipients = true
+            }
+            _ => {}
+        }
+    }
+    let decision = if hints.machine_signal() || hints.autoreply {
+        Triage::BounceLike(hints)
+    } else if subject_signal && !hints.forward_or_reply {
+        Triage::BounceLike(hints)
+    } else if encoded {
+        Triage::CheckSubject(hints)
+    } else {
+        Triage::Ordinary
+    };
+    (decision, facts)
+}
+
+/// Second look at a subject that was encoded, once decoded to text: the
+/// same keyword tables as `triage`. Returns the hints to parse with, or None.
+pub fn subject_is_bounce_like(decoded: &str, mut hints: Hints) -> Option<Hints> {
+    let s = strip_prefixes(decoded.as_bytes(), &mut hints.forward_or_reply);
+    hints.bounce_subject = BOUNCE_SUBJECTS.iter().any(|k| contains_ci(s, k));
+    hints.autoreply |= AUTOREPLY_SUBJECTS.iter().any(|k| contains_ci(s, k));
+    if hints.autoreply || (hints.bounce_subject && !hints.forward_or_reply) {
+        Some(hints)
+    } else {
+        None
+    }
+}
+
+/// Strips leading `Re:`/`Fwd:`-style prefixes, noting whether one was there.
+fn strip_prefixes<'a>(mut s: &'a [u8], found: &mut bool) -> &'a [u8] {
+    const PREFIXES: &[&[u8]] = &[
+        b"re:", b"fwd:", b"fw:", b"tr:", b"aw:", b"wg:", b"sv:", b"vs:", b"rv:", b"fwd :",
+        "転送:".as_bytes(), "返信:".as_bytes(), "ＲＥ：".as_bytes(), "ＦＷ：".as_bytes(),
+    ];
+    loop {
+        s = trim(s);
+        match PREFIXES.iter().find(|p| s.len() >= p.len() && s[..p.len()].eq_ignore_ascii_case(p)) {
+            Some(p) => {
+                *found = true;
+                s = &s[p.len()..];
+            }
+            None => return s,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(msg: &[u8]) -> Triage {
+        triage(&RawMessage { bytes: msg, offset: 0, index: 0 }).0
+    }
+
+    #[test]
+    fn daemon_bounce_is_bounce_like() {
+        let m = b"From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\nSubject: Undelivered Mail Returned to Sender\nContent-Type: multipart/report; report-type=delivery-status;\n\tboundary=x\n\nbody";
+        match t(m) {
+            Triage::BounceLike(h) => assert!(h.report && h.daemon_sender && h.bounce_subject),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn ordinary_and_forwarded_are_not() {
+        assert_eq!(t(b"From: a@b.example\nSubject: lunch\n\nMAILER-DAEMON said hi\n"), Triage::Ordinary);
+        assert_eq!(t(b"From: boss@b.example\nSubject: Fwd: Undelivered Mail Returned to Sender\n\n> from MAILER-DAEMON\n"), Triage::Ordinary);
+        assert_eq!(t(b"From: boss@b.example\nSubject: Re: Undeliverable: invoice\n\nhi\n"), Triage::Ordinary);
+    }
+
+    #[test]
+    fn autoreply_headers_and_crlf_and_cr() {
+        assert!(matches!(t(b"From: x@y\r\nAuto-Submitted: auto-replied\r\nSubject: hi\r\n\r\nbody"), Triage::BounceLike(h) if h.autoreply));
+        assert!(matches!(t(b"From: x@y\rSubject: Out of Office: hi\r\rbody"), Triage::BounceLike(h) if h.autoreply));
+        assert_eq!(t(b"From: x@y\nAuto-Submitted: no\nSubject: hi\n\nbody"), Triage::Ordinary);
+    }
+
+    #[test]
+    fn header_block_ends() {
+        assert_eq!(header_block(b"A: 1\nB: 2\n\nbody"), (&b"A: 1\nB: 2\n"[..], true));
+        assert_eq!(header_block(b"A: 1\r\nB: 2\r\n\r\nbody"), (&b"A: 1\r\nB: 2\r\n"[..], true));
+        assert_eq!(header_block(b"A: 1\rB: 2\r\rbody"), (&b"A: 1\rB: 2\r"[..], true));
+        assert!(!header_block(b"A: 1\nB: 2").1);
+    }
+
+    #[test]
+    fn folded_fields() {
+        let f: Vec<_> = fields(b"A: 1\n  2\nB:3\njunk line\nC : x\n").collect();
+        assert_eq!(f, vec![(&b"A"[..], &b"1\n  2"[..]), (&b"B"[..], &b"3"[..]), (&b"C"[..], &b"x"[..])]);
+    }
+
+    #[test]
+    fn contains_ci_works() {
+        assert!(contains_ci(b"Multipart/Report; x", b"multipart/report"));
+        assert!(!contains_ci(b"multipart/mixed", b"multipart/report"));
+        assert!(contains_ci(b"xxMAILER-daemon", b"mailer-daemon"));
+    }
+}
