@@ -48,19 +48,33 @@ pub struct Account {
 /// sender among the bounces. Ties go to the smaller address.
 pub fn infer_account(given: &[String], tally: &Tally, records: &[&Record]) -> Account {
     if let Some(a) = given.first() {
-        return Account { address: Some(a.clone()), source: "--account" };
+        return Account {
+            address: Some(a.clone()),
+            source: "--account",
+        };
     }
     let top = |m: &std::collections::HashMap<String, u64>| {
-        m.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(k, _)| k.clone())
+        m.iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(k, _)| k.clone())
     };
     if let Some(a) = top(&tally.delivered_to) {
-        return Account { address: Some(a), source: "delivered-to" };
+        return Account {
+            address: Some(a),
+            source: "delivered-to",
+        };
     }
     if let Some(a) = top(&tally.sent_from) {
-        return Account { address: Some(a), source: "sent-from" };
+        return Account {
+            address: Some(a),
+            source: "sent-from",
+        };
     }
     if let Some(a) = top(&tally.to) {
-        return Account { address: Some(a), source: "to" };
+        return Account {
+            address: Some(a),
+            source: "to",
+        };
     }
     let mut senders: BTreeMap<&str, u64> = BTreeMap::new();
     for r in records {
@@ -68,13 +82,28 @@ pub fn infer_account(given: &[String], tally: &Tally, records: &[&Record]) -> Ac
             *senders.entry(s).or_insert(0) += 1;
         }
     }
-    let best = senders.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(k, _)| k.to_string());
-    Account { address: best, source: if senders.is_empty() { "" } else { "bounced-sender" } }
+    let best = senders
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(k, _)| k.to_string());
+    Account {
+        address: best,
+        source: if senders.is_empty() {
+            ""
+        } else {
+            "bounced-sender"
+        },
+    }
 }
 
 /// Groups one mailbox's rows (sorted by time) into campaigns, setting
 /// `campaign` on the rows that belong to one.
-pub fn campaigns(mailbox_no: usize, mailbox: &str, account: &Account, rows: &mut [&mut Record]) -> Vec<CampaignRow> {
+pub fn campaigns(
+    mailbox_no: usize,
+    mailbox: &str,
+    account: &Account,
+    rows: &mut [&mut Record],
+) -> Vec<CampaignRow> {
     let candidate = |r: &Record| match (&r.sender, &account.address) {
         (Some(s), Some(a)) => s == a,
         (None, _) => true,
@@ -146,5 +175,9 @@ pub fn campaigns(mailbox_no: usize, mailbox: &str, account: &Account, rows: &mut
 fn top_n(m: &BTreeMap<String, usize>, n: usize) -> String {
     let mut v: Vec<_> = m.iter().collect();
     v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    v.into_iter().take(n).map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(" | ")
+    v.into_iter()
+        .take(n)
+        .map(|(k, _)| k.as_str())
+        .collect::<Vec<_>>()
+        .join(" | ")
 }

@@ -84,9 +84,14 @@ impl ScanArgs {
         }
         let mut accounts = Vec::new();
         for a in &self.accounts {
-            let a = a.trim().trim_matches(|c| c == '<' || c == '>').to_ascii_lowercase();
+            let a = a
+                .trim()
+                .trim_matches(|c| c == '<' || c == '>')
+                .to_ascii_lowercase();
             if !a.contains('@') || a.starts_with('@') || a.ends_with('@') {
-                return Err(format!("--account '{a}' is not a mail address (want user@domain)"));
+                return Err(format!(
+                    "--account '{a}' is not a mail address (want user@domain)"
+                ));
             }
             accounts.push(a);
         }

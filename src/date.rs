@@ -56,18 +56,35 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
 
 /// Named zones seen in mail (RFC 5322 §4.3 obsolete zones plus common ones).
 fn zone_minutes(z: &str) -> Option<i32> {
     Some(match z.to_ascii_uppercase().as_str() {
         "UT" | "UTC" | "GMT" | "Z" | "WET" => 0,
-        "EST" => -300, "EDT" => -240, "CST" => -360, "CDT" => -300,
-        "MST" => -420, "MDT" => -360, "PST" => -480, "PDT" => -420,
-        "JST" | "KST" => 540, "CET" | "MET" | "BST" | "WEST" => 60,
-        "CEST" | "MEST" | "EET" => 120, "EEST" | "MSK" => 180,
-        "IST" => 330, "HKT" | "SGT" | "AWST" => 480, "AEST" => 600, "AEDT" => 660,
-        "NZST" => 720, "NZDT" => 780, "HST" => -600, "AKST" => -540, "AKDT" => -480,
+        "EST" => -300,
+        "EDT" => -240,
+        "CST" => -360,
+        "CDT" => -300,
+        "MST" => -420,
+        "MDT" => -360,
+        "PST" => -480,
+        "PDT" => -420,
+        "JST" | "KST" => 540,
+        "CET" | "MET" | "BST" | "WEST" => 60,
+        "CEST" | "MEST" | "EET" => 120,
+        "EEST" | "MSK" => 180,
+        "IST" => 330,
+        "HKT" | "SGT" | "AWST" => 480,
+        "AEST" => 600,
+        "AEDT" => 660,
+        "NZST" => 720,
+        "NZDT" => 780,
+        "HST" => -600,
+        "AKST" => -540,
+        "AKDT" => -480,
         _ => return None,
     })
 }
@@ -84,7 +101,13 @@ pub fn parse(s: &str) -> Option<(Timestamp, Trust)> {
     // Tokenize: words and numbers; keep '+'/'-' zone signs and ':' in times.
     let cleaned: String = s
         .chars()
-        .map(|c| if c == ',' || c == '(' || c == ')' { ' ' } else { c })
+        .map(|c| {
+            if c == ',' || c == '(' || c == ')' {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     let toks: Vec<&str> = cleaned.split_whitespace().collect();
     let (mut day, mut month, mut year, mut time, mut zone) = (None, None, None, None, None);
@@ -112,7 +135,13 @@ pub fn parse(s: &str) -> Option<(Timestamp, Trust)> {
         if t.chars().all(|c| c.is_ascii_digit()) {
             let n: i64 = t.parse().ok()?;
             if t.len() == 4 || (day.is_some() && year.is_none() && month.is_some()) {
-                year = Some(if t.len() <= 2 { two_digit_year(n) } else if t.len() == 3 { n + 1900 } else { n });
+                year = Some(if t.len() <= 2 {
+                    two_digit_year(n)
+                } else if t.len() == 3 {
+                    n + 1900
+                } else {
+                    n
+                });
             } else if day.is_none() && (1..=31).contains(&n) {
                 day = Some(n as u32);
             } else if year.is_none() {
@@ -134,14 +163,22 @@ pub fn parse(s: &str) -> Option<(Timestamp, Trust)> {
     let (h, mi, se) = time.unwrap_or((0, 0, 0));
     let days = days_from_civil(year, month, day);
     let local = days * 86400 + (h * 3600 + mi * 60 + se) as i64;
-    let trust = if zone.is_some() && !zone_unknown && time.is_some() { Trust::Exact } else { Trust::ZoneAssumed };
+    let trust = if zone.is_some() && !zone_unknown && time.is_some() {
+        Trust::Exact
+    } else {
+        Trust::ZoneAssumed
+    };
     let off = zone.unwrap_or(0) as i64;
     Some((Timestamp(local - off * 60), trust))
 }
 
 fn two_digit_year(n: i64) -> i64 {
     // RFC 5322 §4.3: 00-49 → 2000s, 50-99 → 1900s.
-    if n < 50 { 2000 + n } else { 1900 + n }
+    if n < 50 {
+        2000 + n
+    } else {
+        1900 + n
+    }
 }
 
 fn parse_time(t: &str) -> Option<(u32, u32, u32)> {
@@ -149,7 +186,10 @@ fn parse_time(t: &str) -> Option<(u32, u32, u32)> {
     let mut it = t.split(':');
     let h: u32 = it.next()?.parse().ok()?;
     let m: u32 = it.next()?.parse().ok()?;
-    let s: u32 = it.next().and_then(|s| s.split('.').next()?.parse().ok()).unwrap_or(0);
+    let s: u32 = it
+        .next()
+        .and_then(|s| s.split('.').next()?.parse().ok())
+        .unwrap_or(0);
     (h < 24 && m < 60 && s < 61).then_some((h, m, s.min(59)))
 }
 
@@ -160,7 +200,11 @@ fn parse_offset(t: &str) -> Option<i32> {
         return None;
     }
     let h: i32 = digits[..2].parse().ok()?;
-    let m: i32 = if digits.len() == 4 { digits[2..].parse().ok()? } else { 0 };
+    let m: i32 = if digits.len() == 4 {
+        digits[2..].parse().ok()?
+    } else {
+        0
+    };
     (h <= 14 && m < 60).then_some(sign * (h * 60 + m))
 }
 
@@ -199,27 +243,69 @@ mod tests {
 
     #[test]
     fn rfc5322_and_variants() {
-        assert_eq!(iso("Tue, 03 Nov 2026 09:14:07 +0900").unwrap(), "2026-11-03T00:14:07Z");
-        assert_eq!(iso("3 Nov 2026 09:14:07 +0900").unwrap(), "2026-11-03T00:14:07Z");
-        assert_eq!(iso("Tue, 3 Nov 26 09:14:07 JST").unwrap(), "2026-11-03T00:14:07Z");
-        assert_eq!(iso("Tue, 03 Nov 2026 09:14:07 +09:00").unwrap(), "2026-11-03T00:14:07Z");
-        assert_eq!(iso("Mon, 2 Jan 2006 15:04:05 -0700 (MST)").unwrap(), "2006-01-02T22:04:05Z");
-        assert_eq!(iso("Thu, 9 Apr 2006 23:34:45 EST").unwrap(), "2006-04-10T04:34:45Z");
-        assert_eq!(iso("Mon Jan  5 10:00:00 2004").unwrap(), "2004-01-05T10:00:00Z");
-        assert_eq!(iso("2026-11-03T09:14:07+09:00").unwrap(), "2026-11-03T00:14:07Z");
-        assert_eq!(iso("Sat, 28 Nov 99 10:00:00 GMT").unwrap(), "1999-11-28T10:00:00Z");
+        assert_eq!(
+            iso("Tue, 03 Nov 2026 09:14:07 +0900").unwrap(),
+            "2026-11-03T00:14:07Z"
+        );
+        assert_eq!(
+            iso("3 Nov 2026 09:14:07 +0900").unwrap(),
+            "2026-11-03T00:14:07Z"
+        );
+        assert_eq!(
+            iso("Tue, 3 Nov 26 09:14:07 JST").unwrap(),
+            "2026-11-03T00:14:07Z"
+        );
+        assert_eq!(
+            iso("Tue, 03 Nov 2026 09:14:07 +09:00").unwrap(),
+            "2026-11-03T00:14:07Z"
+        );
+        assert_eq!(
+            iso("Mon, 2 Jan 2006 15:04:05 -0700 (MST)").unwrap(),
+            "2006-01-02T22:04:05Z"
+        );
+        assert_eq!(
+            iso("Thu, 9 Apr 2006 23:34:45 EST").unwrap(),
+            "2006-04-10T04:34:45Z"
+        );
+        assert_eq!(
+            iso("Mon Jan  5 10:00:00 2004").unwrap(),
+            "2004-01-05T10:00:00Z"
+        );
+        assert_eq!(
+            iso("2026-11-03T09:14:07+09:00").unwrap(),
+            "2026-11-03T00:14:07Z"
+        );
+        assert_eq!(
+            iso("Sat, 28 Nov 99 10:00:00 GMT").unwrap(),
+            "1999-11-28T10:00:00Z"
+        );
     }
 
     #[test]
     fn trust_is_reported() {
-        assert_eq!(parse("Tue, 03 Nov 2026 09:14:07 +0900").unwrap().1, Trust::Exact);
-        assert_eq!(parse("Tue, 03 Nov 2026 09:14:07").unwrap().1, Trust::ZoneAssumed);
-        assert_eq!(parse("Tue, 03 Nov 2026 09:14:07 XYZT").unwrap().1, Trust::ZoneAssumed);
+        assert_eq!(
+            parse("Tue, 03 Nov 2026 09:14:07 +0900").unwrap().1,
+            Trust::Exact
+        );
+        assert_eq!(
+            parse("Tue, 03 Nov 2026 09:14:07").unwrap().1,
+            Trust::ZoneAssumed
+        );
+        assert_eq!(
+            parse("Tue, 03 Nov 2026 09:14:07 XYZT").unwrap().1,
+            Trust::ZoneAssumed
+        );
     }
 
     #[test]
     fn garbage_is_none() {
-        for s in ["", "yesterday", "32 Foo 2026", "Tue, 03 Nov 12345 1:2:3", "\u{1f600}"] {
+        for s in [
+            "",
+            "yesterday",
+            "32 Foo 2026",
+            "Tue, 03 Nov 12345 1:2:3",
+            "\u{1f600}",
+        ] {
             assert!(parse(s).is_none(), "{s}");
         }
     }

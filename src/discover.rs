@@ -51,8 +51,10 @@ pub struct Discovery {
 pub fn discover(inputs: &[PathBuf], batch: bool) -> Result<Discovery, Error> {
     let mut found = Discovery::default();
     for input in inputs {
-        let meta = std::fs::metadata(input)
-            .map_err(|source| Error::Input { path: input.clone(), source })?;
+        let meta = std::fs::metadata(input).map_err(|source| Error::Input {
+            path: input.clone(),
+            source,
+        })?;
         if batch {
             if !meta.is_dir() {
                 return Err(Error::Usage(format!(
@@ -61,7 +63,10 @@ pub fn discover(inputs: &[PathBuf], batch: bool) -> Result<Discovery, Error> {
                 )));
             }
             let mut children: Vec<PathBuf> = std::fs::read_dir(input)
-                .map_err(|source| Error::Input { path: input.clone(), source })?
+                .map_err(|source| Error::Input {
+                    path: input.clone(),
+                    source,
+                })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| !is_silent_skip(p))
                 .collect();
@@ -95,8 +100,13 @@ fn add_mailbox(found: &mut Discovery, root: &Path, name: String) {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                let path = e.path().map(|p| p.display().to_string()).unwrap_or(name.clone());
-                found.problems.push(Problem::file(&path, format!("cannot list: {e}")));
+                let path = e
+                    .path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or(name.clone());
+                found
+                    .problems
+                    .push(Problem::file(&path, format!("cannot list: {e}")));
                 continue;
             }
         };
@@ -168,7 +178,13 @@ fn is_sent_folder(rel: &Path) -> bool {
         let s = s.rsplit(['.', '/']).next().unwrap_or(s);
         matches!(
             s,
-            "sent" | "sent items" | "sent messages" | "sent mail" | "送信済み" | "送信済みアイテム" | "送信済みメール"
+            "sent"
+                | "sent items"
+                | "sent messages"
+                | "sent mail"
+                | "送信済み"
+                | "送信済みアイテム"
+                | "送信済みメール"
         )
     })
 }

@@ -14,11 +14,17 @@ pub enum Error {
     /// The command line asks for something impossible.
     Usage(String),
     /// An input named on the command line does not exist or cannot be read.
-    Input { path: PathBuf, source: std::io::Error },
+    Input {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// Every input was unreadable or empty: there is nothing to scan.
     NothingReadable,
     /// The output folder or one of its files cannot be written.
-    Output { path: PathBuf, source: std::io::Error },
+    Output {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl fmt::Display for Error {
@@ -58,12 +64,20 @@ pub struct Problem {
 impl Problem {
     /// A problem with a whole file.
     pub fn file(file: &str, what: impl Into<String>) -> Problem {
-        Problem { file: file.to_string(), offset: None, what: what.into() }
+        Problem {
+            file: file.to_string(),
+            offset: None,
+            what: what.into(),
+        }
     }
 
     /// A problem at a byte offset inside a file.
     pub fn at(file: &str, offset: u64, what: impl Into<String>) -> Problem {
-        Problem { file: file.to_string(), offset: Some(offset), what: what.into() }
+        Problem {
+            file: file.to_string(),
+            offset: Some(offset),
+            what: what.into(),
+        }
     }
 }
 

@@ -26,7 +26,10 @@ pub fn analyse(o: &Original) -> Evidence {
             }
         }
         let lower = r.to_ascii_lowercase();
-        if lower.contains(" with esmtpa") || lower.contains(" with esmtpsa") || lower.contains(" with smtpa") {
+        if lower.contains(" with esmtpa")
+            || lower.contains(" with esmtpsa")
+            || lower.contains(" with smtpa")
+        {
             push(&mut ev.auth, "smtp-auth");
         }
     }
@@ -61,12 +64,21 @@ pub fn is_public(ip: &str) -> bool {
     match ip.parse::<std::net::IpAddr>() {
         Ok(std::net::IpAddr::V4(v4)) => {
             let o = v4.octets();
-            !(v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified()
-                || v4.is_broadcast() || (o[0] == 100 && (64..128).contains(&o[1])) || o[0] == 0 || o[0] >= 224)
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+                || o[0] == 0
+                || o[0] >= 224)
         }
         Ok(std::net::IpAddr::V6(v6)) => {
             let s = v6.segments();
-            !(v6.is_loopback() || v6.is_unspecified() || (s[0] & 0xfe00) == 0xfc00 || (s[0] & 0xffc0) == 0xfe80)
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80)
         }
         Err(_) => false,
     }

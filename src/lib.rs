@@ -11,20 +11,20 @@ pub mod config;
 pub mod error;
 pub mod report;
 
+pub mod bounce;
+pub mod campaign;
+pub mod date;
 pub mod discover;
+pub mod evidence;
 pub mod mailbox;
 pub mod message;
-pub mod triage;
-pub mod parse;
-pub mod bounce;
-pub mod date;
 pub mod original;
-pub mod evidence;
+pub mod output;
+pub mod parse;
 pub mod record;
 pub mod scan;
-pub mod campaign;
+pub mod triage;
 pub mod verdict;
-pub mod output;
 
 pub mod synth;
 
@@ -113,7 +113,12 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads.unwrap_or(0))
         .build()
-        .map_err(|e| Error::Usage(format!("cannot start {} threads: {e}", config.threads.unwrap_or(0))))?;
+        .map_err(|e| {
+            Error::Usage(format!(
+                "cannot start {} threads: {e}",
+                config.threads.unwrap_or(0)
+            ))
+        })?;
     let total: u64 = found.sources.iter().map(|s| s.len).sum();
     let progress = report::progress_bar(total, config.quiet);
     let results: Vec<scan::SourceResult> = pool.install(|| {
@@ -121,7 +126,9 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
             .sources
             .par_iter()
             .enumerate()
-            .map(|(i, s)| scan::scan_source(s, i, &found.mailboxes[s.mailbox].name, config, &progress))
+            .map(|(i, s)| {
+                scan::scan_source(s, i, &found.mailboxes[s.mailbox].name, config, &progress)
+            })
             .collect()
     });
     progress.finish_and_clear();
@@ -134,7 +141,9 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
     for p in &problems {
         report::warn(p);
     }
-    let readable = results.iter().any(|r| matches!(r.format, "mbox" | "mbox.gz" | "message"));
+    let readable = results
+        .iter()
+        .any(|r| matches!(r.format, "mbox" | "mbox.gz" | "message"));
     if !readable {
         return Err(Error::NothingReadable);
     }
@@ -157,13 +166,25 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
     let mut campaigns = Vec::new();
     let mut results = results;
     let per_mailbox: Vec<Vec<usize>> = (0..found.mailboxes.len())
-        .map(|m| found.sources.iter().enumerate().filter(|(_, s)| s.mailbox == m).map(|(i, _)| i).collect())
+        .map(|m| {
+            found
+                .sources
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.mailbox == m)
+                .map(|(i, _)| i)
+                .collect()
+        })
         .collect();
     for (m, spec) in found.mailboxes.iter().enumerate() {
         let mut rows: Vec<Record> = Vec::new();
         let mut tally = scan::Tally::default();
         let mut sent_ids = HashSet::new();
-        let mut row = MailboxRow { mailbox: spec.name.clone(), files: per_mailbox[m].len(), ..Default::default() };
+        let mut row = MailboxRow {
+            mailbox: spec.name.clone(),
+            files: per_mailbox[m].len(),
+            ..Default::default()
+        };
         for &i in &per_mailbox[m] {
             let r = &mut results[i];
             row.messages += r.counts.messages;
@@ -183,7 +204,13 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
         let camps = campaign::campaigns(m, &spec.name, &account, &mut mrefs);
         let refs: Vec<&Record> = rows.iter().collect();
         let (verdict, evidence) = verdict::decide(&account, &camps, &refs, &sent_ids);
-        let camps: Vec<_> = camps.into_iter().map(|mut c| { c.verdict = verdict.as_str().to_string(); c }).collect();
+        let camps: Vec<_> = camps
+            .into_iter()
+            .map(|mut c| {
+                c.verdict = verdict.as_str().to_string();
+                c
+            })
+            .collect();
         row.account = account.address.clone();
         row.account_source = account.source;
         row.campaigns = camps.len();
@@ -198,7 +225,12 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
     }
     record::sort(&mut records);
     // Compromised first, then backscatter, inconclusive, clean; stable by name.
-    let rank = |v: &str| ["compromised", "backscatter", "inconclusive", "clean"].iter().position(|x| *x == v).unwrap_or(9);
+    let rank = |v: &str| {
+        ["compromised", "backscatter", "inconclusive", "clean"]
+            .iter()
+            .position(|x| *x == v)
+            .unwrap_or(9)
+    };
     let mut sorted_mailboxes = mailboxes.clone();
     sorted_mailboxes.sort_by_key(|r| rank(r.verdict));
 
@@ -226,16 +258,30 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
         problems,
     };
     let out = &config.out;
-    output::write_file(out, "timeline.csv", |w| output::csv::write(w, &records, config.excel))?;
-    output::write_file(out, "timeline.jsonl", |w| output::json::write_lines(w, &records))?;
-    output::write_file(out, "campaigns.csv", |w| output::csv::write(w, &campaigns, config.excel))?;
-    output::write_file(out, "mailboxes.csv", |w| output::csv::write(w, &sorted_mailboxes, config.excel))?;
-    output::write_file(out, "summary.json", |w| output::json::write_pretty(w, &summary))?;
+    output::write_file(out, "timeline.csv", |w| {
+        output::csv::write(w, &records, config.excel)
+    })?;
+    output::write_file(out, "timeline.jsonl", |w| {
+        output::json::write_lines(w, &records)
+    })?;
+    output::write_file(out, "campaigns.csv", |w| {
+        output::csv::write(w, &campaigns, config.excel)
+    })?;
+    output::write_file(out, "mailboxes.csv", |w| {
+        output::csv::write(w, &sorted_mailboxes, config.excel)
+    })?;
+    output::write_file(out, "summary.json", |w| {
+        output::json::write_pretty(w, &summary)
+    })?;
     Ok(summary)
 }
 
 fn merge_tally(into: &mut scan::Tally, from: scan::Tally) {
-    for (a, b) in [(&mut into.delivered_to, from.delivered_to), (&mut into.to, from.to), (&mut into.sent_from, from.sent_from)] {
+    for (a, b) in [
+        (&mut into.delivered_to, from.delivered_to),
+        (&mut into.to, from.to),
+        (&mut into.sent_from, from.sent_from),
+    ] {
         for (k, v) in b {
             *a.entry(k).or_insert(0) += v;
         }

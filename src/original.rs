@@ -61,7 +61,10 @@ const EVIDENCE: &[&str] = &[
 pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
     let bytes = skip_blank(bytes);
     let (block, _) = header_block(bytes);
-    let mut o = Original { headers_only: block.len() + 2 >= bytes.len(), ..Default::default() };
+    let mut o = Original {
+        headers_only: block.len() + 2 >= bytes.len(),
+        ..Default::default()
+    };
     let mut useful = false;
     for (name, value) in fields(block) {
         let lname = String::from_utf8_lossy(name).to_ascii_lowercase();
@@ -78,7 +81,12 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
             "date" => o.date = o.date.or_else(|| Some(decode_header_bytes(value))),
             "message-id" => {
                 let v = decode_header_bytes(value);
-                let v = v.trim().trim_start_matches('<').trim_end_matches('>').trim().to_string();
+                let v = v
+                    .trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .trim()
+                    .to_string();
                 if !v.is_empty() && o.message_id.is_none() {
                     o.message_id = Some(v);
                 }
@@ -131,7 +139,14 @@ fn dkim_domain(value: &[u8]) -> Option<String> {
 /// of at least three header lines, one of them a field every message has
 /// (From, Subject, Message-ID, Received, Date). Returns its byte offset in `text`.
 pub fn find_inline(text: &[u8]) -> Option<usize> {
-    const KEY: &[&[u8]] = &[b"received:", b"message-id:", b"subject:", b"from:", b"date:", b"return-path:"];
+    const KEY: &[&[u8]] = &[
+        b"received:",
+        b"message-id:",
+        b"subject:",
+        b"from:",
+        b"date:",
+        b"return-path:",
+    ];
     let mut pos = 0;
     let mut run_start: Option<usize> = None;
     let mut run_len = 0;
@@ -140,7 +155,8 @@ pub fn find_inline(text: &[u8]) -> Option<usize> {
         let end = memchr::memchr(b'\n', &text[pos..]).map_or(text.len(), |i| pos + i + 1);
         let line = &text[pos..end];
         let trimmed = line.strip_prefix(b"> ").unwrap_or(line);
-        let is_cont = !trimmed.is_empty() && (trimmed[0] == b' ' || trimmed[0] == b'\t') && run_len > 0;
+        let is_cont =
+            !trimmed.is_empty() && (trimmed[0] == b' ' || trimmed[0] == b'\t') && run_len > 0;
         let is_field = is_field_line(trimmed);
         if is_field || is_cont {
             if run_start.is_none() {
@@ -150,7 +166,9 @@ pub fn find_inline(text: &[u8]) -> Option<usize> {
             }
             if is_field {
                 run_len += 1;
-                run_key |= KEY.iter().any(|k| trimmed.len() >= k.len() && trimmed[..k.len()].eq_ignore_ascii_case(k));
+                run_key |= KEY.iter().any(|k| {
+                    trimmed.len() >= k.len() && trimmed[..k.len()].eq_ignore_ascii_case(k)
+                });
             }
             if run_len >= 3 && run_key {
                 return run_start;
@@ -165,10 +183,14 @@ pub fn find_inline(text: &[u8]) -> Option<usize> {
 }
 
 fn is_field_line(line: &[u8]) -> bool {
-    let Some(colon) = memchr::memchr(b':', line) else { return false };
+    let Some(colon) = memchr::memchr(b':', line) else {
+        return false;
+    };
     colon > 0
         && colon < 60
-        && line[..colon].iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && line[..colon]
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         && line[0].is_ascii_alphabetic()
         && !contains_ci(&line[..colon], b"http")
 }

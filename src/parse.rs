@@ -51,7 +51,10 @@ impl<'p, 'a> Part<'p, 'a> {
 pub fn parse(bytes: &[u8]) -> Result<Parsed<'_>, String> {
     let bytes = &bytes[..bytes.len().min(MAX_PARSE)];
     let mail = mailparse::parse_mail(bytes).map_err(|e| format!("MIME parse failed: {e}"))?;
-    Ok(Parsed { mail, text: OnceCell::new() })
+    Ok(Parsed {
+        mail,
+        text: OnceCell::new(),
+    })
 }
 
 /// Line ends mailparse understands (LF or CRLF): CR-only mail is rewritten
@@ -60,7 +63,10 @@ pub fn normalize(bytes: &[u8]) -> Cow<'_, [u8]> {
     let unquoted = crate::mailbox::mbox::unquote_from(bytes);
     let head = &unquoted[..unquoted.len().min(4096)];
     if memchr::memchr(b'\n', head).is_none() && memchr::memchr(b'\r', head).is_some() {
-        let v: Vec<u8> = unquoted.iter().map(|&b| if b == b'\r' { b'\n' } else { b }).collect();
+        let v: Vec<u8> = unquoted
+            .iter()
+            .map(|&b| if b == b'\r' { b'\n' } else { b })
+            .collect();
         return Cow::Owned(v);
     }
     unquoted
@@ -69,12 +75,20 @@ pub fn normalize(bytes: &[u8]) -> Cow<'_, [u8]> {
 impl<'a> Parsed<'a> {
     /// A top-level header, decoded; None when absent.
     pub fn header(&self, name: &str) -> Option<String> {
-        self.mail.headers.get_first_header(name).map(|h| header_text(h))
+        self.mail
+            .headers
+            .get_first_header(name)
+            .map(|h| header_text(h))
     }
 
     /// All values of a top-level header, decoded.
     pub fn headers_all(&self, name: &str) -> Vec<String> {
-        self.mail.headers.get_all_headers(name).into_iter().map(header_text).collect()
+        self.mail
+            .headers
+            .get_all_headers(name)
+            .into_iter()
+            .map(header_text)
+            .collect()
     }
 
     /// The raw header block bytes of the top level.
@@ -101,7 +115,9 @@ impl<'a> Parsed<'a> {
 
     /// The first leaf part of one of these MIME types.
     pub fn part(&self, types: &[&str]) -> Option<Part<'_, 'a>> {
-        self.parts().into_iter().find(|p| types.contains(&p.mimetype))
+        self.parts()
+            .into_iter()
+            .find(|p| types.contains(&p.mimetype))
     }
 
     /// The human-readable text: all text/plain parts (text/html made plain
@@ -111,7 +127,10 @@ impl<'a> Parsed<'a> {
         self.text.get_or_init(|| {
             let parts = self.parts();
             let mut out = String::new();
-            let plain: Vec<_> = parts.iter().filter(|p| p.mimetype == "text/plain").collect();
+            let plain: Vec<_> = parts
+                .iter()
+                .filter(|p| p.mimetype == "text/plain")
+                .collect();
             if !plain.is_empty() {
                 for p in plain {
                     if !out.is_empty() {
@@ -132,7 +151,10 @@ impl<'a> Parsed<'a> {
 
 fn collect<'p, 'a>(m: &'p ParsedMail<'a>, out: &mut Vec<Part<'p, 'a>>) {
     if m.subparts.is_empty() {
-        out.push(Part { mimetype: m.ctype.mimetype.as_str(), mail: m });
+        out.push(Part {
+            mimetype: m.ctype.mimetype.as_str(),
+            mail: m,
+        });
     } else {
         for s in &m.subparts {
             collect(s, out);
@@ -203,7 +225,9 @@ pub fn decode_text(raw: &[u8], declared: Option<&str>) -> String {
             return s.to_string();
         }
     }
-    if memchr::memmem::find(raw, b"\x1b$B").is_some() || memchr::memmem::find(raw, b"\x1b$@").is_some() {
+    if memchr::memmem::find(raw, b"\x1b$B").is_some()
+        || memchr::memmem::find(raw, b"\x1b$@").is_some()
+    {
         return encoding_rs::ISO_2022_JP.decode(raw).0.into_owned();
     }
     // Shift_JIS or EUC-JP: take the one that decodes without errors.
@@ -231,8 +255,14 @@ pub fn html_to_text(html: &str) -> String {
             let rest = &lower[i..];
             for skip in ["<script", "<style"] {
                 if rest.starts_with(skip) {
-                    let close = if skip == "<script" { "</script>" } else { "</style>" };
-                    i = lower[i..].find(close).map_or(b.len(), |p| i + p + close.len());
+                    let close = if skip == "<script" {
+                        "</script>"
+                    } else {
+                        "</style>"
+                    };
+                    i = lower[i..]
+                        .find(close)
+                        .map_or(b.len(), |p| i + p + close.len());
                     break;
                 }
             }
@@ -244,9 +274,14 @@ pub fn html_to_text(html: &str) -> String {
             }
             let end = html[i..].find('>').map_or(b.len(), |p| i + p + 1);
             let tag = &lower[i..end];
-            if tag.starts_with("<br") || tag.starts_with("</p") || tag.starts_with("</div")
-                || tag.starts_with("</tr") || tag.starts_with("<p") || tag.starts_with("</h")
-                || tag.starts_with("</li") || tag.starts_with("</td")
+            if tag.starts_with("<br")
+                || tag.starts_with("</p")
+                || tag.starts_with("</div")
+                || tag.starts_with("</tr")
+                || tag.starts_with("<p")
+                || tag.starts_with("</h")
+                || tag.starts_with("</li")
+                || tag.starts_with("</td")
             {
                 out.push('\n');
             }
@@ -284,25 +319,39 @@ mod tests {
 
     #[test]
     fn encoded_and_raw_headers() {
-        assert_eq!(decode_header_bytes(b"=?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?="), "テスト");
+        assert_eq!(
+            decode_header_bytes(b"=?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?="),
+            "テスト"
+        );
         assert_eq!(decode_header_bytes("件名 test".as_bytes()), "件名 test");
         assert_eq!(decode_header_bytes(b"a\n b"), "a b");
     }
 
     #[test]
     fn cr_only_is_normalized() {
-        assert_eq!(&*normalize(b"A: 1\rB: 2\r\rbody\r"), b"A: 1\nB: 2\n\nbody\n");
+        assert_eq!(
+            &*normalize(b"A: 1\rB: 2\r\rbody\r"),
+            b"A: 1\nB: 2\n\nbody\n"
+        );
         assert!(matches!(normalize(b"A: 1\r\n\r\nx"), Cow::Borrowed(_)));
     }
 
     #[test]
     fn html_is_flattened() {
-        assert_eq!(html_to_text("<p>Delivery&nbsp;failed</p><style>x{}</style><br>a&amp;b"), "\nDelivery failed\n\na&b");
+        assert_eq!(
+            html_to_text("<p>Delivery&nbsp;failed</p><style>x{}</style><br>a&amp;b"),
+            "\nDelivery failed\n\na&b"
+        );
     }
 
     #[test]
     fn broken_mime_does_not_panic() {
-        for m in [&b""[..], b"\xff\xfe", b"Content-Type: multipart/mixed; boundary=\"\n\n--\n", b"A: b\n\n--x--"] {
+        for m in [
+            &b""[..],
+            b"\xff\xfe",
+            b"Content-Type: multipart/mixed; boundary=\"\n\n--\n",
+            b"A: b\n\n--x--",
+        ] {
             if let Ok(p) = parse(m) {
                 let _ = p.text();
                 let _ = p.parts().len();

@@ -84,7 +84,13 @@ pub struct Place<'a> {
 }
 
 /// Flattens one decoded bounce into rows, one per failure.
-pub fn records(b: &Bounce, place: &Place<'_>, bounce_date: Option<&str>, bounce_from: &str, bounce_subject: &str) -> Vec<Record> {
+pub fn records(
+    b: &Bounce,
+    place: &Place<'_>,
+    bounce_date: Option<&str>,
+    bounce_from: &str,
+    bounce_subject: &str,
+) -> Vec<Record> {
     let bounce_ts = bounce_date.and_then(date::parse);
     let orig = b.original.as_ref();
     let orig_ts = orig.and_then(|o| o.date.as_deref()).and_then(date::parse);
@@ -135,7 +141,9 @@ pub fn records(b: &Bounce, place: &Place<'_>, bounce_date: Option<&str>, bounce_
             time_unix: ts.map(|t| t.0 .0),
             source_index: place.source_index,
             mailbox_index: place.mailbox_index,
-            sender: orig.and_then(|o| o.from.as_deref()).and_then(crate::bounce::dsn::clean_address),
+            sender: orig
+                .and_then(|o| o.from.as_deref())
+                .and_then(crate::bounce::dsn::clean_address),
         })
         .collect()
 }
@@ -143,7 +151,19 @@ pub fn records(b: &Bounce, place: &Place<'_>, bounce_date: Option<&str>, bounce_
 /// The deterministic timeline order: time (unknown last), then where found.
 pub fn sort(records: &mut [Record]) {
     records.sort_by(|a, b| {
-        (a.time_unix.is_none(), a.time_unix, a.source_index, a.offset, &a.recipient)
-            .cmp(&(b.time_unix.is_none(), b.time_unix, b.source_index, b.offset, &b.recipient))
+        (
+            a.time_unix.is_none(),
+            a.time_unix,
+            a.source_index,
+            a.offset,
+            &a.recipient,
+        )
+            .cmp(&(
+                b.time_unix.is_none(),
+                b.time_unix,
+                b.source_index,
+                b.offset,
+                &b.recipient,
+            ))
     });
 }

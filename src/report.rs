@@ -27,7 +27,11 @@ pub fn sanitize(s: &str) -> String {
 
 /// Prints one warning line on stderr.
 pub fn warn(p: &Problem) {
-    let _ = writeln!(std::io::stderr().lock(), "bouncetrail: warning: {}", sanitize(&p.to_string()));
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "bouncetrail: warning: {}",
+        sanitize(&p.to_string())
+    );
 }
 
 /// A byte-based progress bar on stderr, hidden when stderr is not a
@@ -38,8 +42,10 @@ pub fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
     }
     let bar = ProgressBar::new(total);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} [{wide_bar}]")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} [{wide_bar}]",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
 }
@@ -55,9 +61,20 @@ fn write_summary(out: &mut dyn Write, s: &Summary, config: &Config) -> std::io::
     writeln!(out, "bouncetrail {}: {} files, {} messages, {} bounces, {} auto-replies, {} feedback reports, {} campaigns",
         s.version, t.files, t.messages, t.bounces, t.autoreplies, t.feedback, t.campaigns)?;
     for m in &s.mailboxes {
-        writeln!(out, "  {}  [{}]  account {}  messages {}  bounces {}  auto-replies {}  campaigns {}",
-            sanitize(&m.mailbox), m.verdict, m.account.as_deref().map(sanitize).unwrap_or_else(|| "?".into()),
-            m.messages, m.bounces, m.autoreplies, m.campaigns)?;
+        writeln!(
+            out,
+            "  {}  [{}]  account {}  messages {}  bounces {}  auto-replies {}  campaigns {}",
+            sanitize(&m.mailbox),
+            m.verdict,
+            m.account
+                .as_deref()
+                .map(sanitize)
+                .unwrap_or_else(|| "?".into()),
+            m.messages,
+            m.bounces,
+            m.autoreplies,
+            m.campaigns
+        )?;
         writeln!(out, "      {}", sanitize(&m.evidence))?;
     }
     let mut counts = std::collections::BTreeMap::new();
@@ -72,8 +89,16 @@ fn write_summary(out: &mut dyn Write, s: &Summary, config: &Config) -> std::io::
         writeln!(out, "verdicts: {}", line.join(", "))?;
     }
     if t.problems > 0 {
-        writeln!(out, "{} input problem(s): see the warnings above and summary.json", t.problems)?;
+        writeln!(
+            out,
+            "{} input problem(s): see the warnings above and summary.json",
+            t.problems
+        )?;
     }
-    writeln!(out, "report: {}/ (timeline.csv, timeline.jsonl, campaigns.csv, mailboxes.csv, summary.json)", config.out.display())?;
+    writeln!(
+        out,
+        "report: {}/ (timeline.csv, timeline.jsonl, campaigns.csv, mailboxes.csv, summary.json)",
+        config.out.display()
+    )?;
     Ok(())
 }

@@ -53,7 +53,11 @@ pub struct Tally {
 
 impl Tally {
     fn merge(&mut self, o: Tally) {
-        for (map, other) in [(&mut self.delivered_to, o.delivered_to), (&mut self.to, o.to), (&mut self.sent_from, o.sent_from)] {
+        for (map, other) in [
+            (&mut self.delivered_to, o.delivered_to),
+            (&mut self.to, o.to),
+            (&mut self.sent_from, o.sent_from),
+        ] {
             for (k, v) in other {
                 *map.entry(k).or_insert(0) += v;
             }
@@ -72,14 +76,19 @@ fn count_address(map: &mut HashMap<String, u64>, value: &[u8]) {
     // Only the first address of a list counts.
     let v = v.split(|&b| b == b',').next().unwrap_or(v);
     let v = triage::trim(v);
-    if v.len() > 254 || memchr::memchr(b'@', v).is_none() || v.iter().any(|b| b.is_ascii_whitespace()) {
+    if v.len() > 254
+        || memchr::memchr(b'@', v).is_none()
+        || v.iter().any(|b| b.is_ascii_whitespace())
+    {
         return;
     }
     let mut buf = [0u8; 254];
     let lower = &mut buf[..v.len()];
     lower.copy_from_slice(v);
     lower.make_ascii_lowercase();
-    let Ok(key) = std::str::from_utf8(lower) else { return };
+    let Ok(key) = std::str::from_utf8(lower) else {
+        return;
+    };
     match map.get_mut(key) {
         Some(n) => *n += 1,
         None => {
@@ -131,14 +140,29 @@ struct Ctx<'a> {
 }
 
 /// Scans one source.
-pub fn scan_source(source: &Source, source_index: usize, mailbox: &str, config: &Config, progress: &indicatif::ProgressBar) -> SourceResult {
-    let ctx = Ctx { source, source_index, mailbox };
-    let mut result = SourceResult { size: source.len, ..Default::default() };
+pub fn scan_source(
+    source: &Source,
+    source_index: usize,
+    mailbox: &str,
+    config: &Config,
+    progress: &indicatif::ProgressBar,
+) -> SourceResult {
+    let ctx = Ctx {
+        source,
+        source_index,
+        mailbox,
+    };
+    let mut result = SourceResult {
+        size: source.len,
+        ..Default::default()
+    };
     let content = match mailbox::open(&source.path) {
         Ok(c) => c,
         Err(e) => {
             result.format = "unreadable";
-            result.problems.push(Problem::file(&source.display, format!("cannot read: {e}")));
+            result
+                .problems
+                .push(Problem::file(&source.display, format!("cannot read: {e}")));
             progress.inc(source.len);
             return result;
         }
@@ -148,17 +172,26 @@ pub fn scan_source(source: &Source, source_index: usize, mailbox: &str, config: 
     let acc = match format {
         Format::Empty => {
             result.format = "empty";
-            result.problems.push(Problem::file(&source.display, "empty file; skipped"));
+            result
+                .problems
+                .push(Problem::file(&source.display, "empty file; skipped"));
             None
         }
         Format::NotMail => {
             result.format = "not-mail";
-            result.problems.push(Problem::file(&source.display, "not mail (no mbox From_ line, no header fields); skipped"));
+            result.problems.push(Problem::file(
+                &source.display,
+                "not mail (no mbox From_ line, no header fields); skipped",
+            ));
             None
         }
         Format::Single => {
             result.format = "message";
-            let msg = RawMessage { bytes: &content, offset: 0, index: 0 };
+            let msg = RawMessage {
+                bytes: &content,
+                offset: 0,
+                index: 0,
+            };
             let mut acc = Acc::default();
             process(&ctx, &msg, &mut acc);
             Some(acc)
@@ -167,7 +200,8 @@ pub fn scan_source(source: &Source, source_index: usize, mailbox: &str, config: 
             result.format = "mbox";
             if config.hash && content.len() > (1 << 20) {
                 // Hash on one worker while the others split and triage.
-                let (h, acc) = rayon::join(|| sha256(&content), || scan_mbox(&ctx, &content, progress));
+                let (h, acc) =
+                    rayon::join(|| sha256(&content), || scan_mbox(&ctx, &content, progress));
                 result.sha256 = Some(h);
                 Some(acc)
             } else {
@@ -216,7 +250,9 @@ fn hex(bytes: &[u8]) -> String {
 fn scan_mbox(ctx: &Ctx<'_>, hay: &[u8], progress: &indicatif::ProgressBar) -> Acc {
     // 1. Separators, searched in parallel slices of the file.
     const SLICE: usize = 32 << 20;
-    let slices: Vec<_> = (0..hay.len().div_ceil(SLICE)).map(|i| i * SLICE..((i + 1) * SLICE).min(hay.len())).collect();
+    let slices: Vec<_> = (0..hay.len().div_ceil(SLICE))
+        .map(|i| i * SLICE..((i + 1) * SLICE).min(hay.len()))
+        .collect();
     let seps: Vec<usize> = slices
         .into_par_iter()
         .map(|r| {
@@ -246,7 +282,11 @@ fn scan_mbox(ctx: &Ctx<'_>, hay: &[u8], progress: &indicatif::ProgressBar) -> Ac
             let mut done = 0u64;
             for i in c {
                 let (sep, r) = &ranges[i];
-                let msg = RawMessage { bytes: &hay[r.clone()], offset: *sep as u64, index: i as u64 };
+                let msg = RawMessage {
+                    bytes: &hay[r.clone()],
+                    offset: *sep as u64,
+                    index: i as u64,
+                };
                 process(ctx, &msg, &mut acc);
                 done += (r.end - *sep) as u64;
             }
@@ -282,11 +322,17 @@ fn scan_gzip(ctx: &Ctx<'_>, config: &Config, result: &mut SourceResult) -> Acc {
     let file = match mailbox::open_stream(&ctx.source.path) {
         Ok(f) => f,
         Err(e) => {
-            acc.problems.push(Problem::file(&ctx.source.display, format!("cannot read: {e}")));
+            acc.problems.push(Problem::file(
+                &ctx.source.display,
+                format!("cannot read: {e}"),
+            ));
             return acc;
         }
     };
-    let mut reader = HashingReader { inner: std::io::BufReader::with_capacity(1 << 20, file), hasher: config.hash.then(Sha256::new) };
+    let mut reader = HashingReader {
+        inner: std::io::BufReader::with_capacity(1 << 20, file),
+        hasher: config.hash.then(Sha256::new),
+    };
     let outcome = gz::for_each_batch(&mut reader, |batch| {
         let parts: Vec<Acc> = batch
             .par_chunks(64)
@@ -305,10 +351,20 @@ fn scan_gzip(ctx: &Ctx<'_>, config: &Config, result: &mut SourceResult) -> Acc {
     match outcome {
         Ok(stats) => {
             if stats.truncated > 0 {
-                acc.problems.push(Problem::file(&ctx.source.display, format!("{} message(s) over {} MiB were cut for analysis", stats.truncated, gz::MAX_MESSAGE >> 20)));
+                acc.problems.push(Problem::file(
+                    &ctx.source.display,
+                    format!(
+                        "{} message(s) over {} MiB were cut for analysis",
+                        stats.truncated,
+                        gz::MAX_MESSAGE >> 20
+                    ),
+                ));
             }
         }
-        Err(e) => acc.problems.push(Problem::file(&ctx.source.display, format!("gzip stream damaged ({e}); messages before the damage were kept"))),
+        Err(e) => acc.problems.push(Problem::file(
+            &ctx.source.display,
+            format!("gzip stream damaged ({e}); messages before the damage were kept"),
+        )),
     }
     // Drain the rest so the hash covers the whole file even after damage.
     let _ = std::io::copy(&mut reader, &mut std::io::sink());
@@ -323,16 +379,28 @@ fn process(ctx: &Ctx<'_>, msg: &RawMessage<'_>, acc: &mut Acc) {
     acc.counts.messages += 1;
     let (decision, facts) = triage::triage(msg);
     if facts.header_unterminated && facts.fields == 0 {
-        acc.problems.push(Problem::at(&ctx.source.display, msg.offset, "message has no header fields; skipped"));
+        acc.problems.push(Problem::at(
+            &ctx.source.display,
+            msg.offset,
+            "message has no header fields; skipped",
+        ));
         return;
     }
     if facts.header_unterminated && msg.bytes.len() >= triage::MAX_HEADER {
-        acc.problems.push(Problem::at(&ctx.source.display, msg.offset, format!("header block larger than {} KiB; only its start was read", triage::MAX_HEADER >> 10)));
+        acc.problems.push(Problem::at(
+            &ctx.source.display,
+            msg.offset,
+            format!(
+                "header block larger than {} KiB; only its start was read",
+                triage::MAX_HEADER >> 10
+            ),
+        ));
     }
     if ctx.source.sent_folder {
         if let Some(id) = facts.message_id {
             let id = String::from_utf8_lossy(triage::trim(id));
-            acc.sent_ids.push(id.trim_start_matches('<').trim_end_matches('>').to_string());
+            acc.sent_ids
+                .push(id.trim_start_matches('<').trim_end_matches('>').to_string());
         }
         if let Some(f) = facts.from {
             count_address(&mut acc.tally.sent_from, f);
@@ -348,7 +416,10 @@ fn process(ctx: &Ctx<'_>, msg: &RawMessage<'_>, acc: &mut Acc) {
             .and_then(|s| triage::subject_is_bounce_like(&s, h)),
     };
     let Some(hints) = hints else {
-        for v in [facts.delivered_to, facts.x_original_to].into_iter().flatten() {
+        for v in [facts.delivered_to, facts.x_original_to]
+            .into_iter()
+            .flatten()
+        {
             count_address(&mut acc.tally.delivered_to, v);
         }
         if let Some(to) = facts.to {
@@ -361,11 +432,14 @@ fn process(ctx: &Ctx<'_>, msg: &RawMessage<'_>, acc: &mut Acc) {
     let parsed = match parse::parse(&bytes) {
         Ok(p) => p,
         Err(e) => {
-            acc.problems.push(Problem::at(&ctx.source.display, msg.offset, e));
+            acc.problems
+                .push(Problem::at(&ctx.source.display, msg.offset, e));
             return;
         }
     };
-    let Some(b) = bounce::detect(&parsed, hints) else { return };
+    let Some(b) = bounce::detect(&parsed, hints) else {
+        return;
+    };
     match b.kind {
         Kind::Autoreply => acc.counts.autoreplies += 1,
         Kind::Feedback => acc.counts.feedback += 1,
@@ -382,5 +456,11 @@ fn process(ctx: &Ctx<'_>, msg: &RawMessage<'_>, acc: &mut Acc) {
     let date = parsed.header("Date");
     let from = parsed.header("From").unwrap_or_default();
     let subject = parsed.header("Subject").unwrap_or_default();
-    acc.records.extend(record::records(&b, &place, date.as_deref(), &from, &subject));
+    acc.records.extend(record::records(
+        &b,
+        &place,
+        date.as_deref(),
+        &from,
+        &subject,
+    ));
 }

@@ -161,8 +161,14 @@ fn line_end(s: &[u8], from: usize) -> usize {
 
 /// Trims ASCII white space (including line ends) from both ends.
 pub fn trim(s: &[u8]) -> &[u8] {
-    let a = s.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(s.len());
-    let b = s.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(a, |i| i + 1);
+    let a = s
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(s.len());
+    let b = s
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(a, |i| i + 1);
     &s[a..b]
 }
 
@@ -199,47 +205,47 @@ pub fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
 /// Postfix, Exim, Sendmail, qmail, Exchange, Gmail, Yahoo, Lotus Notes,
 /// Courier, Amazon SES, and Japanese carriers' UTF-8 forms.
 const BOUNCE_SUBJECTS: &[&[u8]] = &[
-    b"returned mail",                 // Sendmail
-    b"undeliver",                     // Postfix "Undelivered Mail", Exchange "Undeliverable"
-    b"delivery status notification",  // Gmail, Exchange, many DSN generators
-    b"mail delivery failed",          // Exim
-    b"delivery failure",              // Gmail, Notes
-    b"failure notice",                // qmail, Yahoo
-    b"delivery has failed",           // Exchange 2003
-    b"could not be delivered",        // various
-    b"non remis",                     // French Exchange
-    b"nondeliverable",                // Exchange
-    b"non-delivery",                  // various
-    b"nicht zustellbar",              // German Exchange
-    b"returned to sender",            // Postfix, Courier
-    b"mail system error",             // various
-    b"delivery notification",         // Notes, Domino
-    b"delivery failed",               // various
-    b"delayed mail",                  // Postfix delay notice
-    b"delivery delayed",              // various
-    b"warning: could not send",       // Sendmail delay notice
-    b"message not delivered",         // various
-    b"mail could not be delivered",   // various
-    b"returned message",              // various
-    b"delivery report",               // various
-    b"mail delivery",                 // Courier "Mail delivery failed"
-    b"\xe9\x85\x8d\xe4\xbf\xa1",     // 配信 (UTF-8)
-    b"\xe4\xb8\x8d\xe9\x81\x94",     // 不達 (UTF-8)
+    b"returned mail",                        // Sendmail
+    b"undeliver",                            // Postfix "Undelivered Mail", Exchange "Undeliverable"
+    b"delivery status notification",         // Gmail, Exchange, many DSN generators
+    b"mail delivery failed",                 // Exim
+    b"delivery failure",                     // Gmail, Notes
+    b"failure notice",                       // qmail, Yahoo
+    b"delivery has failed",                  // Exchange 2003
+    b"could not be delivered",               // various
+    b"non remis",                            // French Exchange
+    b"nondeliverable",                       // Exchange
+    b"non-delivery",                         // various
+    b"nicht zustellbar",                     // German Exchange
+    b"returned to sender",                   // Postfix, Courier
+    b"mail system error",                    // various
+    b"delivery notification",                // Notes, Domino
+    b"delivery failed",                      // various
+    b"delayed mail",                         // Postfix delay notice
+    b"delivery delayed",                     // various
+    b"warning: could not send",              // Sendmail delay notice
+    b"message not delivered",                // various
+    b"mail could not be delivered",          // various
+    b"returned message",                     // various
+    b"delivery report",                      // various
+    b"mail delivery",                        // Courier "Mail delivery failed"
+    b"\xe9\x85\x8d\xe4\xbf\xa1",             // 配信 (UTF-8)
+    b"\xe4\xb8\x8d\xe9\x81\x94",             // 不達 (UTF-8)
     b"\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc", // エラー (UTF-8)
 ];
 
 /// Subject phrases of auto-replies (lowercase).
 pub const AUTOREPLY_SUBJECTS: &[&[u8]] = &[
-    b"out of office",          // Outlook, Exchange
-    b"out of the office",      // various
-    b"automatic reply",        // Outlook
-    b"auto-reply",             // various
-    b"autoreply",              // various
-    b"auto reply",             // various
-    b"auto:",                  // Notes "AUTO: ... is out of the office"
-    b"vacation",               // Sieve vacation default subject
-    b"away from",              // various
-    b"abwesenheit",            // German Outlook
+    b"out of office",              // Outlook, Exchange
+    b"out of the office",          // various
+    b"automatic reply",            // Outlook
+    b"auto-reply",                 // various
+    b"autoreply",                  // various
+    b"auto reply",                 // various
+    b"auto:",                      // Notes "AUTO: ... is out of the office"
+    b"vacation",                   // Sieve vacation default subject
+    b"away from",                  // various
+    b"abwesenheit",                // German Outlook
     b"r\xc3\xa9ponse automatique", // French Outlook
     "不在".as_bytes(),
     "自動応答".as_bytes(),
@@ -270,7 +276,10 @@ const DAEMON_SENDERS: &[&[u8]] = &[
 /// Looks at the header block of one message.
 pub fn triage<'a>(msg: &RawMessage<'a>) -> (Triage, HeaderFacts<'a>) {
     let (block, complete) = header_block(msg.bytes);
-    let mut facts = HeaderFacts { header_unterminated: !complete, ..Default::default() };
+    let mut facts = HeaderFacts {
+        header_unterminated: !complete,
+        ..Default::default()
+    };
     let mut hints = Hints::default();
     let mut subject_signal = false;
     let mut encoded = false;
@@ -356,12 +365,27 @@ pub fn subject_is_bounce_like(decoded: &str, mut hints: Hints) -> Option<Hints> 
 /// Strips leading `Re:`/`Fwd:`-style prefixes, noting whether one was there.
 fn strip_prefixes<'a>(mut s: &'a [u8], found: &mut bool) -> &'a [u8] {
     const PREFIXES: &[&[u8]] = &[
-        b"re:", b"fwd:", b"fw:", b"tr:", b"aw:", b"wg:", b"sv:", b"vs:", b"rv:", b"fwd :",
-        "転送:".as_bytes(), "返信:".as_bytes(), "ＲＥ：".as_bytes(), "ＦＷ：".as_bytes(),
+        b"re:",
+        b"fwd:",
+        b"fw:",
+        b"tr:",
+        b"aw:",
+        b"wg:",
+        b"sv:",
+        b"vs:",
+        b"rv:",
+        b"fwd :",
+        "転送:".as_bytes(),
+        "返信:".as_bytes(),
+        "ＲＥ：".as_bytes(),
+        "ＦＷ：".as_bytes(),
     ];
     loop {
         s = trim(s);
-        match PREFIXES.iter().find(|p| s.len() >= p.len() && s[..p.len()].eq_ignore_ascii_case(p)) {
+        match PREFIXES
+            .iter()
+            .find(|p| s.len() >= p.len() && s[..p.len()].eq_ignore_ascii_case(p))
+        {
             Some(p) => {
                 *found = true;
                 s = &s[p.len()..];
@@ -376,7 +400,12 @@ mod tests {
     use super::*;
 
     fn t(msg: &[u8]) -> Triage {
-        triage(&RawMessage { bytes: msg, offset: 0, index: 0 }).0
+        triage(&RawMessage {
+            bytes: msg,
+            offset: 0,
+            index: 0,
+        })
+        .0
     }
 
     #[test]
@@ -390,30 +419,59 @@ mod tests {
 
     #[test]
     fn ordinary_and_forwarded_are_not() {
-        assert_eq!(t(b"From: a@b.example\nSubject: lunch\n\nMAILER-DAEMON said hi\n"), Triage::Ordinary);
+        assert_eq!(
+            t(b"From: a@b.example\nSubject: lunch\n\nMAILER-DAEMON said hi\n"),
+            Triage::Ordinary
+        );
         assert_eq!(t(b"From: boss@b.example\nSubject: Fwd: Undelivered Mail Returned to Sender\n\n> from MAILER-DAEMON\n"), Triage::Ordinary);
-        assert_eq!(t(b"From: boss@b.example\nSubject: Re: Undeliverable: invoice\n\nhi\n"), Triage::Ordinary);
+        assert_eq!(
+            t(b"From: boss@b.example\nSubject: Re: Undeliverable: invoice\n\nhi\n"),
+            Triage::Ordinary
+        );
     }
 
     #[test]
     fn autoreply_headers_and_crlf_and_cr() {
-        assert!(matches!(t(b"From: x@y\r\nAuto-Submitted: auto-replied\r\nSubject: hi\r\n\r\nbody"), Triage::BounceLike(h) if h.autoreply));
-        assert!(matches!(t(b"From: x@y\rSubject: Out of Office: hi\r\rbody"), Triage::BounceLike(h) if h.autoreply));
-        assert_eq!(t(b"From: x@y\nAuto-Submitted: no\nSubject: hi\n\nbody"), Triage::Ordinary);
+        assert!(
+            matches!(t(b"From: x@y\r\nAuto-Submitted: auto-replied\r\nSubject: hi\r\n\r\nbody"), Triage::BounceLike(h) if h.autoreply)
+        );
+        assert!(
+            matches!(t(b"From: x@y\rSubject: Out of Office: hi\r\rbody"), Triage::BounceLike(h) if h.autoreply)
+        );
+        assert_eq!(
+            t(b"From: x@y\nAuto-Submitted: no\nSubject: hi\n\nbody"),
+            Triage::Ordinary
+        );
     }
 
     #[test]
     fn header_block_ends() {
-        assert_eq!(header_block(b"A: 1\nB: 2\n\nbody"), (&b"A: 1\nB: 2\n"[..], true));
-        assert_eq!(header_block(b"A: 1\r\nB: 2\r\n\r\nbody"), (&b"A: 1\r\nB: 2\r\n"[..], true));
-        assert_eq!(header_block(b"A: 1\rB: 2\r\rbody"), (&b"A: 1\rB: 2\r"[..], true));
+        assert_eq!(
+            header_block(b"A: 1\nB: 2\n\nbody"),
+            (&b"A: 1\nB: 2\n"[..], true)
+        );
+        assert_eq!(
+            header_block(b"A: 1\r\nB: 2\r\n\r\nbody"),
+            (&b"A: 1\r\nB: 2\r\n"[..], true)
+        );
+        assert_eq!(
+            header_block(b"A: 1\rB: 2\r\rbody"),
+            (&b"A: 1\rB: 2\r"[..], true)
+        );
         assert!(!header_block(b"A: 1\nB: 2").1);
     }
 
     #[test]
     fn folded_fields() {
         let f: Vec<_> = fields(b"A: 1\n  2\nB:3\njunk line\nC : x\n").collect();
-        assert_eq!(f, vec![(&b"A"[..], &b"1\n  2"[..]), (&b"B"[..], &b"3"[..]), (&b"C"[..], &b"x"[..])]);
+        assert_eq!(
+            f,
+            vec![
+                (&b"A"[..], &b"1\n  2"[..]),
+                (&b"B"[..], &b"3"[..]),
+                (&b"C"[..], &b"x"[..])
+            ]
+        );
     }
 
     #[test]

@@ -1,1 +1,8 @@
-mod util {}
+//! Integration tests: one binary, one module per concern.
+
+// Running the binary in temporary folders and reading its outputs.
+mod util;
+// Command line: exit codes, warnings, help.
+mod cli;
+// The shared bounce corpus against the reference parser's answers (skipped when absent).
+mod corpus;

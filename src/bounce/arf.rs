@@ -24,7 +24,10 @@ impl Decoder for Arf {
         let part = input.parsed.part(&["message/feedback-report"])?;
         let fields = unfolded_fields(&part.text());
         let get = |name: &str| {
-            fields.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
+            fields
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
         };
         let original = returned_original(input);
         let mut recipients: Vec<String> = fields
@@ -33,7 +36,11 @@ impl Decoder for Arf {
             .filter_map(|(_, v)| clean_address(v))
             .collect();
         if recipients.is_empty() {
-            if let Some(to) = original.as_ref().and_then(|o| o.to.as_deref()).and_then(clean_address) {
+            if let Some(to) = original
+                .as_ref()
+                .and_then(|o| o.to.as_deref())
+                .and_then(clean_address)
+            {
                 recipients.push(to);
             }
         }
@@ -50,7 +57,9 @@ impl Decoder for Arf {
                 recipient: r,
                 action: Some(Action::Reported),
                 feedback_type: feedback_type.clone(),
-                diagnostic: source_ip.as_ref().map(|ip| format!("reported by recipient; Source-IP: {ip}")),
+                diagnostic: source_ip
+                    .as_ref()
+                    .map(|ip| format!("reported by recipient; Source-IP: {ip}")),
                 ..Default::default()
             });
         }

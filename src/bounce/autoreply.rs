@@ -10,11 +10,28 @@ use crate::triage::{contains_ci, AUTOREPLY_SUBJECTS};
 
 /// Body phrases of auto-replies (lowercase).
 const BODY_PHRASES: &[&str] = &[
-    "out of the office", "out of office", "on vacation", "away from the office", "currently away",
-    "limited access to email", "will be back", "i am away", "i'm away", "annual leave",
-    "automatic reply", "auto-reply", "autoreply", "this is an automated reply",
-    "不在", "自動応答", "自動返信", "アドレスが変わりました", "アドレス変更", "メールアドレスを変更",
-    "新しいアドレス", "休暇",
+    "out of the office",
+    "out of office",
+    "on vacation",
+    "away from the office",
+    "currently away",
+    "limited access to email",
+    "will be back",
+    "i am away",
+    "i'm away",
+    "annual leave",
+    "automatic reply",
+    "auto-reply",
+    "autoreply",
+    "this is an automated reply",
+    "不在",
+    "自動応答",
+    "自動返信",
+    "アドレスが変わりました",
+    "アドレス変更",
+    "メールアドレスを変更",
+    "新しいアドレス",
+    "休暇",
 ];
 
 /// The auto-reply decoder.
@@ -35,14 +52,19 @@ impl Decoder for AutoReply {
         if input.hints.daemon_sender || input.hints.report {
             return None;
         }
-        let subject_says = AUTOREPLY_SUBJECTS.iter().any(|k| contains_ci(input.subject.as_bytes(), k));
+        let subject_says = AUTOREPLY_SUBJECTS
+            .iter()
+            .any(|k| contains_ci(input.subject.as_bytes(), k));
         let auto_submitted = input
             .header("Auto-Submitted")
             .is_some_and(|v| v.to_ascii_lowercase().contains("auto-replied"));
-        let x_autoreply = input.header("X-Autoreply").is_some() || input.header("X-Autorespond").is_some();
+        let x_autoreply =
+            input.header("X-Autoreply").is_some() || input.header("X-Autorespond").is_some();
         let lower = input.text().to_lowercase();
         let body_says = BODY_PHRASES.iter().any(|p| lower.contains(p));
-        if !(subject_says || ((auto_submitted || x_autoreply) && (body_says || !input.hints.forward_or_reply))) {
+        if !(subject_says
+            || ((auto_submitted || x_autoreply) && (body_says || !input.hints.forward_or_reply)))
+        {
             return None;
         }
         // The From is who replied; a Reply-To may point elsewhere.
@@ -65,7 +87,11 @@ impl Decoder for AutoReply {
         });
         // The original subject: what follows the auto-reply prefix.
         if let Some(s) = original_subject(&input.subject) {
-            b.original = Some(crate::original::Original { subject: Some(s), headers_only: true, ..Default::default() });
+            b.original = Some(crate::original::Original {
+                subject: Some(s),
+                headers_only: true,
+                ..Default::default()
+            });
         }
         Some(b)
     }
@@ -74,9 +100,22 @@ impl Decoder for AutoReply {
 /// `Automatic reply: Re: Invoice` → `Re: Invoice`; `Out of Office: x` → `x`.
 pub fn original_subject(subject: &str) -> Option<String> {
     const PREFIXES: &[&str] = &[
-        "automatic reply:", "autoreply:", "auto-reply:", "auto reply:", "auto:", "out of office:",
-        "out of office reply:", "abwesenheitsnotiz:", "réponse automatique :", "réponse automatique:",
-        "自動応答:", "自動応答：", "不在:", "不在：", "re:", "re：",
+        "automatic reply:",
+        "autoreply:",
+        "auto-reply:",
+        "auto reply:",
+        "auto:",
+        "out of office:",
+        "out of office reply:",
+        "abwesenheitsnotiz:",
+        "réponse automatique :",
+        "réponse automatique:",
+        "自動応答:",
+        "自動応答：",
+        "不在:",
+        "不在：",
+        "re:",
+        "re：",
     ];
     let mut s = subject.trim();
     let mut changed = false;
@@ -99,8 +138,14 @@ mod tests {
 
     #[test]
     fn subjects() {
-        assert_eq!(original_subject("Automatic reply: Re: Invoice 42").as_deref(), Some("Invoice 42"));
-        assert_eq!(original_subject("自動応答: ご請求書").as_deref(), Some("ご請求書"));
+        assert_eq!(
+            original_subject("Automatic reply: Re: Invoice 42").as_deref(),
+            Some("Invoice 42")
+        );
+        assert_eq!(
+            original_subject("自動応答: ご請求書").as_deref(),
+            Some("ご請求書")
+        );
         assert_eq!(original_subject("Out of office"), None);
     }
 }

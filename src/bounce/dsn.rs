@@ -17,7 +17,14 @@ pub struct Report {
 /// Strips an RFC 3464 type prefix (`rfc822;`, `dns;`, `smtp;`).
 pub fn strip_type(v: &str) -> &str {
     match v.find(';') {
-        Some(i) if i < 12 && v[..i].chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => v[i + 1..].trim(),
+        Some(i)
+            if i < 12
+                && v[..i]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+        {
+            v[i + 1..].trim()
+        }
         _ => v.trim(),
     }
 }
@@ -30,7 +37,9 @@ pub fn clean_address(v: &str) -> Option<String> {
         (Some(a), Some(b)) if a < b => &v[a + 1..b],
         _ => v,
     };
-    let v = v.trim().trim_matches(|c: char| c == '"' || c == '\'' || c == ',' || c == ';' || c == '.' || c == ':');
+    let v = v.trim().trim_matches(|c: char| {
+        c == '"' || c == '\'' || c == ',' || c == ';' || c == '.' || c == ':'
+    });
     let v = v.split_whitespace().next()?;
     let v = v.trim_matches(|c: char| c == '<' || c == '>' || c == '(' || c == ')');
     let at = v.rfind('@')?;
@@ -57,13 +66,23 @@ pub fn read(text: &str) -> Report {
     for (name, value) in unfolded_fields(text) {
         let name = name.to_ascii_lowercase();
         match name.as_str() {
-            "reporting-mta" => report.reporting_mta = report.reporting_mta.take().or(Some(strip_type(&value).to_string())),
-            "arrival-date" => report.arrival_date = report.arrival_date.take().or(Some(value.clone())),
+            "reporting-mta" => {
+                report.reporting_mta = report
+                    .reporting_mta
+                    .take()
+                    .or(Some(strip_type(&value).to_string()))
+            }
+            "arrival-date" => {
+                report.arrival_date = report.arrival_date.take().or(Some(value.clone()))
+            }
             "final-recipient" | "original-recipient" => {
                 let addr = clean_address(&value);
                 let starts_new = match &cur {
                     None => true,
-                    Some(f) => (name == "final-recipient" && cur_has_final) || (name == "original-recipient" && f.original_recipient.is_some()),
+                    Some(f) => {
+                        (name == "final-recipient" && cur_has_final)
+                            || (name == "original-recipient" && f.original_recipient.is_some())
+                    }
                 };
                 if starts_new {
                     push(&mut cur, &mut report);
@@ -132,7 +151,12 @@ pub fn unfolded_fields(text: &str) -> Vec<(String, String)> {
             continue;
         }
         match line.find(':') {
-            Some(c) if c > 0 && line[..c].chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') => {
+            Some(c)
+                if c > 0
+                    && line[..c]
+                        .chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') =>
+            {
                 out.push((line[..c].to_string(), line[c + 1..].trim().to_string()));
                 last_was_field = true;
             }
@@ -152,7 +176,9 @@ impl Decoder for Rfc3464 {
     }
 
     fn sniff(&self, input: &Input<'_, '_>) -> bool {
-        input.status_part().is_some() || input.hints.report || input.text().contains("Final-Recipient")
+        input.status_part().is_some()
+            || input.hints.report
+            || input.text().contains("Final-Recipient")
     }
 
     fn decode(&self, input: &Input<'_, '_>) -> Option<Bounce> {
@@ -186,7 +212,10 @@ mod tests {
         assert_eq!(a.recipient, "alice@example.net");
         assert_eq!(a.original_recipient.as_deref(), Some("alias@example.net"));
         assert_eq!(a.status.unwrap().to_string(), "5.1.1");
-        assert_eq!(a.diagnostic.as_deref(), Some("550 5.1.1 <alice@example.net>: Recipient address rejected: User unknown"));
+        assert_eq!(
+            a.diagnostic.as_deref(),
+            Some("550 5.1.1 <alice@example.net>: Recipient address rejected: User unknown")
+        );
         assert_eq!(r.recipients[1].action, Some(Action::Delayed));
     }
 
@@ -198,8 +227,14 @@ mod tests {
 
     #[test]
     fn addresses() {
-        assert_eq!(clean_address("rfc822; <A@B.example>").as_deref(), Some("a@b.example"));
-        assert_eq!(clean_address("rfc822;\"x@y.example\"").as_deref(), Some("x@y.example"));
+        assert_eq!(
+            clean_address("rfc822; <A@B.example>").as_deref(),
+            Some("a@b.example")
+        );
+        assert_eq!(
+            clean_address("rfc822;\"x@y.example\"").as_deref(),
+            Some("x@y.example")
+        );
         assert_eq!(clean_address("rfc822; unknown"), None);
     }
 }

@@ -89,12 +89,19 @@ impl<'p, 'a> Input<'p, 'a> {
                     .map(|p| p.text())
                     .or_else(|| {
                         // Some generators send the report as text/plain inside multipart/report.
-                        self.parsed.parts().iter().find(|p| {
-                            p.mimetype == "text/plain" && {
-                                let t = p.text();
-                                t.contains("Final-Recipient:") || t.contains("Final-recipient:")
-                            } && self.parsed.mimetype() == "multipart/report"
-                        }).map(|p| p.text())
+                        self.parsed
+                            .parts()
+                            .iter()
+                            .find(|p| {
+                                p.mimetype == "text/plain"
+                                    && {
+                                        let t = p.text();
+                                        t.contains("Final-Recipient:")
+                                            || t.contains("Final-recipient:")
+                                    }
+                                    && self.parsed.mimetype() == "multipart/report"
+                            })
+                            .map(|p| p.text())
                     })
             })
             .clone()
@@ -104,7 +111,15 @@ impl<'p, 'a> Input<'p, 'a> {
     /// `message/global`, `text/rfc822-headers`), if any.
     pub fn original_part(&self) -> Option<Part<'p, 'a>> {
         self.parsed.parts().into_iter().find(|p| {
-            matches!(p.mimetype, "message/rfc822" | "message/global" | "text/rfc822-headers" | "message/rfc822-headers" | "text/rfc822-header" | "message/partial")
+            matches!(
+                p.mimetype,
+                "message/rfc822"
+                    | "message/global"
+                    | "text/rfc822-headers"
+                    | "message/rfc822-headers"
+                    | "text/rfc822-header"
+                    | "message/partial"
+            )
         })
     }
 }
@@ -130,11 +145,19 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
     if b.original.is_none() {
         b.original = returned_original(input);
     }
-    let sender = b.original.as_ref().and_then(|o| o.from.as_deref()).and_then(dsn::clean_address);
+    let sender = b
+        .original
+        .as_ref()
+        .and_then(|o| o.from.as_deref())
+        .and_then(dsn::clean_address);
     let mut seen: Vec<String> = Vec::new();
     let (kind, count) = (b.kind, b.failures.len());
     b.failures.retain_mut(|f| {
-        f.recipient = f.recipient.trim().trim_matches(|c| c == '<' || c == '>').to_lowercase();
+        f.recipient = f
+            .recipient
+            .trim()
+            .trim_matches(|c| c == '<' || c == '>')
+            .to_lowercase();
         if f.recipient.is_empty() || seen.contains(&f.recipient) {
             return false;
         }
@@ -162,7 +185,11 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
                 // RFC 3463 §3.1: the class follows the reply code's first digit;
                 // x.0.0 says no more than that.
                 if matches!(code / 100, 4 | 5) {
-                    f.status = Some(Status { class: (code / 100) as u8, subject: 0, detail: 0 });
+                    f.status = Some(Status {
+                        class: (code / 100) as u8,
+                        subject: 0,
+                        detail: 0,
+                    });
                     f.status_source = StatusSource::Derived;
                 }
             }
@@ -228,12 +255,23 @@ mod tests {
     fn rfc3464_end_to_end() {
         let m = b"From: MAILER-DAEMON@mx.example.jp\nSubject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nI'm sorry.\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.jp\n\nFinal-Recipient: rfc822; bob@example.net\nAction: failed\nStatus: 5.2.2\nDiagnostic-Code: smtp; 552 5.2.2 Mailbox full\n\n--B\nContent-Type: message/rfc822\n\nFrom: tanaka@example.jp\nMessage-ID: <m1@example.jp>\nSubject: hello\n\nbody\n--B--\n";
         let p = parse(m).unwrap();
-        let b = detect(&p, Hints { report: true, daemon_sender: true, ..Default::default() }).unwrap();
+        let b = detect(
+            &p,
+            Hints {
+                report: true,
+                daemon_sender: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(b.kind, Kind::Dsn);
         let f = &b.failures[0];
         assert_eq!(f.recipient, "bob@example.net");
         assert_eq!(f.reply_code, Some(552));
         assert_eq!(f.reason, Some(reason::Reason::MailboxFull));
-        assert_eq!(b.original.unwrap().message_id.as_deref(), Some("m1@example.jp"));
+        assert_eq!(
+            b.original.unwrap().message_id.as_deref(),
+            Some("m1@example.jp")
+        );
     }
 }

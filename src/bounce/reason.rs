@@ -101,83 +101,319 @@ impl Reason {
 /// default texts of the MTAs named, providers' published error pages, and
 /// RFC 3463 descriptions.
 pub const PHRASES: &[(Reason, &[&str])] = &[
-    (Reason::MailboxFull, &[
-        "mailbox full", "mailbox is full", "mailbox_full", "mailbox size limit exceeded", // Postfix, Exim
-        "over quota", "overquota", "quota exceeded", "exceeded storage allocation",        // Sendmail, Courier
-        "user is over quota", "mailbox has exceeded", "is over its quota",
-        "disk quota exceeded", "insufficient disk space", "account is full", "mailbox is over quota",
-        "the email account that you tried to reach is over quota",                         // Gmail
-        "mailfolder is full", "too much mail data", "user's mailbox is full",
-    ]),
-    (Reason::MesgTooBig, &[
-        "message too large", "message size exceeds", "message is too big", "message too big",
-        "exceeds size limit", "message length exceeds", "size limit", "mail size limit exceeded",
-        "message file too big", "exceeded maximum inbound message size",
-    ]),
-    (Reason::VirusDetected, &["virus", "malware detected", "infected"]),
-    (Reason::SpamDetected, &[
-        "spam", "junk mail", "message content rejected", "content rejected",
-        "rejected due to content", "bulk mail", "detected as spam", "considered unsolicited",
-        "unsolicited mail", "listed in spamhaus", "high probability of being spam",
-    ]),
-    (Reason::Suspend, &[
-        "account disabled", "account has been disabled", "mailbox disabled", "is disabled",
-        "account is disabled", "account inactive", "inactive account", "mailbox is inactive",
-        "suspended", "account has been suspended", "mailbox unavailable: disabled",
-        "this account has been disabled", "deactivated",
-    ]),
-    (Reason::HasMoved, &["has been moved", "address changed", "has moved"]),
-    (Reason::UserUnknown, &[
-        "user unknown", "unknown user", "no such user", "user not found", "no such mailbox",
-        "recipient not found", "unknown recipient", "recipient address rejected: user unknown",
-        "mailbox not found", "address does not exist", "does not exist", "doesn't exist",
-        "invalid recipient", "recipient unknown", "unknown address", "no mailbox here",
-        "unrouteable address", "no such recipient", "user doesn't have a", "not our customer",
-        "recipientnotfound", "resolver.adr.recipientnotfound", "invalid mailbox",
-        "mailbox unavailable", "account that you tried to reach does not exist",
-        "no longer available", "addressee unknown", "bad recipient address", "unknown local part",
-        "this user doesn't have", "recipient no longer on server", "not a valid mailbox",
-        "user does not exist", "mailbox does not exist", "no such address", "undeliverable address",
-        "address rejected", "is not a valid", "not listed in", "unknown or illegal alias",
-        "550 5.1.1", "#5.1.1", "said: 550 5.1.1",
-    ]),
-    (Reason::HostUnknown, &[
-        "host unknown", "host not found", "unknown host", "domain not found", "no such domain",
-        "name or service not known", "domain does not exist", "unrouteable mail domain",
-        "host or domain name not found", "no mx", "nxdomain", "domain must exist",
-        "mail for the domain", "unrouteable domain",
-    ]),
-    (Reason::NoRelaying, &[
-        "relaying denied", "relay access denied", "relay not permitted", "not permitted to relay",
-        "we do not relay", "relaying mail to", "unable to relay", "relay denied", "not allowed to relay",
-    ]),
-    (Reason::Expired, &[
-        "retry timeout exceeded", "delivery time expired", "message expired", "queue too long",
-        "giving up on", "could not be delivered for", "has been delayed", "retry time not reached",
-        "was not delivered within", "time limit exceeded", "expired", "too long in queue",
-    ]),
-    (Reason::AuthFailure, &["spf", "dkim", "dmarc", "authentication failed"]),
-    (Reason::RequirePtr, &["reverse dns", "no ptr", "ptr record", "cannot find your hostname", "cannot resolve your address"]),
-    (Reason::BadReputation, &["reputation", "ip addresses that have a poor"]),
-    (Reason::Blocked, &[
-        "blocked", "blacklist", "block list", "blocklist", "denylist", "rbl", "dnsbl",
-        "access denied", "client host rejected", "connection refused", "refused to talk",
-        "listed at", "is listed", "your ip", "poor reputation", "banned", "not allowed to send",
-    ]),
-    (Reason::TooManyConn, &["too many connections", "too many recipients", "connection limit"]),
-    (Reason::Speeding, &["rate limit", "too many messages", "sending rate", "throttl"]),
-    (Reason::ExceedLimit, &["exceeded the limit", "limit exceeded"]),
-    (Reason::SecurityError, &["security policy", "tls required", "encryption required"]),
+    (
+        Reason::MailboxFull,
+        &[
+            "mailbox full",
+            "mailbox is full",
+            "mailbox_full",
+            "mailbox size limit exceeded", // Postfix, Exim
+            "over quota",
+            "overquota",
+            "quota exceeded",
+            "exceeded storage allocation", // Sendmail, Courier
+            "user is over quota",
+            "mailbox has exceeded",
+            "is over its quota",
+            "disk quota exceeded",
+            "insufficient disk space",
+            "account is full",
+            "mailbox is over quota",
+            "the email account that you tried to reach is over quota", // Gmail
+            "mailfolder is full",
+            "too much mail data",
+            "user's mailbox is full",
+        ],
+    ),
+    (
+        Reason::MesgTooBig,
+        &[
+            "message too large",
+            "message size exceeds",
+            "message is too big",
+            "message too big",
+            "exceeds size limit",
+            "message length exceeds",
+            "size limit",
+            "mail size limit exceeded",
+            "message file too big",
+            "exceeded maximum inbound message size",
+        ],
+    ),
+    (
+        Reason::VirusDetected,
+        &["virus", "malware detected", "infected"],
+    ),
+    (
+        Reason::SpamDetected,
+        &[
+            "spam",
+            "junk mail",
+            "message content rejected",
+            "content rejected",
+            "rejected due to content",
+            "bulk mail",
+            "detected as spam",
+            "considered unsolicited",
+            "unsolicited mail",
+            "listed in spamhaus",
+            "high probability of being spam",
+        ],
+    ),
+    (
+        Reason::Suspend,
+        &[
+            "account disabled",
+            "account has been disabled",
+            "mailbox disabled",
+            "is disabled",
+            "account is disabled",
+            "account inactive",
+            "inactive account",
+            "mailbox is inactive",
+            "suspended",
+            "account has been suspended",
+            "mailbox unavailable: disabled",
+            "this account has been disabled",
+            "deactivated",
+        ],
+    ),
+    (
+        Reason::HasMoved,
+        &["has been moved", "address changed", "has moved"],
+    ),
+    (
+        Reason::UserUnknown,
+        &[
+            "user unknown",
+            "unknown user",
+            "no such user",
+            "user not found",
+            "no such mailbox",
+            "recipient not found",
+            "unknown recipient",
+            "recipient address rejected: user unknown",
+            "mailbox not found",
+            "address does not exist",
+            "does not exist",
+            "doesn't exist",
+            "invalid recipient",
+            "recipient unknown",
+            "unknown address",
+            "no mailbox here",
+            "unrouteable address",
+            "no such recipient",
+            "user doesn't have a",
+            "not our customer",
+            "recipientnotfound",
+            "resolver.adr.recipientnotfound",
+            "invalid mailbox",
+            "mailbox unavailable",
+            "account that you tried to reach does not exist",
+            "no longer available",
+            "addressee unknown",
+            "bad recipient address",
+            "unknown local part",
+            "this user doesn't have",
+            "recipient no longer on server",
+            "not a valid mailbox",
+            "user does not exist",
+            "mailbox does not exist",
+            "no such address",
+            "undeliverable address",
+            "address rejected",
+            "is not a valid",
+            "not listed in",
+            "unknown or illegal alias",
+            "550 5.1.1",
+            "#5.1.1",
+            "said: 550 5.1.1",
+        ],
+    ),
+    (
+        Reason::HostUnknown,
+        &[
+            "host unknown",
+            "host not found",
+            "unknown host",
+            "domain not found",
+            "no such domain",
+            "name or service not known",
+            "domain does not exist",
+            "unrouteable mail domain",
+            "host or domain name not found",
+            "no mx",
+            "nxdomain",
+            "domain must exist",
+            "mail for the domain",
+            "unrouteable domain",
+        ],
+    ),
+    (
+        Reason::NoRelaying,
+        &[
+            "relaying denied",
+            "relay access denied",
+            "relay not permitted",
+            "not permitted to relay",
+            "we do not relay",
+            "relaying mail to",
+            "unable to relay",
+            "relay denied",
+            "not allowed to relay",
+        ],
+    ),
+    (
+        Reason::Expired,
+        &[
+            "retry timeout exceeded",
+            "delivery time expired",
+            "message expired",
+            "queue too long",
+            "giving up on",
+            "could not be delivered for",
+            "has been delayed",
+            "retry time not reached",
+            "was not delivered within",
+            "time limit exceeded",
+            "expired",
+            "too long in queue",
+        ],
+    ),
+    (
+        Reason::AuthFailure,
+        &["spf", "dkim", "dmarc", "authentication failed"],
+    ),
+    (
+        Reason::RequirePtr,
+        &[
+            "reverse dns",
+            "no ptr",
+            "ptr record",
+            "cannot find your hostname",
+            "cannot resolve your address",
+        ],
+    ),
+    (
+        Reason::BadReputation,
+        &["reputation", "ip addresses that have a poor"],
+    ),
+    (
+        Reason::Blocked,
+        &[
+            "blocked",
+            "blacklist",
+            "block list",
+            "blocklist",
+            "denylist",
+            "rbl",
+            "dnsbl",
+            "access denied",
+            "client host rejected",
+            "connection refused",
+            "refused to talk",
+            "listed at",
+            "is listed",
+            "your ip",
+            "poor reputation",
+            "banned",
+            "not allowed to send",
+        ],
+    ),
+    (
+        Reason::TooManyConn,
+        &[
+            "too many connections",
+            "too many recipients",
+            "connection limit",
+        ],
+    ),
+    (
+        Reason::Speeding,
+        &["rate limit", "too many messages", "sending rate", "throttl"],
+    ),
+    (
+        Reason::ExceedLimit,
+        &["exceeded the limit", "limit exceeded"],
+    ),
+    (
+        Reason::SecurityError,
+        &["security policy", "tls required", "encryption required"],
+    ),
     (Reason::FailedStartTls, &["starttls"]),
-    (Reason::SyntaxError, &["syntax error", "command unrecognized", "bad sequence of commands"]),
-    (Reason::NotAccept, &["does not accept mail", "null mx", "accepts no mail", "not accept mail"]),
-    (Reason::PolicyViolation, &["policy", "prohibited", "not allowed", "violat"]),
-    (Reason::ContentError, &["header error", "invalid header", "content error", "message header"]),
-    (Reason::NetworkError, &["network error", "connection timed out", "loop detected", "mail loop", "too many hops"]),
-    (Reason::SystemFull, &["system full", "insufficient system storage", "out of disk"]),
-    (Reason::SystemError, &["system error", "internal error", "local error", "server error", "temporary failure"]),
-    (Reason::MailerError, &["mailer error", "command failed", "exit code", "unknown mailer", "program"]),
-    (Reason::Rejected, &["sender rejected", "sender address rejected", "domain of sender", "rejected"]),
+    (
+        Reason::SyntaxError,
+        &[
+            "syntax error",
+            "command unrecognized",
+            "bad sequence of commands",
+        ],
+    ),
+    (
+        Reason::NotAccept,
+        &[
+            "does not accept mail",
+            "null mx",
+            "accepts no mail",
+            "not accept mail",
+        ],
+    ),
+    (
+        Reason::PolicyViolation,
+        &["policy", "prohibited", "not allowed", "violat"],
+    ),
+    (
+        Reason::ContentError,
+        &[
+            "header error",
+            "invalid header",
+            "content error",
+            "message header",
+        ],
+    ),
+    (
+        Reason::NetworkError,
+        &[
+            "network error",
+            "connection timed out",
+            "loop detected",
+            "mail loop",
+            "too many hops",
+        ],
+    ),
+    (
+        Reason::SystemFull,
+        &["system full", "insufficient system storage", "out of disk"],
+    ),
+    (
+        Reason::SystemError,
+        &[
+            "system error",
+            "internal error",
+            "local error",
+            "server error",
+            "temporary failure",
+        ],
+    ),
+    (
+        Reason::MailerError,
+        &[
+            "mailer error",
+            "command failed",
+            "exit code",
+            "unknown mailer",
+            "program",
+        ],
+    ),
+    (
+        Reason::Rejected,
+        &[
+            "sender rejected",
+            "sender address rejected",
+            "domain of sender",
+            "rejected",
+        ],
+    ),
 ];
 
 /// Reason from an enhanced status code alone (RFC 3463 subjects/details).
@@ -219,7 +455,10 @@ pub fn classify(f: &Failure, kind: Kind) -> Reason {
         Kind::Feedback => return Reason::Feedback,
         _ => {}
     }
-    if f.action == Some(Action::Delivered) || f.action == Some(Action::Relayed) || f.action == Some(Action::Expanded) {
+    if f.action == Some(Action::Delivered)
+        || f.action == Some(Action::Relayed)
+        || f.action == Some(Action::Expanded)
+    {
         return Reason::Delivered;
     }
     if let Some(d) = &f.diagnostic {
@@ -258,13 +497,23 @@ mod tests {
     use super::*;
 
     fn f(diag: &str, status: &str) -> Failure {
-        Failure { diagnostic: Some(diag.into()), status: Status::parse(status), ..Default::default() }
+        Failure {
+            diagnostic: Some(diag.into()),
+            status: Status::parse(status),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn text_beats_status() {
-        assert_eq!(classify(&f("552 5.1.1 mailbox full", "5.1.1"), Kind::Dsn), Reason::MailboxFull);
-        assert_eq!(classify(&f("550 5.1.1 <a@b>: User unknown", "5.1.1"), Kind::Dsn), Reason::UserUnknown);
+        assert_eq!(
+            classify(&f("552 5.1.1 mailbox full", "5.1.1"), Kind::Dsn),
+            Reason::MailboxFull
+        );
+        assert_eq!(
+            classify(&f("550 5.1.1 <a@b>: User unknown", "5.1.1"), Kind::Dsn),
+            Reason::UserUnknown
+        );
         assert_eq!(classify(&f("", "5.2.2"), Kind::Dsn), Reason::MailboxFull);
         assert_eq!(classify(&f("", ""), Kind::Autoreply), Reason::Vacation);
     }

@@ -24,11 +24,19 @@ impl Status {
         let mut it = s.split('.');
         let c: u8 = it.next()?.parse().ok()?;
         let su: u16 = it.next()?.parse().ok()?;
-        let d: u16 = it.next()?.trim_end_matches(|c: char| !c.is_ascii_digit()).parse().ok()?;
+        let d: u16 = it
+            .next()?
+            .trim_end_matches(|c: char| !c.is_ascii_digit())
+            .parse()
+            .ok()?;
         if it.next().is_some() || !matches!(c, 2 | 4 | 5) || su > 999 || d > 999 {
             return None;
         }
-        Some(Status { class: c, subject: su, detail: d })
+        Some(Status {
+            class: c,
+            subject: su,
+            detail: d,
+        })
     }
 
     /// Finds the first enhanced status code in free text: `[245].d{1,3}.d{1,3}`
@@ -39,7 +47,8 @@ impl Status {
         while i < b.len() {
             if matches!(b[i], b'2' | b'4' | b'5')
                 && b.get(i + 1) == Some(&b'.')
-                && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.' || b[i - 1] == b'-'))
+                && (i == 0
+                    || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.' || b[i - 1] == b'-'))
             {
                 let rest = &text[i..];
                 let end = rest
@@ -80,15 +89,28 @@ pub fn find_reply_code(text: &str) -> Option<u16> {
         if matches!(c, b'2' | b'4' | b'5')
             && b[i + 1].is_ascii_digit()
             && b[i + 2].is_ascii_digit()
-            && (i == 0 || matches!(b[i - 1], b' ' | b':' | b'(' | b'\t' | b'"' | b'[' | b'<' | b'='))
-            && (i + 3 == b.len() || matches!(b[i + 3], b' ' | b'-' | b')' | b'\t' | b'"' | b']' | b'\r' | b'\n' | b'>' | b','))
+            && (i == 0
+                || matches!(
+                    b[i - 1],
+                    b' ' | b':' | b'(' | b'\t' | b'"' | b'[' | b'<' | b'='
+                ))
+            && (i + 3 == b.len()
+                || matches!(
+                    b[i + 3],
+                    b' ' | b'-' | b')' | b'\t' | b'"' | b']' | b'\r' | b'\n' | b'>' | b','
+                ))
         {
             // The second digit of a reply code is 0-5 (RFC 5321 §4.2.1).
             if b[i + 1] <= b'5' {
-                let code = (c - b'0') as u16 * 100 + (b[i + 1] - b'0') as u16 * 10 + (b[i + 2] - b'0') as u16;
+                let code = (c - b'0') as u16 * 100
+                    + (b[i + 1] - b'0') as u16 * 10
+                    + (b[i + 2] - b'0') as u16;
                 // "550-1234" (a phone or ticket number) is not a reply; the
                 // multi-line form "552-5.2.2" is.
-                let dash_number = i + 5 < b.len() && b[i + 3] == b'-' && b[i + 4].is_ascii_digit() && b[i + 5] != b'.';
+                let dash_number = i + 5 < b.len()
+                    && b[i + 3] == b'-'
+                    && b[i + 4].is_ascii_digit()
+                    && b[i + 5] != b'.';
                 if !dash_number {
                     return Some(code);
                 }
@@ -109,8 +131,18 @@ mod tests {
         assert_eq!(Status::parse(" 4.7.0 ").unwrap().to_string(), "4.7.0");
         assert!(Status::parse("3.1.1").is_none());
         assert!(Status::parse("5.1").is_none());
-        assert_eq!(Status::find("550 5.1.1 <a@b>: User unknown").unwrap().to_string(), "5.1.1");
-        assert_eq!(Status::find("#5.1.10 RESOLVER.ADR.RecipientNotFound").unwrap().to_string(), "5.1.10");
+        assert_eq!(
+            Status::find("550 5.1.1 <a@b>: User unknown")
+                .unwrap()
+                .to_string(),
+            "5.1.1"
+        );
+        assert_eq!(
+            Status::find("#5.1.10 RESOLVER.ADR.RecipientNotFound")
+                .unwrap()
+                .to_string(),
+            "5.1.10"
+        );
         assert!(Status::find("host 192.0.2.5.1 said").is_none());
         assert!(Status::find("address 10.5.1.1 refused").is_none());
     }
@@ -119,7 +151,10 @@ mod tests {
     fn reply_codes() {
         assert_eq!(find_reply_code("host said: 550 5.1.1 unknown"), Some(550));
         assert_eq!(find_reply_code("smtp; 552-5.2.2 over quota"), Some(552));
-        assert_eq!(find_reply_code("(in reply to RCPT TO command) 450"), Some(450));
+        assert_eq!(
+            find_reply_code("(in reply to RCPT TO command) 450"),
+            Some(450)
+        );
         assert_eq!(find_reply_code("user5501@example.com unknown"), None);
         assert_eq!(find_reply_code("192.0.2.250 refused"), None);
         assert_eq!(find_reply_code("no code here"), None);

@@ -26,10 +26,41 @@ pub fn address_regex() -> &'static Regex {
 
 /// Words that mark a line as part of an error explanation.
 const ERROR_WORDS: &[&str] = &[
-    "unknown", "not found", "does not exist", "rejected", "refused", "failed", "failure",
-    "error", "invalid", "unavailable", "denied", "full", "quota", "said:", "reply", "blocked",
-    "undeliverable", "could not", "couldn't", "unable", "permanent", "expired", "no such",
-    "user", "mailbox", "recipient", "giving up", "550", "551", "552", "553", "554", "450", "451", "452",
+    "unknown",
+    "not found",
+    "does not exist",
+    "rejected",
+    "refused",
+    "failed",
+    "failure",
+    "error",
+    "invalid",
+    "unavailable",
+    "denied",
+    "full",
+    "quota",
+    "said:",
+    "reply",
+    "blocked",
+    "undeliverable",
+    "could not",
+    "couldn't",
+    "unable",
+    "permanent",
+    "expired",
+    "no such",
+    "user",
+    "mailbox",
+    "recipient",
+    "giving up",
+    "550",
+    "551",
+    "552",
+    "553",
+    "554",
+    "450",
+    "451",
+    "452",
 ];
 
 impl Decoder for Text {
@@ -39,7 +70,10 @@ impl Decoder for Text {
 
     fn sniff(&self, input: &Input<'_, '_>) -> bool {
         let h = input.hints;
-        h.daemon_sender || h.null_return_path || h.failed_recipients || (h.bounce_subject && !h.forward_or_reply)
+        h.daemon_sender
+            || h.null_return_path
+            || h.failed_recipients
+            || (h.bounce_subject && !h.forward_or_reply)
     }
 
     fn decode(&self, input: &Input<'_, '_>) -> Option<Bounce> {
@@ -48,11 +82,17 @@ impl Decoder for Text {
         let cut = find_inline(text.as_bytes()).unwrap_or(text.len());
         let cut = cut_at_marker(&text[..cut]);
         let head = &text[..cut];
-        let own = [clean_address(&input.from), input.header("To").and_then(|t| clean_address(&t))];
+        let own = [
+            clean_address(&input.from),
+            input.header("To").and_then(|t| clean_address(&t)),
+        ];
         let mut failures: Vec<Failure> = Vec::new();
         if let Some(x) = input.header("X-Failed-Recipients") {
             for a in x.split(',').filter_map(clean_address) {
-                failures.push(Failure { recipient: a, ..Default::default() });
+                failures.push(Failure {
+                    recipient: a,
+                    ..Default::default()
+                });
             }
         }
         let lines: Vec<&str> = head.lines().collect();
@@ -67,9 +107,14 @@ impl Decoder for Text {
                         continue;
                     }
                     // The address must stand on an error line or just before one.
-                    let near = lines[i..lines.len().min(i + 4)].iter().any(|l| is_error_line(l));
+                    let near = lines[i..lines.len().min(i + 4)]
+                        .iter()
+                        .any(|l| is_error_line(l));
                     if near {
-                        failures.push(Failure { recipient: addr, ..Default::default() });
+                        failures.push(Failure {
+                            recipient: addr,
+                            ..Default::default()
+                        });
                     }
                 }
             }
@@ -98,7 +143,11 @@ fn cut_at_marker(text: &str) -> usize {
         "--- The header of the original message is following. ---",
         "Original message headers:",
     ];
-    MARKERS.iter().filter_map(|m| text.find(m)).min().unwrap_or(text.len())
+    MARKERS
+        .iter()
+        .filter_map(|m| text.find(m))
+        .min()
+        .unwrap_or(text.len())
 }
 
 fn is_error_line(l: &str) -> bool {
@@ -108,7 +157,16 @@ fn is_error_line(l: &str) -> bool {
 
 fn is_system_address(a: &str) -> bool {
     let local = a.split('@').next().unwrap_or("");
-    matches!(local, "mailer-daemon" | "postmaster" | "mailer_daemon" | "double-bounce" | "root" | "noreply" | "no-reply")
+    matches!(
+        local,
+        "mailer-daemon"
+            | "postmaster"
+            | "mailer_daemon"
+            | "double-bounce"
+            | "root"
+            | "noreply"
+            | "no-reply"
+    )
 }
 
 /// The diagnostic for one recipient: the error lines following (or holding)
@@ -136,7 +194,9 @@ fn diagnostic_for(lines: &[&str], rcpt: &str) -> Option<String> {
         }
     }
     if out.is_empty() {
-        let l = lines.iter().find(|l| super::status::find_reply_code(l).is_some())?;
+        let l = lines
+            .iter()
+            .find(|l| super::status::find_reply_code(l).is_some())?;
         out.push(l.trim().to_string());
     }
     Some(out.join(" "))
@@ -152,10 +212,20 @@ mod tests {
     fn qmail_like_text() {
         let m = b"From: MAILER-DAEMON@mx.example.jp\nTo: tanaka@example.jp\nSubject: failure notice\n\nHi. This is the qmail-send program at mx.example.jp.\nI'm afraid I wasn't able to deliver your message to the following addresses.\n\n<bob@example.net>:\n192.0.2.9 does not like recipient.\nRemote host said: 550 5.1.1 <bob@example.net>... User Unknown\nGiving up on 192.0.2.9.\n\n--- Below this line is a copy of the message.\n\nFrom: tanaka@example.jp\nTo: bob@example.net\nSubject: x\n\nhi\n";
         let p = parse(m).unwrap();
-        let input = Input::new(&p, Hints { daemon_sender: true, ..Default::default() });
+        let input = Input::new(
+            &p,
+            Hints {
+                daemon_sender: true,
+                ..Default::default()
+            },
+        );
         let b = Text.decode(&input).unwrap();
         assert_eq!(b.failures.len(), 1);
         assert_eq!(b.failures[0].recipient, "bob@example.net");
-        assert!(b.failures[0].diagnostic.as_deref().unwrap().contains("550 5.1.1"));
+        assert!(b.failures[0]
+            .diagnostic
+            .as_deref()
+            .unwrap()
+            .contains("550 5.1.1"));
     }
 }

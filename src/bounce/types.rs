@@ -47,7 +47,11 @@ pub enum Action {
 impl Action {
     /// Parses an Action field value (case-insensitive; tolerant of junk after it).
     pub fn parse(s: &str) -> Option<Action> {
-        let w = s.trim().split(|c: char| !c.is_ascii_alphabetic()).next()?.to_ascii_lowercase();
+        let w = s
+            .trim()
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .next()?
+            .to_ascii_lowercase();
         Some(match w.as_str() {
             "failed" | "failure" => Action::Failed,
             "delayed" => Action::Delayed,
@@ -141,6 +145,13 @@ pub struct Bounce {
 impl Bounce {
     /// An empty bounce of a kind and family, for decoders to fill.
     pub fn new(kind: Kind, family: &'static str) -> Bounce {
-        Bounce { kind, family, reporting_mta: None, arrival_date: None, failures: Vec::new(), original: None }
+        Bounce {
+            kind,
+            family,
+            reporting_mta: None,
+            arrival_date: None,
+            failures: Vec::new(),
+            original: None,
+        }
     }
 }

@@ -78,21 +78,33 @@ pub fn for_each_batch<R: Read>(
             }
             if eof {
                 stats.bytes += buf.len() as u64;
-                each(&[RawMessage { bytes: &buf, offset: 0, index: 0 }]);
+                each(&[RawMessage {
+                    bytes: &buf,
+                    offset: 0,
+                    index: 0,
+                }]);
             }
             continue;
         }
         seps.clear();
         mbox::separators_in(&buf, 0..buf.len(), &mut seps);
         // The last separator's message may be incomplete unless at the end.
-        let complete = if eof { seps.len() } else { seps.len().saturating_sub(1) };
+        let complete = if eof {
+            seps.len()
+        } else {
+            seps.len().saturating_sub(1)
+        };
         if complete > 0 {
             let keep_from = if eof { buf.len() } else { seps[complete] };
             let ranges = mbox::message_ranges(&buf[..keep_from], &seps[..complete]);
             let msgs: Vec<RawMessage<'_>> = ranges
                 .into_iter()
                 .map(|(sep, r)| {
-                    let m = RawMessage { bytes: &buf[r], offset: base + sep as u64, index };
+                    let m = RawMessage {
+                        bytes: &buf[r],
+                        offset: base + sep as u64,
+                        index,
+                    };
                     index += 1;
                     m
                 })
@@ -161,7 +173,13 @@ mod tests {
     fn truncated_gzip_keeps_what_was_read() {
         let mut body = Vec::new();
         for i in 0..2000 {
-            body.extend_from_slice(format!("From a@b Mon Jan  5 10:00:00 2004\nS: {i}\n\n{}\n\n", "z".repeat(5000)).as_bytes());
+            body.extend_from_slice(
+                format!(
+                    "From a@b Mon Jan  5 10:00:00 2004\nS: {i}\n\n{}\n\n",
+                    "z".repeat(5000)
+                )
+                .as_bytes(),
+            );
         }
         let data = gz(&[&body]);
         let cut = &data[..data.len() * 3 / 4];

@@ -19,7 +19,11 @@ pub fn looks_like_mbox(bytes: &[u8]) -> bool {
 }
 
 fn skip_leading_blank(bytes: &[u8]) -> usize {
-    bytes.iter().take(64).take_while(|&&b| b == b'\n' || b == b'\r').count()
+    bytes
+        .iter()
+        .take(64)
+        .take_while(|&&b| b == b'\n' || b == b'\r')
+        .count()
 }
 
 /// Finds the separator positions (start of each `From ` line) whose `F` lies
@@ -85,8 +89,8 @@ fn from_line_ok(rest: &[u8], strict: bool) -> bool {
     if strict {
         const DAYS: [&[u8]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
         const MONTHS: [&[u8]; 12] = [
-            b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct",
-            b"Nov", b"Dec",
+            b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+            b"Dec",
         ];
         let has = |set: &[&[u8]]| set.iter().any(|w| memmem::find(date, w).is_some());
         return has(&DAYS) && has(&MONTHS);
@@ -157,7 +161,10 @@ fn strip_one_eol(hay: &[u8], start: usize, end: usize) -> usize {
 pub fn unquote_from(msg: &[u8]) -> Cow<'_, [u8]> {
     let finder = memmem::Finder::new(b">From ");
     let needs = finder.find_iter(msg).any(|p| {
-        let q = msg[..p].iter().rposition(|&b| b != b'>').map_or(0, |i| i + 1);
+        let q = msg[..p]
+            .iter()
+            .rposition(|&b| b != b'>')
+            .map_or(0, |i| i + 1);
         q == 0 || msg[q - 1] == b'\n' || msg[q - 1] == b'\r'
     });
     if !needs {
@@ -188,13 +195,19 @@ mod tests {
     fn split(hay: &[u8]) -> Vec<&[u8]> {
         let mut seps = Vec::new();
         separators_in(hay, 0..hay.len(), &mut seps);
-        message_ranges(hay, &seps).into_iter().map(|(_, r)| &hay[r]).collect()
+        message_ranges(hay, &seps)
+            .into_iter()
+            .map(|(_, r)| &hay[r])
+            .collect()
     }
 
     #[test]
     fn splits_lf_crlf_and_cr() {
         let lf = b"From a@b Mon Jan  5 10:00:00 2004\nSubject: 1\n\nbody\n\nFrom c@d Tue Jan  6 10:00:00 2004\nSubject: 2\n\nx\n";
-        assert_eq!(split(lf), vec![&b"Subject: 1\n\nbody\n"[..], &b"Subject: 2\n\nx\n"[..]]);
+        assert_eq!(
+            split(lf),
+            vec![&b"Subject: 1\n\nbody\n"[..], &b"Subject: 2\n\nx\n"[..]]
+        );
         let crlf = b"From a@b Mon Jan  5 10:00:00 2004\r\nSubject: 1\r\n\r\nbody\r\n\r\nFrom c@d Tue Jan  6 10:00:00 2004\r\nS: 2\r\n\r\nx\r\n";
         assert_eq!(split(crlf).len(), 2);
         assert_eq!(split(crlf)[0], b"Subject: 1\r\n\r\nbody\r\n");
@@ -213,7 +226,9 @@ mod tests {
     fn exporter_variants() {
         // Thunderbird and Google Takeout separator forms.
         assert!(looks_like_mbox(b"From - Sat Nov 28 10:00:00 2026\nX: y\n"));
-        assert!(looks_like_mbox(b"From 1780000000000000000@xxx Wed Jan 06 01:02:03 +0000 2021\r\nX: y\r\n"));
+        assert!(looks_like_mbox(
+            b"From 1780000000000000000@xxx Wed Jan 06 01:02:03 +0000 2021\r\nX: y\r\n"
+        ));
         assert!(!looks_like_mbox(b"From: someone@example.com\n"));
         assert!(!looks_like_mbox(b"From here to there\n"));
         // No empty line before, but a full asctime date.
@@ -225,7 +240,13 @@ mod tests {
     fn parallel_ranges_agree_with_one_pass() {
         let mut hay = Vec::new();
         for i in 0..50 {
-            hay.extend_from_slice(format!("From x{i}@y Mon Jan  5 10:00:{:02} 2004\nS: {i}\n\nbody From here\n\n", i % 60).as_bytes());
+            hay.extend_from_slice(
+                format!(
+                    "From x{i}@y Mon Jan  5 10:00:{:02} 2004\nS: {i}\n\nbody From here\n\n",
+                    i % 60
+                )
+                .as_bytes(),
+            );
         }
         let mut whole = Vec::new();
         separators_in(&hay, 0..hay.len(), &mut whole);
@@ -244,7 +265,10 @@ mod tests {
 
     #[test]
     fn mboxrd_unquoting() {
-        assert_eq!(&*unquote_from(b"S: x\n\n>From a\n>>From b\nx>From c\n"), b"S: x\n\nFrom a\n>From b\nx>From c\n");
+        assert_eq!(
+            &*unquote_from(b"S: x\n\n>From a\n>>From b\nx>From c\n"),
+            b"S: x\n\nFrom a\n>From b\nx>From c\n"
+        );
         assert!(matches!(unquote_from(b"S: x\n\nplain\n"), Cow::Borrowed(_)));
     }
 }

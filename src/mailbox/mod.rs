@@ -109,7 +109,11 @@ pub fn looks_like_message(bytes: &[u8]) -> bool {
     let head = &bytes[..bytes.len().min(8192)];
     let mut fields = 0;
     let mut known = false;
-    let sep = if memchr::memchr(b'\n', head).is_some() { b'\n' } else { b'\r' };
+    let sep = if memchr::memchr(b'\n', head).is_some() {
+        b'\n'
+    } else {
+        b'\r'
+    };
     for line in head.split(|&b| b == sep) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() {
@@ -140,8 +144,17 @@ pub fn looks_like_message(bytes: &[u8]) -> bool {
         }
         fields += 1;
         const KNOWN: &[&[u8]] = &[
-            b"from", b"to", b"subject", b"date", b"message-id", b"received", b"return-path",
-            b"mime-version", b"content-type", b"delivered-to", b"x-original-to",
+            b"from",
+            b"to",
+            b"subject",
+            b"date",
+            b"message-id",
+            b"received",
+            b"return-path",
+            b"mime-version",
+            b"content-type",
+            b"delivered-to",
+            b"x-original-to",
         ];
         known |= KNOWN.iter().any(|k| name.eq_ignore_ascii_case(k));
     }
@@ -157,11 +170,23 @@ mod tests {
         assert_eq!(classify(b""), Format::Empty);
         assert_eq!(classify(b"\n\n"), Format::Empty);
         assert_eq!(classify(&[0x1f, 0x8b, 8, 0]), Format::Gzip);
-        assert_eq!(classify(b"From a@b Mon Jan  5 10:00:00 2004\nX: y\n"), Format::Mbox);
-        assert_eq!(classify(b"Return-Path: <>\nReceived: from x\n\tby y\nSubject: hi\n\nbody"), Format::Single);
+        assert_eq!(
+            classify(b"From a@b Mon Jan  5 10:00:00 2004\nX: y\n"),
+            Format::Mbox
+        );
+        assert_eq!(
+            classify(b"Return-Path: <>\nReceived: from x\n\tby y\nSubject: hi\n\nbody"),
+            Format::Single
+        );
         assert_eq!(classify(b"\x00\x01binary junk\xff\xfe"), Format::NotMail);
-        assert_eq!(classify(b"Received: from x\r\n\tby y\r\nFrom: a@b\r\n\r\nbody"), Format::Single);
-        assert_eq!(classify(b"Received: from x\r\tby y\rFrom: a@b\r\rbody"), Format::Single);
+        assert_eq!(
+            classify(b"Received: from x\r\n\tby y\r\nFrom: a@b\r\n\r\nbody"),
+            Format::Single
+        );
+        assert_eq!(
+            classify(b"Received: from x\r\tby y\rFrom: a@b\r\rbody"),
+            Format::Single
+        );
         assert_eq!(classify(b"just a text file\nwith lines\n"), Format::NotMail);
         assert_eq!(classify(b"[Desktop]\nIcon=1\n"), Format::NotMail);
     }

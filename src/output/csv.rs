@@ -10,12 +10,20 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// Writes rows of `T` with a header taken from `T::default()`'s fields.
-pub fn write<T: Serialize + Default>(w: &mut dyn Write, rows: &[T], excel: bool) -> std::io::Result<()> {
+pub fn write<T: Serialize + Default>(
+    w: &mut dyn Write,
+    rows: &[T],
+    excel: bool,
+) -> std::io::Result<()> {
     if excel {
         w.write_all("\u{feff}".as_bytes())?;
     }
     let mut cw = csv::WriterBuilder::new()
-        .terminator(if excel { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
+        .terminator(if excel {
+            csv::Terminator::CRLF
+        } else {
+            csv::Terminator::Any(b'\n')
+        })
         .from_writer(w);
     let header = match serde_json::to_value(T::default()) {
         Ok(Value::Object(m)) => m.keys().cloned().collect::<Vec<_>>(),
@@ -67,21 +75,44 @@ mod tests {
     #[test]
     fn formulas_are_defused_and_quoted() {
         let rows = vec![
-            Row { a: "=HYPERLINK(\"x\")".into(), b: Some(1) },
-            Row { a: "＝1+1".into(), b: None },
-            Row { a: "a,b\n\"c\"".into(), b: None },
-            Row { a: "-5".into(), b: None },
+            Row {
+                a: "=HYPERLINK(\"x\")".into(),
+                b: Some(1),
+            },
+            Row {
+                a: "＝1+1".into(),
+                b: None,
+            },
+            Row {
+                a: "a,b\n\"c\"".into(),
+                b: None,
+            },
+            Row {
+                a: "-5".into(),
+                b: None,
+            },
         ];
         let mut out = Vec::new();
         write(&mut out, &rows, false).unwrap();
         let s = String::from_utf8(out).unwrap();
-        assert_eq!(s, "a,b\n\"'=HYPERLINK(\"\"x\"\")\",1\n'＝1+1,\n\"a,b\n\"\"c\"\"\",\n'-5,\n");
+        assert_eq!(
+            s,
+            "a,b\n\"'=HYPERLINK(\"\"x\"\")\",1\n'＝1+1,\n\"a,b\n\"\"c\"\"\",\n'-5,\n"
+        );
     }
 
     #[test]
     fn excel_has_bom_and_crlf() {
         let mut out = Vec::new();
-        write(&mut out, &[Row { a: "x".into(), b: None }], true).unwrap();
+        write(
+            &mut out,
+            &[Row {
+                a: "x".into(),
+                b: None,
+            }],
+            true,
+        )
+        .unwrap();
         assert!(out.starts_with("\u{feff}a,b\r\n".as_bytes()));
         assert!(out.ends_with(b"x,\r\n"));
     }

@@ -13,19 +13,32 @@ use crate::error::Error;
 
 /// Creates the output folder and checks it can be written, before any scan.
 pub fn prepare(out: &Path) -> Result<(), Error> {
-    fs::create_dir_all(out).map_err(|source| Error::Output { path: out.to_path_buf(), source })?;
+    fs::create_dir_all(out).map_err(|source| Error::Output {
+        path: out.to_path_buf(),
+        source,
+    })?;
     let probe = out.join(".bouncetrail-write-test");
-    File::create(&probe).map_err(|source| Error::Output { path: out.to_path_buf(), source })?;
+    File::create(&probe).map_err(|source| Error::Output {
+        path: out.to_path_buf(),
+        source,
+    })?;
     let _ = fs::remove_file(probe);
     Ok(())
 }
 
 /// Writes one output file atomically: `write` fills a buffered temporary
 /// file that is renamed to `name` when it succeeds.
-pub fn write_file(out: &Path, name: &str, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<PathBuf, Error> {
+pub fn write_file(
+    out: &Path,
+    name: &str,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<PathBuf, Error> {
     let final_path = out.join(name);
     let tmp = out.join(format!(".{name}.partial"));
-    let err = |source| Error::Output { path: final_path.clone(), source };
+    let err = |source| Error::Output {
+        path: final_path.clone(),
+        source,
+    };
     let file = File::create(&tmp).map_err(err)?;
     let mut w = BufWriter::with_capacity(1 << 16, file);
     write(&mut w).map_err(err)?;
