@@ -337,15 +337,15 @@ pub fn triage<'a>(msg: &RawMessage<'a>) -> (Triage, HeaderFacts<'a>) {
             _ => {}
         }
     }
-    let decision = if hints.machine_signal() || hints.autoreply {
-        Triage::BounceLike(hints)
-    } else if subject_signal && !hints.forward_or_reply {
-        Triage::BounceLike(hints)
-    } else if encoded {
-        Triage::CheckSubject(hints)
-    } else {
-        Triage::Ordinary
-    };
+    let decision =
+        if hints.machine_signal() || hints.autoreply || (subject_signal && !hints.forward_or_reply)
+        {
+            Triage::BounceLike(hints)
+        } else if encoded {
+            Triage::CheckSubject(hints)
+        } else {
+            Triage::Ordinary
+        };
     (decision, facts)
 }
 

@@ -1,3 +1,4 @@
+#![allow(dead_code)] // shared by test modules; not every module uses every helper
 //! Helpers: run `bouncetrail` on inputs in a temporary folder and read what it wrote.
 
 use std::path::{Path, PathBuf};

@@ -220,7 +220,7 @@ pub fn returned_original(input: &Input<'_, '_>) -> Option<Original> {
     }
     let text = input.text();
     let at = original::find_inline(text.as_bytes())?;
-    let mut o = original::from_bytes(text[at..].as_bytes())?;
+    let mut o = original::from_bytes(&text.as_bytes()[at..])?;
     o.headers_only = false;
     Some(o)
 }
