@@ -75,8 +75,18 @@ struct Diag {
 /// the same address within a mailbox).
 pub(crate) fn host_ip(host: &str) -> String {
     let h = host.bytes().fold(0xcbf2_9ce4_8422_2325u64, |a, b| (a ^ b as u64).wrapping_mul(0x100_0000_01b3));
-    let net = ["192.0.2", "198.51.100"][(h >> 40) as usize % 2];
-    format!("{}.{}", net, 10 + h % 240)
+    // Infrastructure lives in 192.0.2.0/24 only; origin IPs come from other
+    // ranges, so a test can tell a relay from the submitting client.
+    format!("192.0.2.{}", 10 + h % 240)
+}
+
+/// The first bracketed IPv4 of the top-most Received header: the relay that
+/// handed the message to the MTA now writing the bounce.
+fn relay_ip_of(msg: &[u8]) -> Option<String> {
+    let top = super::header_value(msg, "Received")?;
+    let i = top.find('[')?;
+    let j = top[i..].find(']')?;
+    Some(top[i + 1..i + j].to_string()).filter(|ip| super::is_public_ipv4(ip))
 }
 
 /// The MX host a sending MTA would talk to for `domain`.
@@ -465,12 +475,16 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
             for (r, _, d) in &diags {
                 match (&d.remote, d.code) {
                     (Some((mx, ip)), Some(_)) => t.push_str(&format!(
-                        "  {}\n    host {} [{}]\n    SMTP error from remote mail server after {}:{}:\n    {}\n",
+                        "  {}\n    host {} [{}]\n    SMTP error from remote mail server after {}:\n    {}\n",
                         r,
                         mx,
                         ip,
-                        d.stage,
-                        if d.stage == "RCPT TO" { format!("<{}>", r) } else { String::new() },
+                        // Exim's wording per stage (transports/smtp.c).
+                        match d.stage {
+                            "RCPT TO" => format!("RCPT TO:<{}>", r),
+                            "MAIL FROM" => format!("MAIL FROM:<{}> SIZE={}", orig_from, spec.original.len()),
+                            _ => "end of data".to_string(),
+                        },
                         d.line
                     )),
                     _ => t.push_str(&format!("  {}\n    {}\n", r, d.line)),
@@ -543,7 +557,9 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
                     )
                     .h("Auto-Submitted", if delayed { "auto-generated (warning-timeout)" } else { "auto-generated (failure)" });
                 // The client IP line would leak the origin when nothing else is returned.
-                let client = origin_ip_of(&spec.original).filter(|_| spec.include_original).unwrap_or_else(|| host_ip(host));
+                // Sendmail names the host that handed the message to it: the
+                // top Received hop of the original, not the first submitter.
+                let client = relay_ip_of(&spec.original).filter(|_| spec.include_original).unwrap_or_else(|| host_ip(host));
                 let mut t = format!("The original message was received at {}\nfrom [{}]\n\n", postfix_date(orig_date, offset).replace(" (JST)", "").replace(" (CET)", ""), client);
                 if delayed {
                     t.push_str("   **********************************************\n   **      THIS IS A WARNING MESSAGE ONLY      **\n   **  YOU DO NOT NEED TO RESEND YOUR MESSAGE  **\n   **********************************************\n\n   ----- The following addresses had transient non-fatal errors -----\n");
@@ -554,7 +570,7 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
                     t.push_str(&format!("<{}>\n    (reason: {})\n", r, if d.code.is_some() { d.line.clone() } else { format!("Deferred: {}", d.line) }));
                 }
                 t.push_str("\n   ----- Transcript of session follows -----\n");
-                for (r, _, d) in &diags {
+                for (r, reason, d) in &diags {
                     match (&d.remote, d.code) {
                         (Some((mx, _)), Some(_)) => t.push_str(&format!(
                             "... while talking to {}.:\n>>> {}\n<<< {}\n{} {} <{}>... {}\n",
@@ -564,7 +580,12 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
                             d.code.unwrap_or(550),
                             d.status,
                             r,
-                            if d.line.contains("nknown") || d.line.contains("not exist") { "User unknown".to_string() } else { "Service unavailable".to_string() }
+                            match *reason {
+                                "userunknown" => "User unknown",
+                                "mailboxfull" => "Mailbox full",
+                                "suspend" => "Mailbox disabled",
+                                _ => "Service unavailable",
+                            }
                         )),
                         _ => t.push_str(&format!("<{}>... {}\n", r, d.line)),
                     }
@@ -743,14 +764,27 @@ fn exchange(
         t.push_str(orig_subject);
         t.push_str("\n\nThis message hasn't been delivered yet. Delivery will continue to be attempted.\n\nThe server will keep trying to deliver this message for the next 1 days, 19 hours and 52 minutes. You'll be notified if the message can't be delivered by that time.\n\n");
     } else if o365 {
-        for (r, _, _) in diags {
-            t.push_str(&format!("Your message to {} couldn't be delivered.\n\n{} wasn't found at {}.\n\n{}    Office 365    {}\nAction Required                 Recipient\n\nUnknown To address\n\n", r, r.split('@').next().unwrap_or(""), domain_of(r), orig_from.split('@').next().unwrap_or(""), r.split('@').next().unwrap_or("")));
+        for (r, reason, _) in diags {
+            let local = r.split('@').next().unwrap_or("");
+            // The headline and "Action Required" box differ by failure type.
+            let (line, box_) = match *reason {
+                "userunknown" => (format!("{} wasn't found at {}.", local, domain_of(r)), "Unknown To address"),
+                "mailboxfull" => (format!("{}'s mailbox is full.", local), "Recipient's mailbox is full"),
+                "blocked" | "spamdetected" => ("Your message wasn't delivered because the recipient's email provider rejected it.".to_string(), "Message rejected by recipient's email provider"),
+                _ => (format!("{} couldn't be delivered to.", local), "Message couldn't be delivered"),
+            };
+            t.push_str(&format!("Your message to {} couldn't be delivered.\n\n{}\n\n{}    Office 365    {}\nAction Required                 Recipient\n\n{}\n\n", r, line, orig_from.split('@').next().unwrap_or(""), local, box_));
         }
-        t.push_str("How to Fix It\nThe address may be misspelled or may not exist. Try one or more of the following:\n\n");
+        t.push_str("How to Fix It\nTry one or more of the following, then resend the message.\n\n");
     } else {
         t.push_str("Delivery has failed to these recipients or groups:\n\n");
-        for (r, _, _) in diags {
-            t.push_str(&format!("{} ({})\nThe e-mail address you entered couldn't be found. Please check the recipient's e-mail address and try to resend the message. If the problem continues, please contact your helpdesk.\n\n", r, r));
+        for (r, reason, _) in diags {
+            let why = match *reason {
+                "userunknown" => "The e-mail address you entered couldn't be found. Please check the recipient's e-mail address and try to resend the message. If the problem continues, please contact your helpdesk.",
+                "mailboxfull" => "The recipient's mailbox is full and can't accept messages now. Please try resending this message later, or contact the recipient directly.",
+                _ => "Your message wasn't delivered because the recipient's e-mail provider rejected it.",
+            };
+            t.push_str(&format!("{} ({})\n{}\n\n", r, r, why));
         }
     }
     t.push_str(&format!("\n\n\nDiagnostic information for administrators:\n\nGenerating server: {}\n", host));
@@ -891,12 +925,14 @@ fn gmail(
     );
     if spec.dsn {
         b.push_str(&format!(
-            "--{}\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; googlemail.com\nReceived-From-MTA: dns; {}\nArrival-Date: {}\nX-Original-Message-ID: {}\n",
+            "--{}\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; googlemail.com\nReceived-From-MTA: dns; {}\nArrival-Date: {}\n",
             boundary,
             orig_from,
             rfc5322_date(orig_date, -480),
-            header_value(&spec.original, "Message-ID").filter(|_| spec.include_original).unwrap_or_else(|| "<unknown>".into())
         ));
+        if let Some(id) = header_value(&spec.original, "Message-ID").filter(|_| spec.include_original) {
+            b.push_str(&format!("X-Original-Message-ID: {}\n", id));
+        }
         for (r, _, d) in diags {
             b.push_str(&format!("\nFinal-Recipient: rfc822; {}\nAction: {}\nStatus: {}\n", r, if delayed { "delayed" } else { "failed" }, d.status));
             if let Some((mx, _)) = &d.remote {
@@ -937,7 +973,7 @@ fn ses(
 ) -> (Vec<u8>, String) {
     let boundary = format!("===============_{}==", rng.range(1_000_000_000, 9_999_999_999));
     let id = format!("0100019{}-{}-{}-{}-{}-000000", rng.token(HEX, 9), rng.token(HEX, 8), rng.token(HEX, 4), rng.token(HEX, 4), rng.token(HEX, 12));
-    m.h("From", format!("MAILER-DAEMON@{}", host.split('.').skip(1).collect::<Vec<_>>().join(".")))
+    m.h("From", "MAILER-DAEMON@amazonses.com")
         .h("To", orig_from.to_string())
         .h("Subject", "Delivery Status Notification (Failure)")
         .h("MIME-Version", "1.0")
@@ -1115,7 +1151,7 @@ pub fn render_arf(reporter_domain: &str, original: &[u8], to: &str, date: i64, r
         .h("To", to.to_string())
         .h("Subject", format!("FW: {}", header_value(original, "Subject").unwrap_or_default()))
         .h("Date", date_s.clone())
-        .h("Message-ID", format!("<{}.{}@fbl.{}>", date, rng.token(ALNUM, 16), reporter_domain))
+        .h("Message-ID", format!("<{}.{}@{}>", date, rng.token(ALNUM, 16), reporter_domain))
         .h("MIME-Version", "1.0")
         .h("Content-Type", format!("multipart/report; report-type=feedback-report;\n\tboundary=\"{}\"", boundary));
     let mut b = format!(

@@ -457,11 +457,12 @@ impl Msg {
     }
 }
 
-/// A random public IPv4: documentation ranges (RFC 5737) mixed with ordinary
-/// unicast space, never private (the origin-IP tests rely on it).
+/// A random public IPv4 for a submitting client: documentation ranges (RFC
+/// 5737) mixed with ordinary unicast space, never private (the origin-IP tests
+/// rely on it) and never 192.0.2.0/24, which is kept for relays and MXs.
 pub(crate) fn public_ip(rng: &mut Rng) -> String {
     const PREFIXES: &[&str] = &[
-        "192.0.2", "198.51.100", "203.0.113", "45.83.64", "91.92.109", "185.234.217",
+        "198.51.100", "203.0.113", "45.83.64", "91.92.109", "185.234.217",
         "194.169.175", "80.94.95", "141.98.11", "36.91.160", "103.151.122", "62.204.41",
         "176.111.174", "5.181.86", "212.70.149", "117.50.188",
     ];
@@ -604,6 +605,30 @@ mod tests {
             assert_eq!(c.expected_verdict, "clean");
             assert!(c.planted.iter().all(|p| !p.in_campaign));
             assert_eq!(c.window, (0, 0));
+        }
+    }
+
+    /// Every message parses as MIME, and every multipart/report has its
+    /// parts: the decoders will meet these through mailparse.
+    #[test]
+    fn messages_parse_as_mime() {
+        fn count(p: &mailparse::ParsedMail) -> usize {
+            1 + p.subparts.iter().map(count).sum::<usize>()
+        }
+        for f in [hijacked, backscatter, no_originals, clean] {
+            let s = f(3);
+            for m in s.inbox.iter().chain(s.sent.iter()) {
+                let p = mailparse::parse_mail(m).expect("parses");
+                if p.ctype.mimetype == "multipart/report" {
+                    assert!(p.subparts.len() >= 2, "{}:\n{}", s.name, String::from_utf8_lossy(m));
+                    assert!(count(&p) >= 3);
+                }
+                // Decoded subjects are never left as raw encoded-words.
+                let subj = p.headers.iter().find(|h| h.get_key_ref().eq_ignore_ascii_case("subject")).map(|h| h.get_value());
+                if let Some(subj) = subj {
+                    assert!(!subj.contains("=?"), "{}: {}", s.name, subj);
+                }
+            }
         }
     }
 

@@ -261,7 +261,7 @@ fn victim(rng: &mut Rng, style: MtaStyle) -> (String, String) {
         MtaStyle::Exim | MtaStyle::Sendmail | MtaStyle::Qmail => format!("mail.{}", dom),
         MtaStyle::Exchange => format!("EXCH0{}.{}", rng.range(1, 3), dom),
         MtaStyle::Office365 => format!("TY{}PR01MB{}.jpnprd01.prod.outlook.com", rng.range(1, 4), rng.range(1000, 9999)),
-        MtaStyle::Gmail => "googlemail.com".into(),
+        MtaStyle::Gmail => format!("mail-sor-f{}.google.com", rng.range(41, 73)),
         MtaStyle::Yahoo => format!("mta10{:02}.mail.kks.yahoo.co.jp", rng.range(1, 40)),
         MtaStyle::AmazonSes => format!("a27-{}.smtp-out.us-west-2.amazonses.com", rng.range(10, 60)),
         MtaStyle::Docomo => "mfsmax.docomo.ne.jp".into(),

@@ -264,7 +264,7 @@ pub fn ordinary_with_attachment(rng: &mut Rng, to: &str, date: i64, attachment: 
 /// past duplicate detection.
 pub(crate) fn spam_subject(rng: &mut Rng) -> String {
     const S: &[&str] = &[
-        "Your account statement #{t} is ready",
+        "Your account statement {t} is ready",
         "Re: Payment confirmation {t}",
         "Invoice {t} overdue - action required",
         "You have received a secure document ({t})",
