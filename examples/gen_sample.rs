@@ -1,0 +1,93 @@
+//! Writes the sample data set: the hijacked scenario as an mbox and as a
+//! Maildir, plus one folder per scenario in different export formats.
+//!
+//! `cargo run --example gen_sample -- DIR`
+//!
+//! DIR/tanaka.mbox           hijacked scenario, inbox only (mboxo, LF)
+//! DIR/tanaka-maildir/       same scenario as Maildir, Sent in .Sent
+//! DIR/batch/hijacked/       hijacked as a folder of .eml files (CRLF)
+//! DIR/batch/backscatter/    backscatter as Maildir
+//! DIR/batch/no-originals.mbox.gz   no-originals as 3-member gzip mbox
+//! DIR/batch/clean.mbox      clean as mboxrd with CRLF line ends
+//! DIR/planted.tsv           the planted rows of every scenario
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use bouncetrail::synth::{self, LineEnding, Scenario};
+
+const SEED: u64 = 20261103;
+
+fn planted_rows(s: &Scenario, out: &mut String) {
+    for p in &s.planted {
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            s.name,
+            p.kind,
+            p.style,
+            p.recipient,
+            p.status.as_deref().unwrap_or(""),
+            p.reply_code.map(|c| c.to_string()).unwrap_or_default(),
+            p.reason,
+            p.action,
+            p.original_message_id.as_deref().unwrap_or(""),
+            p.origin_ip.as_deref().unwrap_or(""),
+            p.bounce_date,
+            p.in_campaign
+        ));
+    }
+}
+
+fn write_all(dir: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(dir.join("batch"))?;
+    let h = synth::hijacked(SEED);
+    let b = synth::backscatter(SEED);
+    let n = synth::no_originals(SEED);
+    let c = synth::clean(SEED);
+    synth::write_mbox(&dir.join("tanaka.mbox"), &h.inbox, LineEnding::Lf, false)?;
+    synth::write_maildir(&dir.join("tanaka-maildir"), &h.inbox, &h.sent)?;
+    synth::write_eml_dir(&dir.join("batch/hijacked"), &h.inbox)?;
+    synth::write_maildir(&dir.join("batch/backscatter"), &b.inbox, &b.sent)?;
+    synth::write_mbox_gz(&dir.join("batch/no-originals.mbox.gz"), &n.inbox, 3)?;
+    synth::write_mbox(&dir.join("batch/clean.mbox"), &c.inbox, LineEnding::CrLf, true)?;
+    let mut tsv = String::from(
+        "scenario\tkind\tstyle\trecipient\tstatus\treply_code\treason\taction\toriginal_message_id\torigin_ip\tbounce_date\tin_campaign\n",
+    );
+    for s in [&h, &b, &n, &c] {
+        planted_rows(s, &mut tsv);
+    }
+    fs::File::create(dir.join("planted.tsv"))?.write_all(tsv.as_bytes())?;
+    for s in [&h, &b, &n, &c] {
+        eprintln!(
+            "gen_sample: {:<13} inbox {:>3}  sent {:>3}  planted {:>3}  verdict {}",
+            s.name,
+            s.inbox.len(),
+            s.sent.len(),
+            s.planted.len(),
+            s.expected_verdict
+        );
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let Some(dir) = std::env::args().nth(1) else {
+        eprintln!("usage: gen_sample DIR");
+        return ExitCode::from(2);
+    };
+    let dir = Path::new(&dir);
+    // Sample data is written fresh, never merged into an existing folder.
+    if dir.exists() && fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        eprintln!("gen_sample: {} exists and is not empty; choose a new directory", dir.display());
+        return ExitCode::from(2);
+    }
+    match write_all(dir) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gen_sample: {}: {}", dir.display(), e);
+            ExitCode::from(1)
+        }
+    }
+}
