@@ -85,19 +85,23 @@ pub struct HeaderFacts<'a> {
 pub fn header_block(msg: &[u8]) -> (&[u8], bool) {
     let limit = msg.len().min(MAX_HEADER);
     let head = &msg[..limit];
-    // Which line end does the message use? CR-only mail has no LF at all.
-    let first_lf = memchr::memchr(b'\n', &head[..head.len().min(4096)]);
-    let end = if first_lf.is_some() || head.len() > 4096 && memchr::memchr(b'\n', head).is_some() {
-        let a = memmem::find(head, b"\n\n");
-        let b = memmem::find(head, b"\n\r\n");
-        match (a, b) {
-            (Some(a), Some(b)) => Some(a.min(b) + 1),
-            (Some(a), None) => Some(a + 1),
-            (None, Some(b)) => Some(b + 1),
-            (None, None) => None,
+    // Which line end does the message use? Search for the common empty line
+    // of that style first, then for the other style only before it: one pass
+    // over the header, never over the body.
+    let first_lf = memchr::memchr(b'\n', head);
+    let end = match first_lf {
+        None => memmem::find(head, b"\r\r").map(|a| a + 1),
+        Some(i) => {
+            let crlf = i > 0 && head[i - 1] == b'\r';
+            let (main, other): (&[u8], &[u8]) = if crlf { (b"\n\r\n", b"\n\n") } else { (b"\n\n", b"\n\r\n") };
+            let a = memmem::find(head, main);
+            let scope = &head[..a.map_or(head.len(), |a| a + main.len())];
+            let b = memmem::find(scope, other);
+            match (a, b) {
+                (Some(a), Some(b)) => Some(a.min(b) + 1),
+                (x, y) => x.or(y).map(|p| p + 1),
+            }
         }
-    } else {
-        memmem::find(head, b"\r\r").map(|a| a + 1)
     };
     match end {
         Some(e) => (&msg[..e], true),
