@@ -408,7 +408,7 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
                 b.push_str(&format!(
                     "--{}\nContent-Description: {}\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; {}\nX-Postfix-Queue-ID: {}\nX-Postfix-Sender: rfc822; {}\nArrival-Date: {}\n",
                     boundary,
-                    if delayed { "Delivery report" } else { "Delivery report" },
+                    "Delivery report",
                     host,
                     postfix_queue_id(rng),
                     orig_from,
@@ -980,7 +980,10 @@ fn ses(
         .h("Content-Type", format!("multipart/report; report-type=delivery-status;\n\tboundary=\"{}\"", boundary))
         .h("Message-ID", format!("<{}@email.amazonses.com>", id))
         .h("Date", date_s.to_string())
-        .h("X-SES-Outgoing", format!("{}", super::stamp(spec.date)[..8].to_string() + "-54.240.27.13"));
+        .h("X-SES-Outgoing", {
+            let st = stamp(spec.date);
+            format!("{}.{}.{}-{}", &st[..4], &st[4..6], &st[6..8], host_ip(host))
+        });
     let mut t = String::from("An error occurred while trying to deliver the mail to the following recipients:\n");
     for (r, _, _) in diags {
         t.push_str(r);
