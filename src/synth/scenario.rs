@@ -450,8 +450,8 @@ pub fn hijacked(seed: u64) -> Scenario {
             AutoReplyKind::FuzaiJa => format!("{}@osaka.example.jp", rng.pick(&["nakamura", "eigyo", "h.kato"])),
             AutoReplyKind::AddressChangedJa => format!("{}@example.ne.jp", rng.pick(&["yuki_0420", "hanako.m", "taro-y"])),
         };
-        let (full, copy, _) = hijack_spam(&mut rng, account, std::slice::from_ref(&replier), at, &ip_at(at), &outbound);
-        let _ = full;
+        // The replier's system accepted the spam; only the Sent copy remains.
+        let (_, copy, _) = hijack_spam(&mut rng, account, std::slice::from_ref(&replier), at, &ip_at(at), &outbound);
         mb.sent.push((at, copy));
         let subj = spam_subject(&mut rng);
         let (m, mut p) = render_autoreply(kind, &replier, account, &subj, at + rng.range(30, 900), &mut rng);
