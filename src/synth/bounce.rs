@@ -14,7 +14,7 @@
 //! status code is recorded when it appears in a DSN part or in the text, the
 //! original Message-ID and origin IP only when the original is returned.
 
-use super::text::{base64_lines, encode_word_iso2022jp, iso2022jp};
+use super::text::{encode_word_iso2022jp, iso2022jp};
 use super::{
     bare_address, header_block, header_value, message_id_of, origin_ip_of, postfix_date, rfc5322_date, stamp,
     MtaStyle, Msg, Planted, Rng, ALNUM, HEX, LOWER_DIGIT, UPPER_DIGIT,
@@ -123,7 +123,7 @@ fn diag(style: MtaStyle, reason: &str, rcpt: &str, delayed: bool, sending_ip: &s
     };
     if delayed || reason == "expired" {
         // A host that never answers: the queue gives up after the lifetime.
-        let (status, what) = if delayed { ("4.4.7", "delayed") } else { ("5.4.7", "expired") };
+        let status = if delayed { "4.4.7" } else { "5.4.7" };
         let line = match style {
             MtaStyle::Exchange | MtaStyle::Office365 => {
                 if delayed {
@@ -138,7 +138,6 @@ fn diag(style: MtaStyle, reason: &str, rcpt: &str, delayed: bool, sending_ip: &s
             MtaStyle::Exchange | MtaStyle::Office365 => Some(if delayed { 400 } else { 550 }),
             _ => None,
         };
-        let _ = what;
         return mk(code, status, line, remote, "connect");
     }
     match (style, reason) {
@@ -408,7 +407,7 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
                 b.push_str(&format!(
                     "--{}\nContent-Description: {}\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; {}\nX-Postfix-Queue-ID: {}\nX-Postfix-Sender: rfc822; {}\nArrival-Date: {}\n",
                     boundary,
-                    if delayed { "Delivery report" } else { "Delivery report" },
+                    "Delivery report",
                     host,
                     postfix_queue_id(rng),
                     orig_from,
@@ -463,7 +462,6 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
             m.h("From", format!("Mail Delivery System <Mailer-Daemon@{}>", host))
                 .h("To", orig_from.clone())
                 .h("References", header_value(&spec.original, "Message-ID").filter(|_| spec.include_original).unwrap_or_default())
-                .h("Content-Type", "")
                 .h("Subject", "Mail delivery failed: returning message to sender")
                 .h("Message-Id", format!("<{}@{}>", id, host))
                 .h("Date", date_s.clone())
@@ -498,7 +496,6 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
             if spec.dsn {
                 // Exim 4.8x+ with DSN: multipart/report around the same text.
                 let boundary = format!("{}-eximdsn-{}", spec.date, rng.range(100_000_000, 999_999_999));
-                m.headers.retain(|(n, _)| n != "Content-Type");
                 m.h("MIME-Version", "1.0");
                 m.h("Content-Type", format!("multipart/report; report-type=delivery-status; boundary={}", boundary));
                 let mut b = format!("--{}\nContent-type: text/plain; charset=us-ascii\n\n{}\n--{}\nContent-type: message/delivery-status\n\nReporting-MTA: dns; {}\n", boundary, t, boundary, host);
@@ -522,7 +519,6 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
                 }
                 m.body.extend_from_slice(format!("\n--{}--\n", boundary).as_bytes());
             } else {
-                m.headers.retain(|(n, _)| n != "Content-Type");
                 m.body.extend_from_slice(t.as_bytes());
                 if spec.include_original {
                     m.body.extend_from_slice(b"\n");
@@ -980,7 +976,10 @@ fn ses(
         .h("Content-Type", format!("multipart/report; report-type=delivery-status;\n\tboundary=\"{}\"", boundary))
         .h("Message-ID", format!("<{}@email.amazonses.com>", id))
         .h("Date", date_s.to_string())
-        .h("X-SES-Outgoing", format!("{}", super::stamp(spec.date)[..8].to_string() + "-54.240.27.13"));
+        .h("X-SES-Outgoing", {
+            let st = stamp(spec.date);
+            format!("{}.{}.{}-{}", &st[..4], &st[4..6], &st[6..8], host_ip(host))
+        });
     let mut t = String::from("An error occurred while trying to deliver the mail to the following recipients:\n");
     for (r, _, _) in diags {
         t.push_str(r);
@@ -1191,12 +1190,6 @@ pub fn render_arf(reporter_domain: &str, original: &[u8], to: &str, date: i64, r
         bounce_unix: date,
     };
     (m.to_bytes(), p)
-}
-
-/// Base64 body helper re-exported for scenario code that attaches files.
-#[allow(dead_code)]
-pub(crate) fn attach_b64(data: &[u8]) -> String {
-    base64_lines(data)
 }
 
 #[cfg(test)]

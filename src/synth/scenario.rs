@@ -203,7 +203,7 @@ fn hijack_spam(rng: &mut Rng, account: &str, rcpts: &[String], date: i64, ip: &s
             dom,
             out_ip,
             outbound,
-            format!("4{}", rng.token(ALNUM, 11)),
+            ["4", &rng.token(ALNUM, 11)].concat(),
             rcpts[0],
             rfc5322_date(date + 1, 540)
         ),
@@ -378,7 +378,7 @@ pub fn hijacked(seed: u64) -> Scenario {
     {
         let t = burst_start + 600;
         let rcpt = format!("{}@slow.example.org", rng.pick(&["info", "kobayashi", "office"]));
-        let (full, copy, _) = hijack_spam(&mut rng, account, &[rcpt.clone()], t, &ip_at(t), &outbound);
+        let (full, copy, _) = hijack_spam(&mut rng, account, std::slice::from_ref(&rcpt), t, &ip_at(t), &outbound);
         mb.sent.push((t, copy));
         for (delayed, at) in [(true, t + 4 * 3600 + 300), (false, burst_end - 300)] {
             let spec = BounceSpec {
@@ -450,8 +450,8 @@ pub fn hijacked(seed: u64) -> Scenario {
             AutoReplyKind::FuzaiJa => format!("{}@osaka.example.jp", rng.pick(&["nakamura", "eigyo", "h.kato"])),
             AutoReplyKind::AddressChangedJa => format!("{}@example.ne.jp", rng.pick(&["yuki_0420", "hanako.m", "taro-y"])),
         };
-        let (full, copy, _) = hijack_spam(&mut rng, account, &[replier.clone()], at, &ip_at(at), &outbound);
-        let _ = full;
+        // The replier's system accepted the spam; only the Sent copy remains.
+        let (_, copy, _) = hijack_spam(&mut rng, account, std::slice::from_ref(&replier), at, &ip_at(at), &outbound);
         mb.sent.push((at, copy));
         let subj = spam_subject(&mut rng);
         let (m, mut p) = render_autoreply(kind, &replier, account, &subj, at + rng.range(30, 900), &mut rng);
@@ -535,6 +535,11 @@ fn forged_spam(rng: &mut Rng, account: &str, rcpt: &str, date: i64, bot_ip: &str
         1 => format!("[{}]", bot_ip),
         _ => rng.token(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", 8),
     };
+    // The host that accepted the forgery also stamps Authentication-Results.
+    let by_host = match style {
+        MtaStyle::Exim | MtaStyle::Qmail | MtaStyle::Sendmail => format!("mail.{}", dom),
+        _ => mx_for(dom),
+    };
     let by = match style {
         MtaStyle::Exim => format!("mail.{} with esmtp (Exim 4.97)\n\t(envelope-from <{}>)\n\tid 1{}-{}-{}", dom, account, rng.token(ALNUM, 5), rng.token(ALNUM, 6), rng.token(ALNUM, 2)),
         MtaStyle::Qmail => format!("mail.{} with SMTP", dom),
@@ -547,7 +552,7 @@ fn forged_spam(rng: &mut Rng, account: &str, rcpt: &str, date: i64, bot_ip: &str
             "Authentication-Results",
             format!(
                 "{};\n\tspf=fail (domain of {} does not designate {} as permitted sender) smtp.mailfrom={};\n\tdkim=none (message not signed);\n\tdmarc=fail (p=NONE sp=NONE dis=NONE) header.from={}",
-                mx_for(dom),
+                by_host,
                 account,
                 bot_ip,
                 acct_dom,
@@ -659,7 +664,7 @@ pub fn no_originals(seed: u64) -> Scenario {
 
 /// Ordinary mail and one unrelated typo bounce: nothing to report as a campaign.
 pub fn clean(seed: u64) -> Scenario {
-    let mut rng = Rng::new(seed ^ 0x434c_4541_4e);
+    let mut rng = Rng::new(seed ^ 0x0043_4c45_414e);
     let account = "suzuki@example.or.jp";
     let mut mb = Mailbox::new();
     ordinary_mail(&mut mb, &mut rng, account, 80, 30, (0, 0));
@@ -688,7 +693,7 @@ pub(crate) fn random_bounce(rng: &mut Rng, account: &str, date: i64) -> Vec<u8> 
     let (rcpt, reporting) = victim(rng, style);
     let ip = public_ip(rng);
     let original = if rng.chance(0.5) {
-        hijack_spam(rng, account, &[rcpt.clone()], date - 60, &ip, "mo21.example.co.jp").0
+        hijack_spam(rng, account, std::slice::from_ref(&rcpt), date - 60, &ip, "mo21.example.co.jp").0
     } else {
         forged_spam(rng, account, &rcpt, date - 60, &ip, style)
     };

@@ -113,6 +113,11 @@ const JA_BODIES: &[&str] = &[
     "{name}様\n\n先日はお忙しいところありがとうございました。\nいただいたご意見を踏まえて、資料を修正いたしました。\n\n引き続きよろしくお願い申し上げます。\n\n{sender}\n",
 ];
 
+/// One template from a table (a helper so the `&&str` is not inferred as `&str`).
+fn pick_str(rng: &mut Rng, table: &[&'static str]) -> &'static str {
+    table[rng.below(table.len() as u64) as usize]
+}
+
 fn fill(template: &str, rng: &mut Rng, name: &str, sender: &str) -> String {
     template
         .replace("{n}", &rng.range(1000, 99_999).to_string())
@@ -181,7 +186,7 @@ pub fn ordinary_with_attachment(rng: &mut Rng, to: &str, date: i64, attachment: 
     let offset = if ja { 540 } else { *rng.pick(&[0, -300, -480, 60, 540]) };
     let charset = if rng.chance(0.6) { JaCharset::Iso2022Jp } else { JaCharset::Utf8Base64 };
     let (from_hdr, subject_hdr) = if ja {
-        let subj = fill(*rng.pick(JA_SUBJECTS), rng, "", "");
+        let subj = fill(pick_str(rng, JA_SUBJECTS), rng, "", "");
         match charset {
             JaCharset::Iso2022Jp => (
                 format!("{} <{}>", encode_word_iso2022jp(name), addr),
@@ -190,7 +195,7 @@ pub fn ordinary_with_attachment(rng: &mut Rng, to: &str, date: i64, attachment: 
             JaCharset::Utf8Base64 => (format!("{} <{}>", encode_word_utf8(name), addr), encode_word_utf8(&subj)),
         }
     } else {
-        let subj = fill(*rng.pick(EN_SUBJECTS), rng, "", "");
+        let subj = fill(pick_str(rng, EN_SUBJECTS), rng, "", "");
         let quoted = if name.contains('\'') { format!("\"{}\"", name) } else { name.to_string() };
         (format!("{} <{}>", quoted, addr), subj)
     };
@@ -208,9 +213,9 @@ pub fn ordinary_with_attachment(rng: &mut Rng, to: &str, date: i64, attachment: 
         );
     }
     let text_body = if ja {
-        fill(*rng.pick(JA_BODIES), rng, to_name, name)
+        fill(pick_str(rng, JA_BODIES), rng, to_name, name)
     } else {
-        fill(*rng.pick(EN_BODIES), rng, to_name, name)
+        fill(pick_str(rng, EN_BODIES), rng, to_name, name)
     };
     let (ctype, cte, body): (String, &str, Vec<u8>) = if ja {
         match charset {
