@@ -53,7 +53,12 @@ fn write_all(dir: &Path, planted: Option<&Path>) -> std::io::Result<()> {
     synth::write_maildir(&dir.join("tanaka-maildir"), &h.inbox, &h.sent)?;
     synth::write_eml_dir(&dir.join("shop-backscatter"), &b.inbox)?;
     synth::write_mbox_gz(&dir.join("yamada-no-originals.mbox.gz"), &n.inbox, 3)?;
-    synth::write_mbox(&dir.join("suzuki-clean.mbox"), &c.inbox, LineEnding::CrLf, true)?;
+    synth::write_mbox(
+        &dir.join("suzuki-clean.mbox"),
+        &c.inbox,
+        LineEnding::CrLf,
+        true,
+    )?;
     let mut tsv = String::from(
         "scenario\tkind\tstyle\trecipient\tstatus\treply_code\treason\taction\toriginal_message_id\torigin_ip\tbounce_date\tin_campaign\n",
     );
@@ -83,8 +88,15 @@ fn main() -> ExitCode {
     };
     let dir = Path::new(&dir);
     // Sample data is written fresh, never merged into an existing folder.
-    if dir.exists() && fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        eprintln!("gen_sample: {} exists and is not empty; choose a new directory", dir.display());
+    if dir.exists()
+        && fs::read_dir(dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        eprintln!(
+            "gen_sample: {} exists and is not empty; choose a new directory",
+            dir.display()
+        );
         return ExitCode::from(2);
     }
     let planted = std::env::args().nth(2);

@@ -93,7 +93,11 @@ pub fn header_block(msg: &[u8]) -> (&[u8], bool) {
         None => memmem::find(head, b"\r\r").map(|a| a + 1),
         Some(i) => {
             let crlf = i > 0 && head[i - 1] == b'\r';
-            let (main, other): (&[u8], &[u8]) = if crlf { (b"\n\r\n", b"\n\n") } else { (b"\n\n", b"\n\r\n") };
+            let (main, other): (&[u8], &[u8]) = if crlf {
+                (b"\n\r\n", b"\n\n")
+            } else {
+                (b"\n\n", b"\n\r\n")
+            };
             let a = memmem::find(head, main);
             let scope = &head[..a.map_or(head.len(), |a| a + main.len())];
             let b = memmem::find(scope, other);

@@ -73,11 +73,16 @@ fn line_rest(hay: &[u8], from: usize) -> &[u8] {
 
 /// Does the text after `From ` look like `<sender> <date>`?
 ///
-/// Loose form (after an empty line): a sender token, then a time `h:mm` and a
-/// year of four digits somewhere (asctime `Mon Jan  5 10:00:00 2004`, Takeout
+/// The date must carry a month name as a word, a time `h:mm` and a year of
+/// four digits (asctime `Mon Jan  5 10:00:00 2004`, Google Takeout
 /// `Wed Jan 06 01:02:03 +0000 2021`, Thunderbird `From - Sat Nov 28 ...`).
-/// Strict form (no empty line before): also a weekday and a month name.
+/// Without an empty line before it (`strict`), also a weekday name.
 fn from_line_ok(rest: &[u8], strict: bool) -> bool {
+    const DAYS: [&[u8]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
+    const MONTHS: [&[u8]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
     let sp = match memchr::memchr(b' ', rest) {
         Some(i) if i > 0 => i,
         _ => return false,
@@ -86,16 +91,12 @@ fn from_line_ok(rest: &[u8], strict: bool) -> bool {
     if !has_time(date) || !has_year(date) {
         return false;
     }
-    if strict {
-        const DAYS: [&[u8]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
-        const MONTHS: [&[u8]; 12] = [
-            b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
-            b"Dec",
-        ];
-        let has = |set: &[&[u8]]| set.iter().any(|w| memmem::find(date, w).is_some());
-        return has(&DAYS) && has(&MONTHS);
-    }
-    true
+    let words = || {
+        date.split(|&b| b == b' ' || b == b',')
+            .filter(|w| !w.is_empty())
+    };
+    let has = |set: &[&[u8]]| words().any(|w| set.iter().any(|m| w.eq_ignore_ascii_case(m)));
+    has(&MONTHS) && (!strict || has(&DAYS))
 }
 
 fn has_time(s: &[u8]) -> bool {
@@ -219,6 +220,8 @@ mod tests {
     #[test]
     fn body_from_lines_do_not_split() {
         let m = b"From a@b Mon Jan  5 10:00:00 2004\nSubject: 1\n\nHello\n\nFrom the desk of the CEO: 10:00 meeting\nFrom here on\n";
+        assert_eq!(split(m).len(), 1);
+        let m = b"From a@b Mon Jan  5 10:00:00 2004\nS: 1\n\nx\n\nFrom the desk of the president: see you at 10:30 in 2026.\n";
         assert_eq!(split(m).len(), 1);
     }
 
