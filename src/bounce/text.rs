@@ -77,11 +77,7 @@ impl Decoder for Text {
     }
 
     fn decode(&self, input: &Input<'_, '_>) -> Option<Bounce> {
-        let text = input.text();
-        // Only the part before the returned original speaks of the failure.
-        let cut = find_inline(text.as_bytes()).unwrap_or(text.len());
-        let cut = cut_at_marker(&text[..cut]);
-        let head = &text[..cut];
+        let head = error_head(input.text());
         let own = [
             clean_address(&input.from),
             input.header("To").and_then(|t| clean_address(&t)),
@@ -122,8 +118,10 @@ impl Decoder for Text {
         if failures.is_empty() {
             return None;
         }
+        let all: Vec<String> = failures.iter().map(|f| f.recipient.clone()).collect();
+        let others: Vec<&str> = all.iter().map(String::as_str).collect();
         for f in &mut failures {
-            f.diagnostic = diagnostic_for(&lines, &f.recipient);
+            f.diagnostic = diagnostic_for(&lines, &f.recipient, &others);
         }
         let mut b = Bounce::new(Kind::MtaText, self.name());
         b.failures = failures;
@@ -169,28 +167,71 @@ fn is_system_address(a: &str) -> bool {
     )
 }
 
-/// The diagnostic for one recipient: the error lines following (or holding)
-/// the address, up to an empty line; else the first line with a reply code.
-fn diagnostic_for(lines: &[&str], rcpt: &str) -> Option<String> {
+/// The part of a bounce text before the returned original (quoted headers
+/// or a "copy of the message" separator): only it speaks of the failure.
+pub fn error_head(text: &str) -> &str {
+    let cut = find_inline(text.as_bytes()).unwrap_or(text.len());
+    let head = text.get(..cut).unwrap_or(text);
+    let cut = cut_at_marker(head);
+    head.get(..cut).unwrap_or(head)
+}
+
+/// The diagnostic for one recipient in a bounce text: the recipient's own
+/// line when it says more than the address, then the lines that follow it
+/// up to an empty line. When that paragraph holds no reply code, up to
+/// three more paragraphs are read to reach one: Gmail, DragonFly and x3-style
+/// notices put "Technical details" or "did not like our final DATA:" between
+/// the address and the server's answer. Stops at another recipient of
+/// `others`. Falls back to the first line anywhere with a reply code.
+pub fn diagnostic_for(lines: &[&str], rcpt: &str, others: &[&str]) -> Option<String> {
+    let has_code = |l: &str| {
+        super::status::find_reply_code(l).is_some() || super::status::Status::find(l).is_some()
+    };
     let pos = lines.iter().position(|l| l.to_lowercase().contains(rcpt));
-    let mut out = Vec::new();
+    let mut out: Vec<String> = Vec::new();
     if let Some(p) = pos {
         let own = lines[p].trim();
         let rest = own.to_lowercase().replace(rcpt, "");
-        if rest.trim_matches(|c: char| !c.is_alphanumeric()).len() > 8 && is_error_line(own) {
+        if rest.trim_matches(|c: char| !c.is_alphanumeric()).len() > 8
+            && (is_error_line(own) || has_code(own))
+        {
             out.push(own.to_string());
         }
-        for l in lines.iter().skip(p + 1).take(6) {
+        let mut paragraph: Vec<String> = Vec::new();
+        let mut paragraphs = 0;
+        let mut coded = out.iter().any(|l| has_code(l));
+        for l in lines.iter().skip(p + 1).take(24) {
+            let lower = l.to_lowercase();
+            if others.iter().any(|o| *o != rcpt && lower.contains(o)) {
+                break;
+            }
             if l.trim().is_empty() {
-                if out.is_empty() {
+                if paragraph.is_empty() {
                     continue;
                 }
+                let with_code = paragraph.iter().any(|x| has_code(x));
+                if out.is_empty() || with_code || !coded {
+                    out.append(&mut paragraph);
+                }
+                paragraph.clear();
+                coded |= with_code;
+                paragraphs += 1;
+                if coded || paragraphs > 3 {
+                    break;
+                }
+                continue;
+            }
+            if address_regex().is_match(l) && !lower.contains(rcpt) && !is_error_line(l) {
                 break;
             }
-            if address_regex().is_match(l) && !is_error_line(l) {
-                break;
-            }
-            out.push(l.trim().to_string());
+            paragraph.push(l.trim().to_string());
+        }
+        if !paragraph.is_empty() && (out.is_empty() || !coded) {
+            out.append(&mut paragraph);
+        }
+        // Without a code anywhere, the first paragraph is all we trust.
+        if !out.iter().any(|l| has_code(l)) {
+            out.truncate(out.len().min(4));
         }
     }
     if out.is_empty() {
