@@ -260,7 +260,25 @@ impl Decoder for Rfc3464 {
             Some(t) => (t, Kind::Dsn),
             None => (input.text().to_string(), Kind::MtaText),
         };
-        let report = read(&text);
+        let mut report = read(&text);
+        if report.recipients.is_empty() && kind == Kind::Dsn {
+            // A report with no recipient group ("--- Delivery report
+            // unavailable ---" of Postfix, a path as Final-Recipient of
+            // Exim): the recipients the text lists, else the returned
+            // original's only To.
+            if let Some(t) = super::text::Text.decode(input) {
+                report.recipients = t.failures;
+            } else if let Some(to) = super::returned_original(input)
+                .and_then(|o| o.to)
+                .filter(|t| !t.contains(','))
+                .and_then(|t| clean_address(&t))
+            {
+                report.recipients.push(Failure {
+                    recipient: to,
+                    ..Default::default()
+                });
+            }
+        }
         if report.recipients.is_empty() {
             return None;
         }

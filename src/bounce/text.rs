@@ -93,7 +93,25 @@ impl Decoder for Text {
         }
         let lines: Vec<&str> = head.lines().collect();
         if failures.is_empty() {
+            // A listed address is a recipient even when it is the bounce's own
+            // To (a sender who wrote to themself).
+            for addr in introduced_recipients(&lines) {
+                if own[0].as_deref() != Some(addr.as_str())
+                    && !is_system_address(&addr)
+                    && !failures.iter().any(|f| f.recipient == addr)
+                {
+                    failures.push(Failure {
+                        recipient: addr,
+                        ..Default::default()
+                    });
+                }
+            }
+        }
+        if failures.is_empty() {
             for (i, line) in lines.iter().enumerate() {
+                if is_sender_line(line) {
+                    continue;
+                }
                 for m in address_regex().find_iter(line) {
                     let addr = m.as_str().trim_matches('.').to_lowercase();
                     if own.iter().any(|o| o.as_deref() == Some(addr.as_str()))
@@ -129,6 +147,66 @@ impl Decoder for Text {
     }
 }
 
+/// Sentences that introduce the list of failed recipients (lowercase).
+/// Sorted; each from the MTA whose notice uses it.
+const INTROS: &[&str] = &[
+    "could not be delivered to", // Exim, GMX, 1&1: "could not be delivered to one or more of its recipients"
+    "delivery to the following recipient", // Gmail: "Delivery to the following recipient failed permanently"
+    "delevery to the following recipients", // unnamed MTA (x3), sic
+    "following address",                   // Exim "The following address(es) failed", Yahoo, GMX
+    "following recipient",                 // Office 365, Domino, Gmail
+    "failure reasons",                     // Lotus Notes/Domino "------- Failure Reasons  --------"
+    "had delivery problems", // McAfee Email Gateway "--- The following addresses had delivery problems ---"
+    "had permanent fatal errors", // Sendmail "----- The following addresses had permanent fatal errors -----"
+    "undeliverable to",           // IMail Server "undeliverable to a@b"
+    "wasn't able to deliver your message to", // qmail-send
+    "以下のメールアドレスへの送信に失敗", // m-FILTER (Digital Arts)
+    "送信に失敗しました",         // Japanese carriers and filters
+];
+
+/// Addresses listed after an intro sentence (`INTROS`): every later line
+/// of the error text that starts with an address (`<a@b>:` of qmail,
+/// `  a@b` of Exim, `* a@b`); an address inside a diagnostic sentence is not
+/// taken. Returns lowercase addresses in order.
+fn introduced_recipients(lines: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let Some((start, tail)) = lines.iter().enumerate().find_map(|(n, l)| {
+        let lower = l.to_lowercase();
+        INTROS
+            .iter()
+            .find_map(|i| {
+                lower
+                    .find(i)
+                    .map(|at| lower.get(at + i.len()..).unwrap_or(""))
+            })
+            .map(|t| (n, t.to_string()))
+    }) else {
+        return out;
+    };
+    // "undeliverable to a@b": the address on the intro line itself.
+    if let Some(m) = address_regex().find(&tail) {
+        out.push(m.as_str().trim_matches('.').to_string());
+    }
+    for l in lines.iter().skip(start + 1).take(400) {
+        if !starts_with_address(l) {
+            continue;
+        }
+        if let Some(m) = address_regex().find(l) {
+            let a = m.as_str().trim_matches('.').to_lowercase();
+            if !out.contains(&a) {
+                out.push(a);
+            }
+        }
+    }
+    out
+}
+
+/// True when a line starts with an address (`<a@b>:`, `a@b`, `* a@b`).
+fn starts_with_address(l: &str) -> bool {
+    let t = l.trim_start().trim_start_matches(['*', '-', '<', '"', ' ']);
+    address_regex().find(t).is_some_and(|m| m.start() == 0)
+}
+
 /// Common separators after which the text is the returned message.
 fn cut_at_marker(text: &str) -> usize {
     const MARKERS: &[&str] = &[
@@ -138,6 +216,7 @@ fn cut_at_marker(text: &str) -> usize {
         "------ Original message ------",
         "----- Unsent message follows -----",
         "------ Returned message ------",
+        "------- Returned Message --------",
         "--- The header of the original message is following. ---",
         "Original message headers:",
     ];
@@ -146,6 +225,21 @@ fn cut_at_marker(text: &str) -> usize {
         .filter_map(|m| text.find(m))
         .min()
         .unwrap_or(text.len())
+}
+
+/// A line naming the sender ("From: a@b", "MAIL FROM: <a@b>", "Sender:")
+/// in a summary of the returned message (Apache James, Verizon MMS).
+fn is_sender_line(l: &str) -> bool {
+    let lower = l.trim_start().to_ascii_lowercase();
+    [
+        "from:",
+        "mail from:",
+        "sender:",
+        "reply-to:",
+        "return-path:",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p))
 }
 
 fn is_error_line(l: &str) -> bool {
