@@ -207,6 +207,7 @@ pub fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
 const BOUNCE_SUBJECTS: &[&[u8]] = &[
     b"returned mail",                        // Sendmail
     b"undeliver",                            // Postfix "Undelivered Mail", Exchange "Undeliverable"
+    b"aws notification message",             // Amazon SNS mail carrying SES bounce/complaint events
     b"delivery status", // Gmail, Exchange "... Notification", McAfee "Delivery Status"
     b"mail delivery failed", // Exim
     b"delivery failure", // Gmail, Notes

@@ -33,6 +33,20 @@ pub fn strip_type(v: &str) -> &str {
 /// junk; lowercase. None when no `@` address remains.
 pub fn clean_address(v: &str) -> Option<String> {
     let v = strip_type(v);
+    // A quoted local part (`"a..b"@example.org`, RFC 5321 §4.1.2) keeps its quotes.
+    let bare = v.trim().trim_start_matches('<');
+    if bare.starts_with('"') {
+        if let Some(q) = bare.get(1..).and_then(|r| r.find("\"@")) {
+            let end = bare
+                .get(q + 2..)?
+                .find(|c: char| c.is_whitespace() || c == '>' || c == ',' || c == ';')
+                .map_or(bare.len(), |e| q + 2 + e);
+            let a = bare.get(..end)?;
+            if a.len() > q + 3 {
+                return Some(a.to_lowercase());
+            }
+        }
+    }
     let v = match (v.find('<'), v.rfind('>')) {
         (Some(a), Some(b)) if a < b => &v[a + 1..b],
         _ => v,
@@ -328,5 +342,9 @@ mod tests {
             Some("x@y.example")
         );
         assert_eq!(clean_address("rfc822; unknown"), None);
+        assert_eq!(
+            clean_address("rfc822; <\"a..B.\"@Example.org>").as_deref(),
+            Some("\"a..b.\"@example.org")
+        );
     }
 }
