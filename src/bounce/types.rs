@@ -116,6 +116,8 @@ pub struct Failure {
     pub reply_code: Option<u16>,
     /// The remote server's answer or the MTA's explanation, one line.
     pub diagnostic: Option<String>,
+    /// The type of the diagnostic (`smtp`, `x-unix`, ...), lowercase, when given.
+    pub diagnostic_type: Option<String>,
     /// The remote host that answered.
     pub remote_mta: Option<String>,
     /// Last-Attempt-Date (raw).
