@@ -290,6 +290,7 @@ const NOT_COMPLIANT_RFC: &[&str] = &[
     "has detected that this message is not rfc 5322", // MessageLabs 550
     "headers are not rfc compliant", // Yahoo 554
     "ip addresses are not allowed as a from", // GoDaddy IB502
+    "messages with multiple addresses", // Gmail 550 5.7.1 (From: with several addresses)
     "not rfc 5322 compliant", // Gmail 550 5.7.1
 ];
 
@@ -484,7 +485,6 @@ const USER_UNKNOWN: &[&str] = &[
     "unknown mailbox",                    // Sisimai UserUnknown
     "unknown recipient",                  // generic MTA wording
     "unknown user",                       // Postfix, NTT docomo 550
-    "unrouteable address",                // Exim (router found no such local user)
     "user does not exist",                // generic MTA wording
     "user not exist",                     // Sisimai UserUnknown
     "user not found",                     // generic MTA wording
@@ -526,6 +526,7 @@ const HOST_UNKNOWN: &[&str] = &[
     "recipient address rejected: unknown domain",        // Sisimai HostUnknown
     "the account or domain may not exist",               // cPanel Exim
     "unknown host",                                      // generic MTA wording
+    "unrouteable address",                               // Exim: no router could resolve the domain
     "unrouteable mail domain",                           // Exim
 ];
 
@@ -543,6 +544,7 @@ const NETWORK_ERROR: &[&str] = &[
     "maximum forwarding loop count exceeded", // Sisimai NetworkError
     "message looping",                        // Sisimai NetworkError
     "message probably in a routing loop",     // Lotus Domino
+    "network error on destination",           // OpenSMTPD mta
     "no route to host",                       // EHOSTUNREACH
     "too many hops",                          // Sendmail, qmail
     "unable to resolve route ",               // Sisimai NetworkError
@@ -659,6 +661,7 @@ const POLICY_VIOLATION: &[&str] = &[
     "message bounced due to organizational settings", // Sisimai PolicyViolation
     "message given low priority",            // Sisimai PolicyViolation
     "not accepted for policy reasons",       // Yahoo PH01, Sisimai PolicyViolation
+    "protocol violation",                    // Sisimai PolicyViolation
     "rejected by organization policy",       // Sisimai PolicyViolation
     "rejected due to local policy",          // Sisimai PolicyViolation
     "rejected for policy reasons",           // Sisimai PolicyViolation
@@ -736,21 +739,22 @@ const SYNTAX_ERROR: &[&str] = &[
 
 /// Delivery was given up after retries or time-outs.
 const EXPIRED: &[&str] = &[
-    "connection timed out",                   // ETIMEDOUT, Postfix
-    "could not be delivered for * days",      // Sisimai Expired
-    "delivery attempts will continue to be",  // Sisimai Expired
-    "delivery expired",                       // Sisimai Expired
-    "delivery time expired",                  // RFC 3463 X.4.7 description
-    "delivery timeout",                       // GoDaddy bounce help page
+    "after multiple retries", // Yahoo "Unable to deliver message after multiple retries"
+    "connection timed out",   // ETIMEDOUT, Postfix
+    "could not be delivered for * days", // Sisimai Expired
+    "delivery attempts will continue to be", // Sisimai Expired
+    "delivery expired",       // Sisimai Expired
+    "delivery time expired",  // RFC 3463 X.4.7 description
+    "delivery timeout",       // GoDaddy bounce help page
     "did not accept our requests to connect", // Gmail answer/7720
-    "giving up on",                           // qmail-remote
-    "has been delayed",                       // Sisimai Expired
-    "have been failing for a long time",      // Sisimai Expired
-    "message expired",                        // Exchange, Sisimai Expired
-    "message timed out",                      // Sisimai Expired
+    "giving up on",           // qmail-remote
+    "has been delayed",       // Sisimai Expired
+    "have been failing for a long time", // Sisimai Expired
+    "message expired",        // Exchange, Sisimai Expired
+    "message timed out",      // Sisimai Expired
     "retry time not reached for any host after a long failure period", // Exim
-    "retry timeout exceeded",                 // Exim
-    "server did not respond",                 // Sisimai Expired
+    "retry timeout exceeded", // Exim
+    "server did not respond", // Sisimai Expired
     "this message has been in the queue too long", // qmail-send
     "was not reachable within the allowed queue period", // Sisimai Expired
     "your message could not be delivered for more than", // Sisimai Expired
@@ -1245,7 +1249,8 @@ fn from_generic_status(s: Status) -> Option<Reason> {
 fn from_reply(code: u16) -> Option<Reason> {
     use Reason::*;
     Some(match code {
-        421 => Blocked,                    // service not available, closing channel
+        // A bounce with only a temporary reply was given up after retries.
+        400..=451 | 453..=499 => Expired,
         452 => SystemFull,                 // insufficient system storage
         500..=504 => SyntaxError,          // syntax error, not implemented, bad sequence
         521 | 556 => NotAccept,            // RFC 7504: host / domain does not accept mail
@@ -1483,17 +1488,18 @@ pub fn classify(f: &Failure, kind: Kind) -> Reason {
 /// Precedence rules between a found reason and the context:
 /// - a size refusal under `x.2.3` is the per-mailbox limit (`exceedlimit`),
 ///   not the system limit (RFC 3463 X.2.3 vs X.3.4);
-/// - "unknown user" answered to DATA, or under a mailbox-status code
-///   (`5.2.x`), means the mailbox exists and refused this message: a filter;
+/// - "unknown user" answered to DATA means the address was accepted at
+///   RCPT and this message was refused afterwards: a filter;
+///   Sendmail's `5.2.0` says the same;
 /// - an unknown user or host answered to MAIL FROM is about the sender.
 fn refine(r: Reason, status: Option<Status>, cmd: Option<Command>) -> Reason {
     let subject_detail = status.map(|s| (s.subject, s.detail));
     match r {
         Reason::MesgTooBig if subject_detail == Some((2, 3)) => Reason::ExceedLimit,
         Reason::UserUnknown if cmd == Some(Command::Data) => Reason::Filtered,
-        Reason::UserUnknown if matches!(subject_detail, Some((2, d)) if d != 2 && d != 3) => {
-            Reason::Filtered
-        }
+        // Sendmail reports a recipient refused after DATA (">>> DATA <<< 550
+        // Unknown user") with Status 5.2.0: the RCPT had been accepted.
+        Reason::UserUnknown if subject_detail == Some((2, 0)) => Reason::Filtered,
         Reason::UserUnknown | Reason::HostUnknown if cmd == Some(Command::Mail) => Reason::Rejected,
         _ => r,
     }
@@ -1612,6 +1618,7 @@ mod tests {
 
     #[test]
     fn context_refines_the_reason() {
+        assert_eq!(reason("550 : User unknown", "5.2.0"), "filtered");
         // Per-mailbox size limit.
         assert_eq!(
             reason(
@@ -1627,7 +1634,7 @@ mod tests {
         );
         assert_eq!(
             reason("550 5.2.1 <a@b>... User Unknown", "5.2.1"),
-            "filtered"
+            "userunknown"
         );
         // An unknown domain answered to MAIL FROM is the sender's.
         assert_eq!(
