@@ -76,7 +76,8 @@ fn line_rest(hay: &[u8], from: usize) -> &[u8] {
 /// The date must carry a month name as a word, a time `h:mm` and a year of
 /// four digits (asctime `Mon Jan  5 10:00:00 2004`, Google Takeout
 /// `Wed Jan 06 01:02:03 +0000 2021`, Thunderbird `From - Sat Nov 28 ...`).
-/// Without an empty line before it (`strict`), also a weekday name.
+/// An ISO date `2019-10-02` may stand for the month name. Without an empty
+/// line before it (`strict`), also a weekday name (or the ISO date).
 fn from_line_ok(rest: &[u8], strict: bool) -> bool {
     const DAYS: [&[u8]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
     const MONTHS: [&[u8]; 12] = [
@@ -96,7 +97,11 @@ fn from_line_ok(rest: &[u8], strict: bool) -> bool {
             .filter(|w| !w.is_empty())
     };
     let has = |set: &[&[u8]]| words().any(|w| set.iter().any(|m| w.eq_ignore_ascii_case(m)));
-    has(&MONTHS) && (!strict || has(&DAYS))
+    // Some exporters write an ISO date instead: `From () 2019-10-02 05:04:34 +0000`.
+    let iso = date.windows(10).any(|w| {
+        w[4] == b'-' && w[7] == b'-' && w.iter().enumerate().all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit())
+    });
+    (has(&MONTHS) || iso) && (!strict || has(&DAYS) || iso)
 }
 
 fn has_time(s: &[u8]) -> bool {
@@ -232,6 +237,7 @@ mod tests {
         assert!(looks_like_mbox(
             b"From 1780000000000000000@xxx Wed Jan 06 01:02:03 +0000 2021\r\nX: y\r\n"
         ));
+        assert!(looks_like_mbox(b"From () 2019-10-02 05:04:34 +0000\nX: y\n"));
         assert!(!looks_like_mbox(b"From: someone@example.com\n"));
         assert!(!looks_like_mbox(b"From here to there\n"));
         // No empty line before, but a full asctime date.
