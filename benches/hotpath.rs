@@ -42,7 +42,11 @@ fn triage_bench(c: &mut Criterion) {
                 .iter()
                 .enumerate()
                 .filter(|(i, m)| {
-                    let raw = RawMessage { bytes: m, offset: 0, index: *i as u64 };
+                    let raw = RawMessage {
+                        bytes: m,
+                        offset: 0,
+                        index: *i as u64,
+                    };
                     !matches!(triage::triage(&raw).0, Triage::Ordinary)
                 })
                 .count()
@@ -57,9 +61,17 @@ fn decode(c: &mut Criterion) {
     let bounces: Vec<(Vec<u8>, triage::Hints)> = s
         .inbox
         .iter()
-        .filter_map(|m| match triage::triage(&RawMessage { bytes: m, offset: 0, index: 0 }).0 {
-            Triage::BounceLike(h) => Some((m.clone(), h)),
-            _ => None,
+        .filter_map(|m| {
+            match triage::triage(&RawMessage {
+                bytes: m,
+                offset: 0,
+                index: 0,
+            })
+            .0
+            {
+                Triage::BounceLike(h) => Some((m.clone(), h)),
+                _ => None,
+            }
         })
         .collect();
     let mut g = c.benchmark_group("decode");
@@ -68,7 +80,12 @@ fn decode(c: &mut Criterion) {
         b.iter(|| {
             bounces
                 .iter()
-                .filter(|(m, h)| parse::parse(m).ok().and_then(|p| bounce::detect(&p, *h)).is_some())
+                .filter(|(m, h)| {
+                    parse::parse(m)
+                        .ok()
+                        .and_then(|p| bounce::detect(&p, *h))
+                        .is_some()
+                })
                 .count()
         })
     });

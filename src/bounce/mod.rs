@@ -232,6 +232,10 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
                 },
             });
         }
+        if f.command.is_none() {
+            f.command =
+                status::SmtpCommand::find(&f.diagnostic.as_deref().unwrap_or("").to_lowercase());
+        }
         f.reason = Some(reason::classify(f, b.kind));
     }
     b

@@ -27,7 +27,7 @@
 //! were learned from the MTAs' sources and manuals, the providers' published
 //! error pages, RFC 3463 and Sisimai's reason and rhost tables (BSD-2).
 
-use super::status::{find_reply_code, Status};
+use super::status::{find_reply_code, SmtpCommand, Status};
 use super::types::{Action, Failure, Kind};
 
 /// A bounce reason.
@@ -1264,47 +1264,6 @@ fn from_reply(code: u16) -> Option<Reason> {
 }
 
 // ---------------------------------------------------------------------------
-// The SMTP command a diagnostic says was answered.
-// ---------------------------------------------------------------------------
-
-/// The stage of the SMTP dialogue that was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Command {
-    /// Connection, greeting, HELO/EHLO.
-    Connect,
-    /// MAIL FROM.
-    Mail,
-    /// RCPT TO.
-    Rcpt,
-    /// DATA or end of data.
-    Data,
-}
-
-/// Finds the command in Postfix's "(in reply to X command)" and Exim's
-/// "SMTP error from remote mail server after X" wording.
-fn command(lower: &str) -> Option<Command> {
-    const WORDS: &[(&str, Command)] = &[
-        ("after end of data", Command::Data),               // Exim
-        ("after data", Command::Data),                      // Exim
-        ("after ehlo", Command::Connect),                   // Exim
-        ("after helo", Command::Connect),                   // Exim
-        ("after initial connection", Command::Connect),     // Exim
-        ("after mail from", Command::Mail),                 // Exim
-        ("after rcpt to", Command::Rcpt),                   // Exim
-        ("in reply to data command", Command::Data),        // Postfix
-        ("in reply to ehlo command", Command::Connect),     // Postfix
-        ("in reply to end of data command", Command::Data), // Postfix
-        ("in reply to helo command", Command::Connect),     // Postfix
-        ("in reply to mail from command", Command::Mail),   // Postfix
-        ("in reply to rcpt to command", Command::Rcpt),     // Postfix
-    ];
-    WORDS
-        .iter()
-        .find(|(w, _)| lower.contains(w))
-        .map(|(_, c)| *c)
-}
-
-// ---------------------------------------------------------------------------
 // Matching.
 // ---------------------------------------------------------------------------
 
@@ -1450,7 +1409,7 @@ pub fn classify(f: &Failure, kind: Kind) -> Reason {
     let lower = f.diagnostic.as_deref().unwrap_or("").to_lowercase();
     let status = f.status.filter(Status::is_real);
     let reply = f.reply_code.or_else(|| find_reply_code(&lower));
-    let cmd = command(&lower);
+    let cmd = f.command.or_else(|| SmtpCommand::find(&lower));
 
     if let Some(r) = from_provider(f, &lower) {
         return r;
@@ -1465,7 +1424,7 @@ pub fn classify(f: &Failure, kind: Kind) -> Reason {
         return r;
     }
     // A refusal at the greeting or HELO is about the connecting client.
-    if cmd == Some(Command::Connect) {
+    if cmd == Some(SmtpCommand::Connect) {
         return Reason::Blocked;
     }
     if let Some(r) = status.and_then(from_generic_status) {
@@ -1492,15 +1451,17 @@ pub fn classify(f: &Failure, kind: Kind) -> Reason {
 ///   RCPT and this message was refused afterwards: a filter;
 ///   Sendmail's `5.2.0` says the same;
 /// - an unknown user or host answered to MAIL FROM is about the sender.
-fn refine(r: Reason, status: Option<Status>, cmd: Option<Command>) -> Reason {
+fn refine(r: Reason, status: Option<Status>, cmd: Option<SmtpCommand>) -> Reason {
     let subject_detail = status.map(|s| (s.subject, s.detail));
     match r {
         Reason::MesgTooBig if subject_detail == Some((2, 3)) => Reason::ExceedLimit,
-        Reason::UserUnknown if cmd == Some(Command::Data) => Reason::Filtered,
+        Reason::UserUnknown if cmd == Some(SmtpCommand::Data) => Reason::Filtered,
         // Sendmail reports a recipient refused after DATA (">>> DATA <<< 550
         // Unknown user") with Status 5.2.0: the RCPT had been accepted.
         Reason::UserUnknown if subject_detail == Some((2, 0)) => Reason::Filtered,
-        Reason::UserUnknown | Reason::HostUnknown if cmd == Some(Command::Mail) => Reason::Rejected,
+        Reason::UserUnknown | Reason::HostUnknown if cmd == Some(SmtpCommand::Mail) => {
+            Reason::Rejected
+        }
         _ => r,
     }
 }

@@ -78,6 +78,59 @@ impl Status {
     }
 }
 
+/// The stage of the SMTP dialogue whose answer a bounce reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SmtpCommand {
+    /// Connection, greeting, HELO/EHLO.
+    Connect,
+    /// MAIL FROM.
+    Mail,
+    /// RCPT TO.
+    Rcpt,
+    /// DATA or end of data.
+    Data,
+}
+
+impl SmtpCommand {
+    /// The name used in the outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmtpCommand::Connect => "CONN",
+            SmtpCommand::Mail => "MAIL",
+            SmtpCommand::Rcpt => "RCPT",
+            SmtpCommand::Data => "DATA",
+        }
+    }
+
+    /// Finds the command in Postfix's "(in reply to X command)", Exim's
+    /// "SMTP error from remote mail server after X" and Sendmail's
+    /// transcript ">>> X" wording; `lower` is lowercase text.
+    pub fn find(lower: &str) -> Option<SmtpCommand> {
+        const WORDS: &[(&str, SmtpCommand)] = &[
+            (">>> data", SmtpCommand::Data),          // Sendmail transcript
+            (">>> mail from", SmtpCommand::Mail),     // Sendmail transcript
+            (">>> rcpt to", SmtpCommand::Rcpt),       // Sendmail transcript
+            ("after end of data", SmtpCommand::Data), // Exim
+            ("after data", SmtpCommand::Data),        // Exim
+            ("after ehlo", SmtpCommand::Connect),     // Exim
+            ("after helo", SmtpCommand::Connect),     // Exim
+            ("after initial connection", SmtpCommand::Connect), // Exim
+            ("after mail from", SmtpCommand::Mail),   // Exim
+            ("after rcpt to", SmtpCommand::Rcpt),     // Exim
+            ("in reply to data command", SmtpCommand::Data), // Postfix
+            ("in reply to ehlo command", SmtpCommand::Connect), // Postfix
+            ("in reply to end of data command", SmtpCommand::Data), // Postfix
+            ("in reply to helo command", SmtpCommand::Connect), // Postfix
+            ("in reply to mail from command", SmtpCommand::Mail), // Postfix
+            ("in reply to rcpt to command", SmtpCommand::Rcpt), // Postfix
+        ];
+        WORDS
+            .iter()
+            .find(|(w, _)| lower.contains(w))
+            .map(|(_, c)| *c)
+    }
+}
+
 /// Finds the SMTP reply code in free text: three digits `[245]yz` standing
 /// alone at the start or after space/`:`/`(`, followed by a space, `-`,
 /// `:` or the end. Rejects numbers inside addresses, IPs and dates. A
@@ -189,6 +242,19 @@ mod tests {
         );
         assert!(Status::find("host 192.0.2.5.1 said").is_none());
         assert!(Status::find("address 10.5.1.1 refused").is_none());
+    }
+
+    #[test]
+    fn commands() {
+        assert_eq!(
+            SmtpCommand::find("550 denied (in reply to end of data command)"),
+            Some(SmtpCommand::Data)
+        );
+        assert_eq!(
+            SmtpCommand::find("smtp error from remote mail server after rcpt to:<a@b>"),
+            Some(SmtpCommand::Rcpt)
+        );
+        assert_eq!(SmtpCommand::find("550 user unknown"), None);
     }
 
     #[test]

@@ -99,7 +99,11 @@ fn from_line_ok(rest: &[u8], strict: bool) -> bool {
     let has = |set: &[&[u8]]| words().any(|w| set.iter().any(|m| w.eq_ignore_ascii_case(m)));
     // Some exporters write an ISO date instead: `From () 2019-10-02 05:04:34 +0000`.
     let iso = date.windows(10).any(|w| {
-        w[4] == b'-' && w[7] == b'-' && w.iter().enumerate().all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit())
+        w[4] == b'-'
+            && w[7] == b'-'
+            && w.iter()
+                .enumerate()
+                .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit())
     });
     (has(&MONTHS) || iso) && (!strict || has(&DAYS) || iso)
 }
@@ -237,7 +241,9 @@ mod tests {
         assert!(looks_like_mbox(
             b"From 1780000000000000000@xxx Wed Jan 06 01:02:03 +0000 2021\r\nX: y\r\n"
         ));
-        assert!(looks_like_mbox(b"From () 2019-10-02 05:04:34 +0000\nX: y\n"));
+        assert!(looks_like_mbox(
+            b"From () 2019-10-02 05:04:34 +0000\nX: y\n"
+        ));
         assert!(!looks_like_mbox(b"From: someone@example.com\n"));
         assert!(!looks_like_mbox(b"From here to there\n"));
         // No empty line before, but a full asctime date.
