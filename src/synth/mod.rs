@@ -23,9 +23,9 @@ mod text;
 mod write;
 
 pub use bounce::{render_arf, render_autoreply, render_bounce, AutoReplyKind, BounceSpec};
-pub use scenario::{backscatter, clean, hijacked, no_originals, Scenario};
+pub use scenario::{backscatter, clean, hijacked, no_originals, random_bounce, Scenario};
 pub use text::{encode_word_iso2022jp, encode_word_utf8, ordinary, ordinary_with_attachment};
-pub use write::{mixed_mbox, write_eml_dir, write_maildir, write_mbox, write_mbox_gz};
+pub use write::{bounce_mbox, mixed_mbox, write_eml_dir, write_maildir, write_mbox, write_mbox_gz};
 
 /// SplitMix64 pseudo-random generator: tiny, fast and identical on every platform.
 ///

@@ -956,7 +956,7 @@ pub fn clean(seed: u64) -> Scenario {
 }
 
 /// One random bounce about a random spam original, for the benchmark corpus.
-pub(crate) fn random_bounce(rng: &mut Rng, account: &str, date: i64) -> Vec<u8> {
+pub fn random_bounce(rng: &mut Rng, account: &str, date: i64) -> Vec<u8> {
     let style = *rng.pick(&MtaStyle::ALL);
     let (rcpt, reporting) = victim(rng, style);
     let ip = public_ip(rng);

@@ -177,6 +177,20 @@ pub fn write_eml_dir(dir: &Path, msgs: &[Vec<u8>]) -> io::Result<()> {
     Ok(())
 }
 
+/// Bounce-only mbox for decoder benchmarks: `count` bounces of every style
+/// (RFC 3464 and plain text, with and without the returned original).
+pub fn bounce_mbox(out: &mut impl Write, count: u64, seed: u64) -> io::Result<u64> {
+    let mut rng = Rng::new(seed ^ 0x0042_4f55_4e43);
+    let mut t = super::days_from_civil(2025, 1, 6) * 86_400;
+    let mut written = 0u64;
+    for _ in 0..count {
+        t += rng.range(5, 600);
+        let msg = random_bounce(&mut rng, "tanaka@example.co.jp", t);
+        written += write_entry(out, &msg, LineEnding::Lf, false)?;
+    }
+    Ok(written)
+}
+
 /// Large mixed mbox for end-to-end benchmarks: ordinary mails, a quarter with
 /// base64 attachments of 20-600 KB, 5 % bounces of mixed styles. Streams to
 /// `out` until `target_bytes` are written; returns the number of messages.
