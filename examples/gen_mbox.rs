@@ -17,7 +17,10 @@ fn main() -> ExitCode {
     let size_mb: u64 = match args[1].parse() {
         Ok(n) => n,
         Err(_) => {
-            eprintln!("gen_mbox: SIZE_MB must be a whole number, got {:?}", args[1]);
+            eprintln!(
+                "gen_mbox: SIZE_MB must be a whole number, got {:?}",
+                args[1]
+            );
             return ExitCode::from(2);
         }
     };
@@ -25,7 +28,10 @@ fn main() -> ExitCode {
     let path = std::path::Path::new(&args[0]);
     // Test input is written fresh; refuse to overwrite something that exists.
     if path.exists() {
-        eprintln!("gen_mbox: {} already exists; choose a new file name", path.display());
+        eprintln!(
+            "gen_mbox: {} already exists; choose a new file name",
+            path.display()
+        );
         return ExitCode::from(2);
     }
     let run = || -> std::io::Result<u64> {

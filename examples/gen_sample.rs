@@ -51,7 +51,12 @@ fn write_all(dir: &Path) -> std::io::Result<()> {
     synth::write_eml_dir(&dir.join("batch/hijacked"), &h.inbox)?;
     synth::write_maildir(&dir.join("batch/backscatter"), &b.inbox, &b.sent)?;
     synth::write_mbox_gz(&dir.join("batch/no-originals.mbox.gz"), &n.inbox, 3)?;
-    synth::write_mbox(&dir.join("batch/clean.mbox"), &c.inbox, LineEnding::CrLf, true)?;
+    synth::write_mbox(
+        &dir.join("batch/clean.mbox"),
+        &c.inbox,
+        LineEnding::CrLf,
+        true,
+    )?;
     let mut tsv = String::from(
         "scenario\tkind\tstyle\trecipient\tstatus\treply_code\treason\taction\toriginal_message_id\torigin_ip\tbounce_date\tin_campaign\n",
     );
@@ -79,8 +84,15 @@ fn main() -> ExitCode {
     };
     let dir = Path::new(&dir);
     // Sample data is written fresh, never merged into an existing folder.
-    if dir.exists() && fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        eprintln!("gen_sample: {} exists and is not empty; choose a new directory", dir.display());
+    if dir.exists()
+        && fs::read_dir(dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        eprintln!(
+            "gen_sample: {} exists and is not empty; choose a new directory",
+            dir.display()
+        );
         return ExitCode::from(2);
     }
     match write_all(dir) {

@@ -16,8 +16,8 @@
 
 use super::text::{base64_lines, encode_word_iso2022jp, iso2022jp};
 use super::{
-    bare_address, header_block, header_value, message_id_of, origin_ip_of, postfix_date, rfc5322_date, stamp,
-    MtaStyle, Msg, Planted, Rng, ALNUM, HEX, LOWER_DIGIT, UPPER_DIGIT,
+    bare_address, header_block, header_value, message_id_of, origin_ip_of, postfix_date,
+    rfc5322_date, stamp, Msg, MtaStyle, Planted, Rng, ALNUM, HEX, LOWER_DIGIT, UPPER_DIGIT,
 };
 
 /// One bounce message to render.
@@ -74,7 +74,9 @@ struct Diag {
 /// A stable documentation-range IP for a host name (so the same MX always has
 /// the same address within a mailbox).
 pub(crate) fn host_ip(host: &str) -> String {
-    let h = host.bytes().fold(0xcbf2_9ce4_8422_2325u64, |a, b| (a ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    let h = host.bytes().fold(0xcbf2_9ce4_8422_2325u64, |a, b| {
+        (a ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    });
     // Infrastructure lives in 192.0.2.0/24 only; origin IPs come from other
     // ranges, so a test can tell a relay from the submitting client.
     format!("192.0.2.{}", 10 + h % 240)
@@ -96,7 +98,9 @@ pub(crate) fn mx_for(domain: &str) -> String {
         d if d.starts_with("yahoo.") => format!("mx.mail.{}", d),
         "docomo.ne.jp" => "mfsmax.docomo.ne.jp".into(),
         "ezweb.ne.jp" | "au.com" => "lsean.ezweb.ne.jp".into(),
-        d if d.contains("outlook") || d.contains("hotmail") => format!("{}.olc.protection.outlook.com", d.replace('.', "-")),
+        d if d.contains("outlook") || d.contains("hotmail") => {
+            format!("{}.olc.protection.outlook.com", d.replace('.', "-"))
+        }
         d => format!("mx.{}", d),
     }
 }
@@ -108,13 +112,29 @@ fn domain_of(addr: &str) -> &str {
 /// Remote responses by reason, as commonly seen (Postfix `smtpd`, Gmail,
 /// sendmail, Exchange); `{r}` is the recipient, `{ip}` the sending MTA, `{t}`
 /// a random token.
-fn diag(style: MtaStyle, reason: &str, rcpt: &str, delayed: bool, sending_ip: &str, rng: &mut Rng) -> Diag {
+fn diag(
+    style: MtaStyle,
+    reason: &str,
+    rcpt: &str,
+    delayed: bool,
+    sending_ip: &str,
+    rng: &mut Rng,
+) -> Diag {
     let dom = domain_of(rcpt);
     let mx = mx_for(dom);
     let remote = Some((mx.clone(), host_ip(&mx)));
     let t = rng.token(ALNUM, 14);
-    let sub = |s: &str| s.replace("{r}", rcpt).replace("{ip}", sending_ip).replace("{t}", &t).replace("{d}", dom);
-    let mk = |code: Option<u16>, status: &str, line: String, remote: Option<(String, String)>, stage: &'static str| Diag {
+    let sub = |s: &str| {
+        s.replace("{r}", rcpt)
+            .replace("{ip}", sending_ip)
+            .replace("{t}", &t)
+            .replace("{d}", dom)
+    };
+    let mk = |code: Option<u16>,
+              status: &str,
+              line: String,
+              remote: Option<(String, String)>,
+              stage: &'static str| Diag {
         code,
         status: status.to_string(),
         line,
@@ -123,7 +143,11 @@ fn diag(style: MtaStyle, reason: &str, rcpt: &str, delayed: bool, sending_ip: &s
     };
     if delayed || reason == "expired" {
         // A host that never answers: the queue gives up after the lifetime.
-        let (status, what) = if delayed { ("4.4.7", "delayed") } else { ("5.4.7", "expired") };
+        let (status, what) = if delayed {
+            ("4.4.7", "delayed")
+        } else {
+            ("5.4.7", "expired")
+        };
         let line = match style {
             MtaStyle::Exchange | MtaStyle::Office365 => {
                 if delayed {
@@ -132,7 +156,11 @@ fn diag(style: MtaStyle, reason: &str, rcpt: &str, delayed: bool, sending_ip: &s
                     "550 5.4.7 QUEUE.Expired; message expired".to_string()
                 }
             }
-            _ => format!("connect to {}[{}]:25: Connection timed out", mx, host_ip(&mx)),
+            _ => format!(
+                "connect to {}[{}]:25: Connection timed out",
+                mx,
+                host_ip(&mx)
+            ),
         };
         let code = match style {
             MtaStyle::Exchange | MtaStyle::Office365 => Some(if delayed { 400 } else { 550 }),
@@ -307,7 +335,11 @@ fn wrap(text: &str, width: usize, indent: &str) -> String {
 
 fn postfix_queue_id(rng: &mut Rng) -> String {
     // Postfix "long" queue IDs (enable_long_queue_ids): time-derived prefix then base-52 inode.
-    format!("4{}{}", rng.token(b"BCDFGHJKLMNPQRSTVWXYZ", 1), rng.token(b"0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz", 10))
+    format!(
+        "4{}{}",
+        rng.token(b"BCDFGHJKLMNPQRSTVWXYZ", 1),
+        rng.token(b"0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz", 10)
+    )
 }
 
 /// The time zone a reporting MTA writes its dates in.
@@ -329,20 +361,41 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
     let host = spec.reporting_mta.as_str();
     let offset = offset_for(style, host);
     let date_s = rfc5322_date(spec.date, offset);
-    let orig_from = header_value(&spec.original, "From").map(|v| bare_address(&v)).unwrap_or_else(|| "postmaster".into());
+    let orig_from = header_value(&spec.original, "From")
+        .map(|v| bare_address(&v))
+        .unwrap_or_else(|| "postmaster".into());
     let orig_subject = header_value(&spec.original, "Subject").unwrap_or_default();
-    let orig_date = header_value(&spec.original, "Date").and_then(|d| super::parse_date(&d)).unwrap_or(spec.date - 60);
+    let orig_date = header_value(&spec.original, "Date")
+        .and_then(|d| super::parse_date(&d))
+        .unwrap_or(spec.date - 60);
     let sending_ip = host_ip(host);
     let delayed = spec.delayed
-        && matches!(style, MtaStyle::Postfix | MtaStyle::Sendmail | MtaStyle::Exchange | MtaStyle::Office365 | MtaStyle::Gmail);
+        && matches!(
+            style,
+            MtaStyle::Postfix
+                | MtaStyle::Sendmail
+                | MtaStyle::Exchange
+                | MtaStyle::Office365
+                | MtaStyle::Gmail
+        );
     let diags: Vec<(String, &'static str, Diag)> = spec
         .recipients
         .iter()
-        .map(|(r, reason)| (r.clone(), *reason, diag(style, reason, r, delayed, &sending_ip, rng)))
+        .map(|(r, reason)| {
+            (
+                r.clone(),
+                *reason,
+                diag(style, reason, r, delayed, &sending_ip, rng),
+            )
+        })
         .collect();
     let action = if delayed { "delayed" } else { "failed" };
     let orig = returned(spec);
-    let orig_part_type = if spec.return_headers_only { "text/rfc822-headers" } else { "message/rfc822" };
+    let orig_part_type = if spec.return_headers_only {
+        "text/rfc822-headers"
+    } else {
+        "message/rfc822"
+    };
 
     let mut m = Msg::new();
     m.h("Return-Path", "<>");
@@ -368,8 +421,18 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
             let qid = postfix_queue_id(rng);
             let boundary = format!("{}.{}/{}", qid, spec.date, host);
             m.h("Date", date_s.clone())
-                .h("From", format!("MAILER-DAEMON@{} (Mail Delivery System)", host))
-                .h("Subject", if delayed { "Delayed Mail (still being retried)" } else { "Undelivered Mail Returned to Sender" })
+                .h(
+                    "From",
+                    format!("MAILER-DAEMON@{} (Mail Delivery System)", host),
+                )
+                .h(
+                    "Subject",
+                    if delayed {
+                        "Delayed Mail (still being retried)"
+                    } else {
+                        "Undelivered Mail Returned to Sender"
+                    },
+                )
                 .h("To", orig_from.clone())
                 .h("Auto-Submitted", "auto-replied")
                 .h("MIME-Version", "1.0");
@@ -378,13 +441,19 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
             m.h(
                 "Content-Type",
                 if spec.dsn {
-                    format!("multipart/report; report-type=delivery-status;\n\tboundary=\"{}\"", boundary)
+                    format!(
+                        "multipart/report; report-type=delivery-status;\n\tboundary=\"{}\"",
+                        boundary
+                    )
                 } else {
                     format!("multipart/mixed; boundary=\"{}\"", boundary)
                 },
             )
             .h("Content-Transfer-Encoding", "8bit")
-            .h("Message-Id", format!("<{}.{}@{}>", stamp(spec.date), qid, host));
+            .h(
+                "Message-Id",
+                format!("<{}.{}@{}>", stamp(spec.date), qid, host),
+            );
             let mut t = format!("This is the mail system at host {}.\n\n", host);
             if delayed {
                 t.push_str("####################################################################\n# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\n####################################################################\n\nYour message could not be delivered for more than 4 hour(s).\nIt will be retried until it is 5 day(s) old.\n\nFor further assistance, please send mail to postmaster.\n\nIf you do so, please include this problem report. You can\ndelete your own text from the attached returned message.\n\n                   The mail system\n\n");
@@ -394,7 +463,10 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
             for (r, _, d) in &diags {
                 let para = match (&d.remote, d.code) {
                     (Some((mx, ip)), Some(_)) => {
-                        format!("<{}>: host {}[{}] said: {} (in reply to {} command)", r, mx, ip, d.line, d.stage)
+                        format!(
+                            "<{}>: host {}[{}] said: {} (in reply to {} command)",
+                            r, mx, ip, d.line, d.stage
+                        )
                     }
                     _ if delayed => format!("<{}>: delivery temporarily suspended: {}", r, d.line),
                     _ => format!("<{}>: {}", r, d.line),
@@ -422,14 +494,20 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
                     let diag_line = if d.code.is_some() {
                         format!("Diagnostic-Code: smtp; {}", d.line)
                     } else if delayed {
-                        format!("Diagnostic-Code: X-Postfix; delivery temporarily suspended: {}", d.line)
+                        format!(
+                            "Diagnostic-Code: X-Postfix; delivery temporarily suspended: {}",
+                            d.line
+                        )
                     } else {
                         format!("Diagnostic-Code: X-Postfix; {}", d.line)
                     };
                     b.push_str(&wrap(&diag_line, 78, "    "));
                     b.push('\n');
                     if delayed {
-                        b.push_str(&format!("Will-Retry-Until: {}\n", postfix_date(orig_date + 5 * 86_400, offset)));
+                        b.push_str(&format!(
+                            "Will-Retry-Until: {}\n",
+                            postfix_date(orig_date + 5 * 86_400, offset)
+                        ));
                     }
                 }
                 b.push('\n');
@@ -437,40 +515,83 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
             b.push_str(&format!(
                 "--{}\nContent-Description: Undelivered Message{}\nContent-Type: {}\n{}\n",
                 boundary,
-                if spec.return_headers_only || delayed { " Headers" } else { "" },
-                if delayed { "text/rfc822-headers" } else { orig_part_type },
-                if spec.return_headers_only || delayed { "" } else { "Content-Transfer-Encoding: 8bit\n" }
+                if spec.return_headers_only || delayed {
+                    " Headers"
+                } else {
+                    ""
+                },
+                if delayed {
+                    "text/rfc822-headers"
+                } else {
+                    orig_part_type
+                },
+                if spec.return_headers_only || delayed {
+                    ""
+                } else {
+                    "Content-Transfer-Encoding: 8bit\n"
+                }
             ));
             m.body.extend_from_slice(b.as_bytes());
             // Postfix returns only headers with a delay warning.
-            let o = if delayed { header_block(&spec.original).to_vec() } else { orig.clone() };
+            let o = if delayed {
+                header_block(&spec.original).to_vec()
+            } else {
+                orig.clone()
+            };
             if spec.include_original {
                 m.body.extend_from_slice(&o);
             } else {
                 // Nothing returned: drop the empty part header again.
-                let cut = m.body.len() - b.len() + b.rfind(&format!("--{}\nContent-Description: Undelivered", boundary)).unwrap_or(b.len());
+                let cut = m.body.len() - b.len()
+                    + b.rfind(&format!("--{}\nContent-Description: Undelivered", boundary))
+                        .unwrap_or(b.len());
                 m.body.truncate(cut);
             }
             if !m.body.ends_with(b"\n") {
                 m.body.push(b'\n');
             }
-            m.body.extend_from_slice(format!("\n--{}--\n", boundary).as_bytes());
+            m.body
+                .extend_from_slice(format!("\n--{}--\n", boundary).as_bytes());
             dsn_part_present = spec.dsn;
             text = t;
         }
         MtaStyle::Exim => {
-            let id = format!("E1{}-{}-{}", rng.token(ALNUM, 5), rng.token(ALNUM, 6), rng.token(ALNUM, 2));
-            m.h("From", format!("Mail Delivery System <Mailer-Daemon@{}>", host))
-                .h("To", orig_from.clone())
-                .h("References", header_value(&spec.original, "Message-ID").filter(|_| spec.include_original).unwrap_or_default())
-                .h("Content-Type", "")
-                .h("Subject", "Mail delivery failed: returning message to sender")
-                .h("Message-Id", format!("<{}@{}>", id, host))
-                .h("Date", date_s.clone())
-                .h("X-Failed-Recipients", diags.iter().map(|d| d.0.clone()).collect::<Vec<_>>().join(", "))
-                .h("Auto-Submitted", "auto-replied");
+            let id = format!(
+                "E1{}-{}-{}",
+                rng.token(ALNUM, 5),
+                rng.token(ALNUM, 6),
+                rng.token(ALNUM, 2)
+            );
+            m.h(
+                "From",
+                format!("Mail Delivery System <Mailer-Daemon@{}>", host),
+            )
+            .h("To", orig_from.clone())
+            .h(
+                "References",
+                header_value(&spec.original, "Message-ID")
+                    .filter(|_| spec.include_original)
+                    .unwrap_or_default(),
+            )
+            .h("Content-Type", "")
+            .h(
+                "Subject",
+                "Mail delivery failed: returning message to sender",
+            )
+            .h("Message-Id", format!("<{}@{}>", id, host))
+            .h("Date", date_s.clone())
+            .h(
+                "X-Failed-Recipients",
+                diags
+                    .iter()
+                    .map(|d| d.0.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
+            .h("Auto-Submitted", "auto-replied");
             // Only keep References when there is an original to point at.
-            m.headers.retain(|(n, v)| !(n == "References" && v.is_empty()));
+            m.headers
+                .retain(|(n, v)| !(n == "References" && v.is_empty()));
             let mut t = String::from("This message was created automatically by mail delivery software.\n\nA message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n");
             for (r, _, d) in &diags {
                 match (&d.remote, d.code) {
@@ -497,21 +618,40 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
             };
             if spec.dsn {
                 // Exim 4.8x+ with DSN: multipart/report around the same text.
-                let boundary = format!("{}-eximdsn-{}", spec.date, rng.range(100_000_000, 999_999_999));
+                let boundary = format!(
+                    "{}-eximdsn-{}",
+                    spec.date,
+                    rng.range(100_000_000, 999_999_999)
+                );
                 m.headers.retain(|(n, _)| n != "Content-Type");
                 m.h("MIME-Version", "1.0");
-                m.h("Content-Type", format!("multipart/report; report-type=delivery-status; boundary={}", boundary));
+                m.h(
+                    "Content-Type",
+                    format!(
+                        "multipart/report; report-type=delivery-status; boundary={}",
+                        boundary
+                    ),
+                );
                 let mut b = format!("--{}\nContent-type: text/plain; charset=us-ascii\n\n{}\n--{}\nContent-type: message/delivery-status\n\nReporting-MTA: dns; {}\n", boundary, t, boundary, host);
                 for (r, _, d) in &diags {
-                    b.push_str(&format!("\nAction: failed\nFinal-Recipient: rfc822;{}\nStatus: {}\n", r, d.status));
+                    b.push_str(&format!(
+                        "\nAction: failed\nFinal-Recipient: rfc822;{}\nStatus: {}\n",
+                        r, d.status
+                    ));
                     if let Some((mx, _)) = &d.remote {
-                        b.push_str(&format!("Remote-MTA: dns; {}\nDiagnostic-Code: smtp; {}\n", mx, d.line));
+                        b.push_str(&format!(
+                            "Remote-MTA: dns; {}\nDiagnostic-Code: smtp; {}\n",
+                            mx, d.line
+                        ));
                     } else {
                         b.push_str(&format!("X-Exim-Diagnostic: X-str; {}\n", d.line));
                     }
                 }
                 if spec.include_original {
-                    b.push_str(&format!("\n--{}\nContent-type: {}\n\n", boundary, orig_part_type));
+                    b.push_str(&format!(
+                        "\n--{}\nContent-type: {}\n\n",
+                        boundary, orig_part_type
+                    ));
                     m.body.extend_from_slice(b.as_bytes());
                     m.body.extend_from_slice(&orig);
                 } else {
@@ -520,7 +660,8 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
                 if !m.body.ends_with(b"\n") {
                     m.body.push(b'\n');
                 }
-                m.body.extend_from_slice(format!("\n--{}--\n", boundary).as_bytes());
+                m.body
+                    .extend_from_slice(format!("\n--{}--\n", boundary).as_bytes());
             } else {
                 m.headers.retain(|(n, _)| n != "Content-Type");
                 m.body.extend_from_slice(t.as_bytes());
@@ -535,16 +676,27 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
         }
         MtaStyle::Sendmail | MtaStyle::Docomo if style == MtaStyle::Sendmail || !spec.dsn => {
             if style == MtaStyle::Docomo {
-                let (b, t) = docomo_text(spec, &diags, &orig, host, rng, &mut m, &date_s, &orig_from);
+                let (b, t) =
+                    docomo_text(spec, &diags, &orig, host, rng, &mut m, &date_s, &orig_from);
                 m.body = b;
                 dsn_part_present = false;
                 text = t;
             } else {
-                let qid = format!("{}{}", rng.token(UPPER_DIGIT, 8), rng.range(100_000, 999_999));
+                let qid = format!(
+                    "{}{}",
+                    rng.token(UPPER_DIGIT, 8),
+                    rng.range(100_000, 999_999)
+                );
                 let boundary = format!("{}.{}/{}", qid, spec.date, host);
                 m.h("Date", date_s.clone())
-                    .h("From", format!("Mail Delivery Subsystem <MAILER-DAEMON@{}>", host))
-                    .h("Message-Id", format!("<{}.{}@{}>", &stamp(spec.date)[..12], qid, host))
+                    .h(
+                        "From",
+                        format!("Mail Delivery Subsystem <MAILER-DAEMON@{}>", host),
+                    )
+                    .h(
+                        "Message-Id",
+                        format!("<{}.{}@{}>", &stamp(spec.date)[..12], qid, host),
+                    )
                     .h("To", format!("<{}>", orig_from))
                     .h("MIME-Version", "1.0")
                     .h(
@@ -555,19 +707,44 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
                             "Returned mail: see transcript for details"
                         },
                     )
-                    .h("Auto-Submitted", if delayed { "auto-generated (warning-timeout)" } else { "auto-generated (failure)" });
+                    .h(
+                        "Auto-Submitted",
+                        if delayed {
+                            "auto-generated (warning-timeout)"
+                        } else {
+                            "auto-generated (failure)"
+                        },
+                    );
                 // The client IP line would leak the origin when nothing else is returned.
                 // Sendmail names the host that handed the message to it: the
                 // top Received hop of the original, not the first submitter.
-                let client = relay_ip_of(&spec.original).filter(|_| spec.include_original).unwrap_or_else(|| host_ip(host));
-                let mut t = format!("The original message was received at {}\nfrom [{}]\n\n", postfix_date(orig_date, offset).replace(" (JST)", "").replace(" (CET)", ""), client);
+                let client = relay_ip_of(&spec.original)
+                    .filter(|_| spec.include_original)
+                    .unwrap_or_else(|| host_ip(host));
+                let mut t = format!(
+                    "The original message was received at {}\nfrom [{}]\n\n",
+                    postfix_date(orig_date, offset)
+                        .replace(" (JST)", "")
+                        .replace(" (CET)", ""),
+                    client
+                );
                 if delayed {
                     t.push_str("   **********************************************\n   **      THIS IS A WARNING MESSAGE ONLY      **\n   **  YOU DO NOT NEED TO RESEND YOUR MESSAGE  **\n   **********************************************\n\n   ----- The following addresses had transient non-fatal errors -----\n");
                 } else {
-                    t.push_str("   ----- The following addresses had permanent fatal errors -----\n");
+                    t.push_str(
+                        "   ----- The following addresses had permanent fatal errors -----\n",
+                    );
                 }
                 for (r, _, d) in &diags {
-                    t.push_str(&format!("<{}>\n    (reason: {})\n", r, if d.code.is_some() { d.line.clone() } else { format!("Deferred: {}", d.line) }));
+                    t.push_str(&format!(
+                        "<{}>\n    (reason: {})\n",
+                        r,
+                        if d.code.is_some() {
+                            d.line.clone()
+                        } else {
+                            format!("Deferred: {}", d.line)
+                        }
+                    ));
                 }
                 t.push_str("\n   ----- Transcript of session follows -----\n");
                 for (r, reason, d) in &diags {
@@ -575,7 +752,13 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
                         (Some((mx, _)), Some(_)) => t.push_str(&format!(
                             "... while talking to {}.:\n>>> {}\n<<< {}\n{} {} <{}>... {}\n",
                             mx,
-                            if d.stage == "end of DATA" { ".".to_string() } else if d.stage == "MAIL FROM" { format!("MAIL From:<{}>", orig_from) } else { format!("RCPT To:<{}>", r) },
+                            if d.stage == "end of DATA" {
+                                ".".to_string()
+                            } else if d.stage == "MAIL FROM" {
+                                format!("MAIL From:<{}>", orig_from)
+                            } else {
+                                format!("RCPT To:<{}>", r)
+                            },
                             d.line,
                             d.code.unwrap_or(550),
                             d.status,
@@ -591,10 +774,19 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
                     }
                 }
                 if spec.dsn {
-                    m.h("Content-Type", format!("multipart/report; report-type=delivery-status;\n\tboundary=\"{}\"", boundary));
+                    m.h(
+                        "Content-Type",
+                        format!(
+                            "multipart/report; report-type=delivery-status;\n\tboundary=\"{}\"",
+                            boundary
+                        ),
+                    );
                     let mut b = format!("This is a MIME-encapsulated message\n\n--{}\n\n{}\n--{}\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; {}\nReceived-From-MTA: DNS; [{}]\nArrival-Date: {}\n", boundary, t, boundary, host, client, rfc5322_date(orig_date, offset));
                     for (r, _, d) in &diags {
-                        b.push_str(&format!("\nFinal-Recipient: RFC822; {}\nAction: {}\nStatus: {}\n", r, action, d.status));
+                        b.push_str(&format!(
+                            "\nFinal-Recipient: RFC822; {}\nAction: {}\nStatus: {}\n",
+                            r, action, d.status
+                        ));
                         if let Some((mx, _)) = &d.remote {
                             b.push_str(&format!("Remote-MTA: DNS; {}\n", mx));
                         }
@@ -603,22 +795,30 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
                         }
                         b.push_str(&format!("Last-Attempt-Date: {}\n", date_s));
                         if delayed {
-                            b.push_str(&format!("Will-Retry-Until: {}\n", rfc5322_date(orig_date + 5 * 86_400, offset)));
+                            b.push_str(&format!(
+                                "Will-Retry-Until: {}\n",
+                                rfc5322_date(orig_date + 5 * 86_400, offset)
+                            ));
                         }
                     }
                     m.body.extend_from_slice(b.as_bytes());
                     if spec.include_original {
-                        m.body.extend_from_slice(format!("\n--{}\nContent-Type: {}\n\n", boundary, orig_part_type).as_bytes());
+                        m.body.extend_from_slice(
+                            format!("\n--{}\nContent-Type: {}\n\n", boundary, orig_part_type)
+                                .as_bytes(),
+                        );
                         m.body.extend_from_slice(&orig);
                     }
                     if !m.body.ends_with(b"\n") {
                         m.body.push(b'\n');
                     }
-                    m.body.extend_from_slice(format!("\n--{}--\n", boundary).as_bytes());
+                    m.body
+                        .extend_from_slice(format!("\n--{}--\n", boundary).as_bytes());
                 } else {
                     m.body.extend_from_slice(t.as_bytes());
                     if spec.include_original {
-                        m.body.extend_from_slice(b"\n   ----- Original message follows -----\n\n");
+                        m.body
+                            .extend_from_slice(b"\n   ----- Original message follows -----\n\n");
                         m.body.extend_from_slice(&orig);
                     }
                 }
@@ -638,7 +838,8 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
                 (
                     format!("MAILER-DAEMON@{}", host),
                     "Failure Notice",
-                    "Sorry, we were unable to deliver your message to the following address.\n\n".to_string(),
+                    "Sorry, we were unable to deliver your message to the following address.\n\n"
+                        .to_string(),
                     "--- Below this line is a copy of the message.\n\n",
                 )
             };
@@ -646,10 +847,24 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
                 .h("From", from)
                 .h("To", orig_from.clone())
                 .h("Subject", subject)
-                .h("Message-ID", match style {
-                    MtaStyle::Qmail => format!("<{}.{}.qmail@{}>", stamp(spec.date), rng.range(1000, 65_000), host),
-                    _ => format!("<{}.{}.{}@{}>", spec.date, rng.range(100_000, 999_999), rng.token(HEX, 6), host),
-                });
+                .h(
+                    "Message-ID",
+                    match style {
+                        MtaStyle::Qmail => format!(
+                            "<{}.{}.qmail@{}>",
+                            stamp(spec.date),
+                            rng.range(1000, 65_000),
+                            host
+                        ),
+                        _ => format!(
+                            "<{}.{}.{}@{}>",
+                            spec.date,
+                            rng.range(100_000, 999_999),
+                            rng.token(HEX, 6),
+                            host
+                        ),
+                    },
+                );
             let mut t = intro;
             for (r, _, d) in &diags {
                 if style == MtaStyle::Yahoo {
@@ -673,16 +888,33 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
             text = t;
         }
         MtaStyle::Exchange | MtaStyle::Office365 => {
-            let (b, t) = exchange(spec, &diags, &orig, host, delayed, rng, &mut m, &date_s, &orig_from, &orig_subject, orig_date, offset);
+            let (b, t) = exchange(
+                spec,
+                &diags,
+                &orig,
+                host,
+                delayed,
+                rng,
+                &mut m,
+                &date_s,
+                &orig_from,
+                &orig_subject,
+                orig_date,
+                offset,
+            );
             m.body = b;
             dsn_part_present = spec.dsn;
             text = t;
         }
         MtaStyle::Gmail | MtaStyle::AmazonSes | MtaStyle::Docomo => {
             let (b, t) = if style == MtaStyle::Gmail {
-                gmail(spec, &diags, &orig, delayed, rng, &mut m, &date_s, &orig_from, orig_date)
+                gmail(
+                    spec, &diags, &orig, delayed, rng, &mut m, &date_s, &orig_from, orig_date,
+                )
             } else if style == MtaStyle::AmazonSes {
-                ses(spec, &diags, &orig, host, rng, &mut m, &date_s, &orig_from, orig_date)
+                ses(
+                    spec, &diags, &orig, host, rng, &mut m, &date_s, &orig_from, orig_date,
+                )
             } else {
                 docomo_text(spec, &diags, &orig, host, rng, &mut m, &date_s, &orig_from)
             };
@@ -700,11 +932,25 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
             kind,
             style: style.name(),
             recipient: r.to_lowercase(),
-            status: if dsn_part_present || text.contains(&d.status) { Some(d.status.clone()) } else { None },
-            reply_code: d.code.filter(|c| text.contains(&c.to_string()) || dsn_part_present && d.line.contains(&c.to_string())),
+            status: if dsn_part_present || text.contains(&d.status) {
+                Some(d.status.clone())
+            } else {
+                None
+            },
+            reply_code: d.code.filter(|c| {
+                text.contains(&c.to_string()) || dsn_part_present && d.line.contains(&c.to_string())
+            }),
             reason,
-            original_message_id: if spec.include_original { message_id_of(&spec.original) } else { None },
-            origin_ip: if spec.include_original { origin_ip_of(&spec.original) } else { None },
+            original_message_id: if spec.include_original {
+                message_id_of(&spec.original)
+            } else {
+                None
+            },
+            origin_ip: if spec.include_original {
+                origin_ip_of(&spec.original)
+            } else {
+                None
+            },
             bounce_date: date_s.clone(),
             in_campaign: true,
             action,
@@ -732,20 +978,47 @@ fn exchange(
 ) -> (Vec<u8>, String) {
     let o365 = spec.style == MtaStyle::Office365;
     let from = if o365 {
-        format!("Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@{}>", domain_of(&diags[0].0))
+        format!(
+            "Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@{}>",
+            domain_of(&diags[0].0)
+        )
     } else {
         format!("postmaster@{}", domain_of(&diags[0].0))
     };
-    let uuid = format!("{}-{}-{}-{}-{}", rng.token(HEX, 8), rng.token(HEX, 4), rng.token(HEX, 4), rng.token(HEX, 4), rng.token(HEX, 12));
+    let uuid = format!(
+        "{}-{}-{}-{}-{}",
+        rng.token(HEX, 8),
+        rng.token(HEX, 4),
+        rng.token(HEX, 4),
+        rng.token(HEX, 4),
+        rng.token(HEX, 12)
+    );
     let boundary = format!("_{:03}_{}_", rng.range(0, 999), rng.token(UPPER_DIGIT, 24));
     let alt = format!("_{:03}_{}_", rng.range(0, 999), rng.token(UPPER_DIGIT, 24));
     m.h("From", from)
         .h("To", format!("<{}>", orig_from))
         .h("Date", date_s.to_string())
-        .h("Content-Type", format!("multipart/report; report-type=delivery-status;\n\tboundary=\"{}\"", boundary))
+        .h(
+            "Content-Type",
+            format!(
+                "multipart/report; report-type=delivery-status;\n\tboundary=\"{}\"",
+                boundary
+            ),
+        )
         .h("MIME-Version", "1.0")
         .h("Message-ID", format!("<{}@{}>", uuid, host))
-        .h("Subject", format!("{}: {}", if delayed { "Delivery delayed" } else { "Undeliverable" }, orig_subject))
+        .h(
+            "Subject",
+            format!(
+                "{}: {}",
+                if delayed {
+                    "Delivery delayed"
+                } else {
+                    "Undeliverable"
+                },
+                orig_subject
+            ),
+        )
         .h("Auto-Submitted", "auto-replied")
         .h("X-MS-Exchange-Message-Is-Ndr", "")
         .h("Content-Language", "en-US");
@@ -787,7 +1060,10 @@ fn exchange(
             t.push_str(&format!("{} ({})\n{}\n\n", r, r, why));
         }
     }
-    t.push_str(&format!("\n\n\nDiagnostic information for administrators:\n\nGenerating server: {}\n", host));
+    t.push_str(&format!(
+        "\n\n\nDiagnostic information for administrators:\n\nGenerating server: {}\n",
+        host
+    ));
     if let Some((mx, _)) = diags.iter().find_map(|d| d.2.remote.clone()) {
         t.push_str(&format!("Receiving server: {} ({})\n", mx, host_ip(&mx)));
     }
@@ -795,7 +1071,10 @@ fn exchange(
         t.push_str(&format!("\n{}\nRemote Server returned '{}'\n", r, d.line));
     }
     if spec.include_original {
-        t.push_str(&format!("\nOriginal message headers:\n\n{}", String::from_utf8_lossy(header_block(&spec.original))));
+        t.push_str(&format!(
+            "\nOriginal message headers:\n\n{}",
+            String::from_utf8_lossy(header_block(&spec.original))
+        ));
     }
     let html = format!(
         "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=us-ascii\"></head><body><p><b><font color=\"#000066\" size=\"3\" face=\"Arial\">Delivery has failed to these recipients or groups:</font></b></p>{}<p><font face=\"Tahoma\" size=\"2\">Diagnostic information for administrators:</font></p><p><font face=\"Tahoma\" size=\"2\">Generating server: {}</font></p>{}</body></html>\n",
@@ -832,7 +1111,11 @@ fn exchange(
     }
     let mut body = b.into_bytes();
     if spec.include_original {
-        let ptype = if spec.return_headers_only || delayed { "text/rfc822-headers" } else { "message/rfc822" };
+        let ptype = if spec.return_headers_only || delayed {
+            "text/rfc822-headers"
+        } else {
+            "message/rfc822"
+        };
         body.extend_from_slice(format!("--{}\nContent-Type: {}\n\n", boundary, ptype).as_bytes());
         if delayed {
             body.extend_from_slice(header_block(&spec.original));
@@ -885,23 +1168,62 @@ fn gmail(
 ) -> (Vec<u8>, String) {
     let boundary = format!("000000000000{}", rng.token(HEX, 16));
     let alt = format!("000000000000{}", rng.token(HEX, 16));
-    let id = format!("{}.{}.{}.{}GMR@mx.google.com", rng.token(HEX, 8), rng.token(HEX, 8), rng.token(HEX, 6), rng.token(HEX, 4));
-    m.h("Received", format!("by 2002:a05:6a10:{}:b0:{}:{} with SMTP id {};\n\t{}", rng.token(HEX, 4), rng.token(HEX, 3), rng.token(HEX, 4), rng.token(LOWER_DIGIT, 10), date_s))
-        .h("From", "Mail Delivery Subsystem <mailer-daemon@googlemail.com>")
-        .h("To", orig_from.to_string())
-        .h("Auto-Submitted", "auto-replied")
-        .h("Message-ID", format!("<{}>", id))
-        .h("Date", date_s.to_string())
-        .h("Subject", if delayed { "Delivery Status Notification (Delay)" } else { "Delivery Status Notification (Failure)" });
+    let id = format!(
+        "{}.{}.{}.{}GMR@mx.google.com",
+        rng.token(HEX, 8),
+        rng.token(HEX, 8),
+        rng.token(HEX, 6),
+        rng.token(HEX, 4)
+    );
+    m.h(
+        "Received",
+        format!(
+            "by 2002:a05:6a10:{}:b0:{}:{} with SMTP id {};\n\t{}",
+            rng.token(HEX, 4),
+            rng.token(HEX, 3),
+            rng.token(HEX, 4),
+            rng.token(LOWER_DIGIT, 10),
+            date_s
+        ),
+    )
+    .h(
+        "From",
+        "Mail Delivery Subsystem <mailer-daemon@googlemail.com>",
+    )
+    .h("To", orig_from.to_string())
+    .h("Auto-Submitted", "auto-replied")
+    .h("Message-ID", format!("<{}>", id))
+    .h("Date", date_s.to_string())
+    .h(
+        "Subject",
+        if delayed {
+            "Delivery Status Notification (Delay)"
+        } else {
+            "Delivery Status Notification (Failure)"
+        },
+    );
     if spec.include_original {
         if let Some(oid) = header_value(&spec.original, "Message-ID") {
             m.h("References", oid.clone()).h("In-Reply-To", oid);
         }
     }
     if !delayed {
-        m.h("X-Failed-Recipients", diags.iter().map(|d| d.0.clone()).collect::<Vec<_>>().join(", "));
+        m.h(
+            "X-Failed-Recipients",
+            diags
+                .iter()
+                .map(|d| d.0.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
     }
-    m.h("Content-Type", format!("multipart/report; boundary=\"{}\"; report-type=delivery-status", boundary));
+    m.h(
+        "Content-Type",
+        format!(
+            "multipart/report; boundary=\"{}\"; report-type=delivery-status",
+            boundary
+        ),
+    );
     let mut t = String::new();
     for (r, reason, d) in diags {
         let (title, expl) = match (*reason, delayed) {
@@ -913,12 +1235,18 @@ fn gmail(
         };
         t.push_str(&format!("\n{}\n\n{}\n\n", title, wrap(&expl, 76, "")));
         if d.code.is_some() {
-            t.push_str(&format!("The response from the remote server was:\n{}\n", d.line));
+            t.push_str(&format!(
+                "The response from the remote server was:\n{}\n",
+                d.line
+            ));
         } else {
             t.push_str(&format!("The response was:\n\n{}\n", d.line));
         }
     }
-    let html = format!("<html><head></head><body><h2>{}</h2></body></html>\n", t.lines().find(|l| l.starts_with("**")).unwrap_or(""));
+    let html = format!(
+        "<html><head></head><body><h2>{}</h2></body></html>\n",
+        t.lines().find(|l| l.starts_with("**")).unwrap_or("")
+    );
     let mut b = format!(
         "--{}\nContent-Type: multipart/alternative; boundary=\"{}\"\n\n--{}\nContent-Type: text/plain; charset=\"UTF-8\"\n{}\n--{}\nContent-Type: text/html; charset=\"UTF-8\"\n\n{}\n--{}--\n",
         boundary, alt, alt, t, alt, html, alt
@@ -930,24 +1258,46 @@ fn gmail(
             orig_from,
             rfc5322_date(orig_date, -480),
         ));
-        if let Some(id) = header_value(&spec.original, "Message-ID").filter(|_| spec.include_original) {
+        if let Some(id) =
+            header_value(&spec.original, "Message-ID").filter(|_| spec.include_original)
+        {
             b.push_str(&format!("X-Original-Message-ID: {}\n", id));
         }
         for (r, _, d) in diags {
-            b.push_str(&format!("\nFinal-Recipient: rfc822; {}\nAction: {}\nStatus: {}\n", r, if delayed { "delayed" } else { "failed" }, d.status));
+            b.push_str(&format!(
+                "\nFinal-Recipient: rfc822; {}\nAction: {}\nStatus: {}\n",
+                r,
+                if delayed { "delayed" } else { "failed" },
+                d.status
+            ));
             if let Some((mx, _)) = &d.remote {
-                b.push_str(&format!("Remote-MTA: dns; {}. ({}, the server for the domain {}.)\n", mx, host_ip(mx), domain_of(r)));
+                b.push_str(&format!(
+                    "Remote-MTA: dns; {}. ({}, the server for the domain {}.)\n",
+                    mx,
+                    host_ip(mx),
+                    domain_of(r)
+                ));
             }
             // Gmail writes multi-line replies with "550-5.1.1" continuation style.
-            b.push_str(&format!("Diagnostic-Code: smtp; {}\nLast-Attempt-Date: {}\n", d.line, date_s));
+            b.push_str(&format!(
+                "Diagnostic-Code: smtp; {}\nLast-Attempt-Date: {}\n",
+                d.line, date_s
+            ));
             if delayed {
-                b.push_str(&format!("Will-Retry-Until: {}\n", rfc5322_date(orig_date + 2 * 86_400, -480)));
+                b.push_str(&format!(
+                    "Will-Retry-Until: {}\n",
+                    rfc5322_date(orig_date + 2 * 86_400, -480)
+                ));
             }
         }
     }
     let mut body = b.into_bytes();
     if spec.include_original {
-        let ptype = if spec.return_headers_only { "text/rfc822-headers" } else { "message/rfc822" };
+        let ptype = if spec.return_headers_only {
+            "text/rfc822-headers"
+        } else {
+            "message/rfc822"
+        };
         body.extend_from_slice(format!("\n--{}\nContent-Type: {}\n\n", boundary, ptype).as_bytes());
         body.extend_from_slice(orig);
         if !body.ends_with(b"\n") {
@@ -971,24 +1321,54 @@ fn ses(
     orig_from: &str,
     orig_date: i64,
 ) -> (Vec<u8>, String) {
-    let boundary = format!("===============_{}==", rng.range(1_000_000_000, 9_999_999_999));
-    let id = format!("0100019{}-{}-{}-{}-{}-000000", rng.token(HEX, 9), rng.token(HEX, 8), rng.token(HEX, 4), rng.token(HEX, 4), rng.token(HEX, 12));
+    let boundary = format!(
+        "===============_{}==",
+        rng.range(1_000_000_000, 9_999_999_999)
+    );
+    let id = format!(
+        "0100019{}-{}-{}-{}-{}-000000",
+        rng.token(HEX, 9),
+        rng.token(HEX, 8),
+        rng.token(HEX, 4),
+        rng.token(HEX, 4),
+        rng.token(HEX, 12)
+    );
     m.h("From", "MAILER-DAEMON@amazonses.com")
         .h("To", orig_from.to_string())
         .h("Subject", "Delivery Status Notification (Failure)")
         .h("MIME-Version", "1.0")
-        .h("Content-Type", format!("multipart/report; report-type=delivery-status;\n\tboundary=\"{}\"", boundary))
+        .h(
+            "Content-Type",
+            format!(
+                "multipart/report; report-type=delivery-status;\n\tboundary=\"{}\"",
+                boundary
+            ),
+        )
         .h("Message-ID", format!("<{}@email.amazonses.com>", id))
         .h("Date", date_s.to_string())
-        .h("X-SES-Outgoing", format!("{}", super::stamp(spec.date)[..8].to_string() + "-54.240.27.13"));
-    let mut t = String::from("An error occurred while trying to deliver the mail to the following recipients:\n");
+        .h(
+            "X-SES-Outgoing",
+            format!(
+                "{}",
+                super::stamp(spec.date)[..8].to_string() + "-54.240.27.13"
+            ),
+        );
+    let mut t = String::from(
+        "An error occurred while trying to deliver the mail to the following recipients:\n",
+    );
     for (r, _, _) in diags {
         t.push_str(r);
         t.push('\n');
     }
-    let mut b = format!("--{}\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 7bit\n\n{}\n", boundary, t);
+    let mut b = format!(
+        "--{}\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 7bit\n\n{}\n",
+        boundary, t
+    );
     if spec.dsn {
-        b.push_str(&format!("--{}\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; {}\n", boundary, host));
+        b.push_str(&format!(
+            "--{}\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; {}\n",
+            boundary, host
+        ));
         for (r, _, d) in diags {
             b.push_str(&format!("\nAction: failed\nFinal-Recipient: rfc822; {}\nDiagnostic-Code: smtp; {}\nStatus: {}\n", r, d.line, d.status));
             if let Some((mx, _)) = &d.remote {
@@ -1007,7 +1387,11 @@ fn ses(
     }
     let mut body = b.into_bytes();
     if spec.include_original {
-        let ptype = if spec.return_headers_only { "text/rfc822-headers" } else { "message/rfc822" };
+        let ptype = if spec.return_headers_only {
+            "text/rfc822-headers"
+        } else {
+            "message/rfc822"
+        };
         body.extend_from_slice(format!("--{}\nContent-Type: {}\n\n", boundary, ptype).as_bytes());
         body.extend_from_slice(orig);
         if !body.ends_with(b"\n") {
@@ -1032,10 +1416,22 @@ fn docomo_text(
     orig_from: &str,
 ) -> (Vec<u8>, String) {
     m.h("Date", date_s.to_string())
-        .h("From", format!("Mail Delivery Subsystem <MAILER-DAEMON@{}>", host))
+        .h(
+            "From",
+            format!("Mail Delivery Subsystem <MAILER-DAEMON@{}>", host),
+        )
         .h("To", orig_from.to_string())
-        .h("Subject", format!("{} (Mail Delivery Failure)", encode_word_iso2022jp("メール送信エラー")))
-        .h("Message-ID", format!("<{}.{}@{}>", stamp(spec.date), rng.token(HEX, 10), host))
+        .h(
+            "Subject",
+            format!(
+                "{} (Mail Delivery Failure)",
+                encode_word_iso2022jp("メール送信エラー")
+            ),
+        )
+        .h(
+            "Message-ID",
+            format!("<{}.{}@{}>", stamp(spec.date), rng.token(HEX, 10), host),
+        )
         .h("MIME-Version", "1.0")
         .h("Content-Type", "text/plain; charset=ISO-2022-JP")
         .h("Content-Transfer-Encoding", "7bit");
@@ -1048,11 +1444,16 @@ fn docomo_text(
             "suspend" => "宛先のメールアドレスは現在利用停止中です",
             _ => "宛先に配信できませんでした",
         };
-        t.push_str(&format!("宛先 (Recipient): <{}>\n理由 (Reason): {}\n詳細 (Detail): {}\n\n", r, why, d.line));
+        t.push_str(&format!(
+            "宛先 (Recipient): <{}>\n理由 (Reason): {}\n詳細 (Detail): {}\n\n",
+            r, why, d.line
+        ));
     }
     let mut body = iso2022jp(&t);
     if spec.include_original {
-        body.extend_from_slice(&iso2022jp("------ 送信されたメールのヘッダ (Original message headers) ------\n\n"));
+        body.extend_from_slice(&iso2022jp(
+            "------ 送信されたメールのヘッダ (Original message headers) ------\n\n",
+        ));
         body.extend_from_slice(header_block(&spec.original));
     }
     (body, t)
@@ -1111,7 +1512,10 @@ pub fn render_autoreply(
         .h("To", to.to_string())
         .h("Subject", subject)
         .h("Date", date_s.clone())
-        .h("Message-ID", format!("<{}.{}@{}>", stamp(date), rng.token(ALNUM, 12), dom))
+        .h(
+            "Message-ID",
+            format!("<{}.{}@{}>", stamp(date), rng.token(ALNUM, 12), dom),
+        )
         .h("Auto-Submitted", "auto-replied")
         .h("X-Auto-Response-Suppress", "All")
         .h("Precedence", "bulk")
@@ -1139,21 +1543,54 @@ pub fn render_autoreply(
 /// An RFC 5965 abuse report (feedback loop) about `original`, sent by the
 /// feedback desk of `reporter_domain` to `to` (the account's postmaster or the
 /// account itself).
-pub fn render_arf(reporter_domain: &str, original: &[u8], to: &str, date: i64, rng: &mut Rng) -> (Vec<u8>, Planted) {
-    let boundary = format!("----=_Part_{}_{}.{}", rng.range(100_000, 999_999), rng.range(100_000_000, 999_999_999), date);
+pub fn render_arf(
+    reporter_domain: &str,
+    original: &[u8],
+    to: &str,
+    date: i64,
+    rng: &mut Rng,
+) -> (Vec<u8>, Planted) {
+    let boundary = format!(
+        "----=_Part_{}_{}.{}",
+        rng.range(100_000, 999_999),
+        rng.range(100_000_000, 999_999_999),
+        date
+    );
     let date_s = rfc5322_date(date, 0);
-    let rcpt = header_value(original, "To").map(|v| bare_address(&v)).unwrap_or_default();
-    let from = header_value(original, "From").map(|v| bare_address(&v)).unwrap_or_default();
+    let rcpt = header_value(original, "To")
+        .map(|v| bare_address(&v))
+        .unwrap_or_default();
+    let from = header_value(original, "From")
+        .map(|v| bare_address(&v))
+        .unwrap_or_default();
     let ip = origin_ip_of(original);
     let mut m = Msg::new();
     m.h("Return-Path", format!("<feedback@{}>", reporter_domain))
-        .h("From", format!("Feedback Loop <feedback@{}>", reporter_domain))
+        .h(
+            "From",
+            format!("Feedback Loop <feedback@{}>", reporter_domain),
+        )
         .h("To", to.to_string())
-        .h("Subject", format!("FW: {}", header_value(original, "Subject").unwrap_or_default()))
+        .h(
+            "Subject",
+            format!(
+                "FW: {}",
+                header_value(original, "Subject").unwrap_or_default()
+            ),
+        )
         .h("Date", date_s.clone())
-        .h("Message-ID", format!("<{}.{}@{}>", date, rng.token(ALNUM, 16), reporter_domain))
+        .h(
+            "Message-ID",
+            format!("<{}.{}@{}>", date, rng.token(ALNUM, 16), reporter_domain),
+        )
         .h("MIME-Version", "1.0")
-        .h("Content-Type", format!("multipart/report; report-type=feedback-report;\n\tboundary=\"{}\"", boundary));
+        .h(
+            "Content-Type",
+            format!(
+                "multipart/report; report-type=feedback-report;\n\tboundary=\"{}\"",
+                boundary
+            ),
+        );
     let mut b = format!(
         "--{}\nContent-Type: text/plain; charset=us-ascii\nContent-Transfer-Encoding: 7bit\n\nThis is an email abuse report for an email message received from IP {} on {}.\nFor more information about this format please see http://www.mipassoc.org/arf/.\n\n--{}\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nUser-Agent: {}-FBL/1.0\nVersion: 1\nOriginal-Mail-From: <{}>\nOriginal-Rcpt-To: <{}>\nArrival-Date: {}\nReported-Domain: {}\n",
         boundary,
@@ -1169,13 +1606,17 @@ pub fn render_arf(reporter_domain: &str, original: &[u8], to: &str, date: i64, r
     if let Some(ip) = &ip {
         b.push_str(&format!("Source-IP: {}\n", ip));
     }
-    b.push_str(&format!("\n--{}\nContent-Type: message/rfc822\nContent-Disposition: inline\n\n", boundary));
+    b.push_str(&format!(
+        "\n--{}\nContent-Type: message/rfc822\nContent-Disposition: inline\n\n",
+        boundary
+    ));
     m.body.extend_from_slice(b.as_bytes());
     m.body.extend_from_slice(original);
     if !m.body.ends_with(b"\n") {
         m.body.push(b'\n');
     }
-    m.body.extend_from_slice(format!("\n--{}--\n", boundary).as_bytes());
+    m.body
+        .extend_from_slice(format!("\n--{}--\n", boundary).as_bytes());
     let p = Planted {
         kind: "feedback",
         style: "arf",
@@ -1228,16 +1669,35 @@ mod tests {
                 for include in [true, false] {
                     let (b, p) = render_bounce(&spec(style, dsn, include), &mut Rng::new(1));
                     let s = String::from_utf8_lossy(&b);
-                    assert!(header_value(&b, "Message-ID").is_some(), "{:?}\n{}", style, s);
+                    assert!(
+                        header_value(&b, "Message-ID").is_some(),
+                        "{:?}\n{}",
+                        style,
+                        s
+                    );
                     assert!(header_value(&b, "Date").is_some(), "{:?}", style);
                     assert_eq!(p.len(), 1);
                     assert_eq!(p[0].recipient, "victim@example.net");
                     assert_eq!(p[0].original_message_id.is_some(), include, "{:?}", style);
                     if include {
-                        assert_eq!(p[0].origin_ip.as_deref(), Some("198.51.100.23"), "{:?}", style);
-                        assert!(s.contains("20261103001400.4XYz@smtp.example.co.jp"), "{:?}", style);
+                        assert_eq!(
+                            p[0].origin_ip.as_deref(),
+                            Some("198.51.100.23"),
+                            "{:?}",
+                            style
+                        );
+                        assert!(
+                            s.contains("20261103001400.4XYz@smtp.example.co.jp"),
+                            "{:?}",
+                            style
+                        );
                     } else {
-                        assert!(!s.contains("20261103001400.4XYz@smtp.example.co.jp"), "{:?}\n{}", style, s);
+                        assert!(
+                            !s.contains("20261103001400.4XYz@smtp.example.co.jp"),
+                            "{:?}\n{}",
+                            style,
+                            s
+                        );
                     }
                     assert!(b.windows(2).any(|w| w == b"\n\n"));
                 }
@@ -1273,10 +1733,23 @@ mod tests {
 
     #[test]
     fn autoreply_and_arf() {
-        let (b, p) = render_autoreply(AutoReplyKind::FuzaiJa, "Ono@example.jp", "tanaka@example.co.jp", "Hi", 1_793_668_500, &mut Rng::new(4));
+        let (b, p) = render_autoreply(
+            AutoReplyKind::FuzaiJa,
+            "Ono@example.jp",
+            "tanaka@example.co.jp",
+            "Hi",
+            1_793_668_500,
+            &mut Rng::new(4),
+        );
         assert!(String::from_utf8_lossy(&b).contains("Subject: =?ISO-2022-JP?B?"));
         assert_eq!(p.recipient, "ono@example.jp");
-        let (b, p) = render_arf("fbl.example.com", &original(), "abuse@example.co.jp", 1_793_668_500, &mut Rng::new(5));
+        let (b, p) = render_arf(
+            "fbl.example.com",
+            &original(),
+            "abuse@example.co.jp",
+            1_793_668_500,
+            &mut Rng::new(5),
+        );
         assert!(String::from_utf8_lossy(&b).contains("Feedback-Type: abuse"));
         assert_eq!(p.origin_ip.as_deref(), Some("198.51.100.23"));
     }

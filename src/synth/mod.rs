@@ -227,7 +227,15 @@ fn local(unix: i64, offset_minutes: i32) -> (i64, u32, u32, u32, u32, u32, usize
     let (y, m, d) = civil_from_days(days);
     // 1970-01-01 was a Thursday (index 4 with Sunday = 0).
     let wd = (days + 4).rem_euclid(7) as usize;
-    (y, m, d, (secs / 3600) as u32, (secs / 60 % 60) as u32, (secs % 60) as u32, wd)
+    (
+        y,
+        m,
+        d,
+        (secs / 3600) as u32,
+        (secs / 60 % 60) as u32,
+        (secs % 60) as u32,
+        wd,
+    )
 }
 
 fn offset_text(offset_minutes: i32) -> String {
@@ -312,7 +320,11 @@ pub(crate) fn parse_date(s: &str) -> Option<i64> {
     let mon = it.next()?;
     let m = MONTHS.iter().position(|x| x.eq_ignore_ascii_case(mon))? as u32 + 1;
     let y: i64 = it.next()?.parse().ok()?;
-    let hms: Vec<i64> = it.next()?.split(':').map(|x| x.parse().ok()).collect::<Option<_>>()?;
+    let hms: Vec<i64> = it
+        .next()?
+        .split(':')
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
     let zone = it.next()?;
     let (sign, digits) = zone.split_at(1);
     let z: i64 = digits.parse().ok()?;
@@ -373,17 +385,30 @@ pub(crate) fn bare_address(v: &str) -> String {
             return v[i + 1..j].trim().to_string();
         }
     }
-    v.split_whitespace().find(|w| w.contains('@')).unwrap_or(v).trim().to_string()
+    v.split_whitespace()
+        .find(|w| w.contains('@'))
+        .unwrap_or(v)
+        .trim()
+        .to_string()
 }
 
 /// Message-ID of a message without the angle brackets.
 pub(crate) fn message_id_of(msg: &[u8]) -> Option<String> {
-    header_value(msg, "Message-ID").map(|v| v.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+    header_value(msg, "Message-ID").map(|v| {
+        v.trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .to_string()
+    })
 }
 
 /// True for addresses outside private, loopback, link-local, CGNAT and multicast space.
 pub(crate) fn is_public_ipv4(ip: &str) -> bool {
-    let p: Vec<u8> = match ip.split('.').map(|x| x.parse::<u8>()).collect::<Result<Vec<_>, _>>() {
+    let p: Vec<u8> = match ip
+        .split('.')
+        .map(|x| x.parse::<u8>())
+        .collect::<Result<Vec<_>, _>>()
+    {
         Ok(p) if p.len() == 4 => p,
         _ => return false,
     };
@@ -462,9 +487,21 @@ impl Msg {
 /// rely on it) and never 192.0.2.0/24, which is kept for relays and MXs.
 pub(crate) fn public_ip(rng: &mut Rng) -> String {
     const PREFIXES: &[&str] = &[
-        "198.51.100", "203.0.113", "45.83.64", "91.92.109", "185.234.217",
-        "194.169.175", "80.94.95", "141.98.11", "36.91.160", "103.151.122", "62.204.41",
-        "176.111.174", "5.181.86", "212.70.149", "117.50.188",
+        "198.51.100",
+        "203.0.113",
+        "45.83.64",
+        "91.92.109",
+        "185.234.217",
+        "194.169.175",
+        "80.94.95",
+        "141.98.11",
+        "36.91.160",
+        "103.151.122",
+        "62.204.41",
+        "176.111.174",
+        "5.181.86",
+        "212.70.149",
+        "117.50.188",
     ];
     format!("{}.{}", rng.pick(PREFIXES), rng.range(2, 254))
 }
@@ -507,20 +544,41 @@ mod tests {
             }
         }
         // 1_700_000_000 = Tue, 14 Nov 2023 22:13:20 UTC.
-        assert_eq!(rfc5322_date(1_700_000_000, 0), "Tue, 14 Nov 2023 22:13:20 +0000");
-        assert_eq!(rfc5322_date(1_700_000_000, 540), "Wed, 15 Nov 2023 07:13:20 +0900");
-        assert_eq!(rfc5322_date(1_700_000_000, -330), "Tue, 14 Nov 2023 16:43:20 -0530");
+        assert_eq!(
+            rfc5322_date(1_700_000_000, 0),
+            "Tue, 14 Nov 2023 22:13:20 +0000"
+        );
+        assert_eq!(
+            rfc5322_date(1_700_000_000, 540),
+            "Wed, 15 Nov 2023 07:13:20 +0900"
+        );
+        assert_eq!(
+            rfc5322_date(1_700_000_000, -330),
+            "Tue, 14 Nov 2023 16:43:20 -0530"
+        );
         assert_eq!(asctime(1_700_000_000), "Tue Nov 14 22:13:20 2023");
-        assert_eq!(postfix_date(1_699_000_000, 540), "Fri,  3 Nov 2023 17:26:40 +0900 (JST)");
-        assert_eq!(parse_date("Wed, 15 Nov 2023 07:13:20 +0900"), Some(1_700_000_000));
-        assert_eq!(parse_date("Tue, 14 Nov 2023 16:43:20 -0530 (XYZ)"), Some(1_700_000_000));
+        assert_eq!(
+            postfix_date(1_699_000_000, 540),
+            "Fri,  3 Nov 2023 17:26:40 +0900 (JST)"
+        );
+        assert_eq!(
+            parse_date("Wed, 15 Nov 2023 07:13:20 +0900"),
+            Some(1_700_000_000)
+        );
+        assert_eq!(
+            parse_date("Tue, 14 Nov 2023 16:43:20 -0530 (XYZ)"),
+            Some(1_700_000_000)
+        );
     }
 
     #[test]
     fn header_helpers() {
         let m = b"Received: from a ([10.0.0.1])\n\tby b\nReceived: from x (unknown [198.51.100.23])\n\tby y\nFrom: Tanaka <Tanaka@Example.co.jp>\nMessage-ID: <abc@x>\n\nbody\n";
         assert_eq!(origin_ip_of(m).as_deref(), Some("198.51.100.23"));
-        assert_eq!(bare_address(&header_value(m, "from").unwrap()), "Tanaka@Example.co.jp");
+        assert_eq!(
+            bare_address(&header_value(m, "from").unwrap()),
+            "Tanaka@Example.co.jp"
+        );
         assert_eq!(message_id_of(m).as_deref(), Some("abc@x"));
         assert!(!is_public_ipv4("172.20.1.1"));
         assert!(is_public_ipv4("203.0.113.77"));
@@ -544,8 +602,19 @@ mod tests {
         for f in [hijacked, backscatter, no_originals, clean] {
             let s = f(1);
             for (i, m) in s.inbox.iter().chain(s.sent.iter()).enumerate() {
-                assert!(has_blank_line_and_ids(m), "{} message {}:\n{}", s.name, i, String::from_utf8_lossy(m));
-                assert!(!m.starts_with(b"From "), "{} message {} has a From_ line", s.name, i);
+                assert!(
+                    has_blank_line_and_ids(m),
+                    "{} message {}:\n{}",
+                    s.name,
+                    i,
+                    String::from_utf8_lossy(m)
+                );
+                assert!(
+                    !m.starts_with(b"From "),
+                    "{} message {} has a From_ line",
+                    s.name,
+                    i
+                );
                 assert!(!m.contains(&b'\r'), "{} message {} has CR", s.name, i);
             }
         }
@@ -555,7 +624,12 @@ mod tests {
     fn message_ids_are_unique() {
         for f in [hijacked, backscatter, no_originals, clean] {
             let s = f(5);
-            let mut ids: Vec<String> = s.inbox.iter().chain(s.sent.iter()).filter_map(|m| message_id_of(m)).collect();
+            let mut ids: Vec<String> = s
+                .inbox
+                .iter()
+                .chain(s.sent.iter())
+                .filter_map(|m| message_id_of(m))
+                .collect();
             let n = ids.len();
             ids.sort();
             ids.dedup();
@@ -571,7 +645,11 @@ mod tests {
             let h = hijacked(seed);
             assert_eq!(h.expected_verdict, "compromised");
             let camp: Vec<&Planted> = h.planted.iter().filter(|p| p.in_campaign).collect();
-            assert!(camp.len() >= 40 && camp.len() <= 90, "campaign rows {}", camp.len());
+            assert!(
+                camp.len() >= 40 && camp.len() <= 90,
+                "campaign rows {}",
+                camp.len()
+            );
             assert_eq!(h.planted.iter().filter(|p| !p.in_campaign).count(), 1);
             assert!(h.window.0 < h.window.1);
             let span = h.window.1 - h.window.0;
@@ -581,12 +659,16 @@ mod tests {
                 assert_eq!(parse_date(&p.bounce_date), Some(p.bounce_unix));
                 assert_eq!(p.recipient, p.recipient.to_lowercase());
             }
-            let styles: std::collections::BTreeSet<&str> =
-                camp.iter().filter(|p| p.kind == "dsn" || p.kind == "mta-text").map(|p| p.style).collect();
+            let styles: std::collections::BTreeSet<&str> = camp
+                .iter()
+                .filter(|p| p.kind == "dsn" || p.kind == "mta-text")
+                .map(|p| p.style)
+                .collect();
             assert!(styles.len() >= 6, "{:?}", styles);
             assert!(camp.iter().filter(|p| p.kind == "autoreply").count() >= 2);
             assert!(camp.iter().any(|p| p.action == "delayed"));
-            let ips: std::collections::BTreeSet<&str> = camp.iter().filter_map(|p| p.origin_ip.as_deref()).collect();
+            let ips: std::collections::BTreeSet<&str> =
+                camp.iter().filter_map(|p| p.origin_ip.as_deref()).collect();
             assert!((2..=3).contains(&ips.len()), "{:?}", ips);
             assert!(!h.sent.is_empty());
             assert!(h.inbox.len() > 150);
@@ -599,7 +681,10 @@ mod tests {
             let n = no_originals(seed);
             assert_eq!(n.expected_verdict, "inconclusive");
             assert!(n.planted.len() >= 20);
-            assert!(n.planted.iter().all(|p| p.original_message_id.is_none() && p.origin_ip.is_none()));
+            assert!(n
+                .planted
+                .iter()
+                .all(|p| p.original_message_id.is_none() && p.origin_ip.is_none()));
 
             let c = clean(seed);
             assert_eq!(c.expected_verdict, "clean");
@@ -620,11 +705,20 @@ mod tests {
             for m in s.inbox.iter().chain(s.sent.iter()) {
                 let p = mailparse::parse_mail(m).expect("parses");
                 if p.ctype.mimetype == "multipart/report" {
-                    assert!(p.subparts.len() >= 2, "{}:\n{}", s.name, String::from_utf8_lossy(m));
+                    assert!(
+                        p.subparts.len() >= 2,
+                        "{}:\n{}",
+                        s.name,
+                        String::from_utf8_lossy(m)
+                    );
                     assert!(count(&p) >= 3);
                 }
                 // Decoded subjects are never left as raw encoded-words.
-                let subj = p.headers.iter().find(|h| h.get_key_ref().eq_ignore_ascii_case("subject")).map(|h| h.get_value());
+                let subj = p
+                    .headers
+                    .iter()
+                    .find(|h| h.get_key_ref().eq_ignore_ascii_case("subject"))
+                    .map(|h| h.get_value());
                 if let Some(subj) = subj {
                     assert!(!subj.contains("=?"), "{}: {}", s.name, subj);
                 }
@@ -638,7 +732,13 @@ mod tests {
         // Every planted Message-ID appears in some inbox message.
         for p in h.planted.iter().filter(|p| p.original_message_id.is_some()) {
             let id = p.original_message_id.as_ref().unwrap();
-            assert!(h.inbox.iter().any(|m| memchr::memmem::find(m, id.as_bytes()).is_some()), "{}", id);
+            assert!(
+                h.inbox
+                    .iter()
+                    .any(|m| memchr::memmem::find(m, id.as_bytes()).is_some()),
+                "{}",
+                id
+            );
         }
     }
 }

@@ -17,10 +17,12 @@
 //! Undelivered Mail" reply) are mixed in where the brief asks for them.
 
 use super::bounce::{host_ip, mx_for};
-use super::text::{encode_word_iso2022jp, iso2022jp, mua_message_id, ordinary, spam_body, spam_subject};
+use super::text::{
+    encode_word_iso2022jp, iso2022jp, mua_message_id, ordinary, spam_body, spam_subject,
+};
 use super::{
-    days_from_civil, public_ip, render_arf, render_autoreply, render_bounce, rfc5322_date, stamp, AutoReplyKind,
-    BounceSpec, MtaStyle, Msg, Planted, Rng, ALNUM, HEX, LOWER_DIGIT,
+    days_from_civil, public_ip, render_arf, render_autoreply, render_bounce, rfc5322_date, stamp,
+    AutoReplyKind, BounceSpec, Msg, MtaStyle, Planted, Rng, ALNUM, HEX, LOWER_DIGIT,
 };
 
 /// A generated mailbox with the facts planted in it.
@@ -57,7 +59,11 @@ struct Mailbox {
 
 impl Mailbox {
     fn new() -> Mailbox {
-        Mailbox { inbox: Vec::new(), sent: Vec::new(), planted: Vec::new() }
+        Mailbox {
+            inbox: Vec::new(),
+            sent: Vec::new(),
+            planted: Vec::new(),
+        }
     }
 
     fn finish(mut self, name: &'static str, account: &str, verdict: &'static str) -> Scenario {
@@ -65,7 +71,12 @@ impl Mailbox {
         self.inbox.sort_by_key(|(t, _)| *t);
         self.sent.sort_by_key(|(t, _)| *t);
         self.planted.sort_by_key(|p| p.bounce_unix);
-        let camp: Vec<i64> = self.planted.iter().filter(|p| p.in_campaign).map(|p| p.bounce_unix).collect();
+        let camp: Vec<i64> = self
+            .planted
+            .iter()
+            .filter(|p| p.in_campaign)
+            .map(|p| p.bounce_unix)
+            .collect();
         let window = match (camp.iter().min(), camp.iter().max()) {
             (Some(a), Some(b)) => (*a, *b),
             _ => (0, 0),
@@ -97,7 +108,14 @@ fn office_time(rng: &mut Rng, day: i64) -> i64 {
 }
 
 /// Ordinary mail spread over `days` days, skipping `[skip.0, skip.1)`.
-fn ordinary_mail(mb: &mut Mailbox, rng: &mut Rng, account: &str, count: usize, days: i64, skip: (i64, i64)) {
+fn ordinary_mail(
+    mb: &mut Mailbox,
+    rng: &mut Rng,
+    account: &str,
+    count: usize,
+    days: i64,
+    skip: (i64, i64),
+) {
     let mut made = 0;
     while made < count {
         let day = rng.range(0, days - 1);
@@ -116,20 +134,30 @@ fn ordinary_mail(mb: &mut Mailbox, rng: &mut Rng, account: &str, count: usize, d
 
 /// A legitimate mail the owner sent from the office through authenticated
 /// submission (used for the typo bounce and the Sent folder).
-fn legit_sent(rng: &mut Rng, account: &str, to: &str, subject: &str, date: i64, office_ip: &str) -> (Vec<u8>, Vec<u8>) {
+fn legit_sent(
+    rng: &mut Rng,
+    account: &str,
+    to: &str,
+    subject: &str,
+    date: i64,
+    office_ip: &str,
+) -> (Vec<u8>, Vec<u8>) {
     let dom = account.split('@').nth(1).unwrap_or("example.co.jp");
     let qid = format!("4{}", rng.token(ALNUM, 11));
     let mid = format!("{}.{}@{}", stamp(date), rng.token(HEX, 12), dom);
     let mut copy = Msg::new();
-    copy.h("From", format!("{} <{}>", encode_word_iso2022jp("田中 浩"), account))
-        .h("To", to.to_string())
-        .h("Subject", encode_word_iso2022jp(subject))
-        .h("Date", rfc5322_date(date, 540))
-        .h("Message-ID", format!("<{}>", mid))
-        .h("MIME-Version", "1.0")
-        .h("Content-Type", "text/plain; charset=ISO-2022-JP")
-        .h("Content-Transfer-Encoding", "7bit")
-        .h("User-Agent", "Mozilla Thunderbird 128.3.1");
+    copy.h(
+        "From",
+        format!("{} <{}>", encode_word_iso2022jp("田中 浩"), account),
+    )
+    .h("To", to.to_string())
+    .h("Subject", encode_word_iso2022jp(subject))
+    .h("Date", rfc5322_date(date, 540))
+    .h("Message-ID", format!("<{}>", mid))
+    .h("MIME-Version", "1.0")
+    .h("Content-Type", "text/plain; charset=ISO-2022-JP")
+    .h("Content-Transfer-Encoding", "7bit")
+    .h("User-Agent", "Mozilla Thunderbird 128.3.1");
     copy.body = iso2022jp("佐藤様\n\nいつもお世話になっております。田中です。\n資料の件、ご確認をお願いいたします。\n\n田中\n");
     let mut full = Msg::new();
     full.h(
@@ -155,7 +183,15 @@ fn legit_sent(rng: &mut Rng, account: &str, to: &str, subject: &str, date: i64, 
 /// A plausible DKIM-Signature header for `domain` (the signature is random:
 /// nothing verifies it offline, the tool only reads `d=`).
 fn dkim(rng: &mut Rng, domain: &str, date: i64) -> String {
-    let b: String = (0..4).map(|_| rng.token(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 64)).collect::<Vec<_>>().join("\n\t ");
+    let b: String = (0..4)
+        .map(|_| {
+            rng.token(
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+                64,
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n\t ");
     format!(
         "v=1; a=rsa-sha256; c=relaxed/relaxed; d={};\n\ts=mo2024; t={}; bh={}=;\n\th=From:To:Subject:Date:Message-ID:MIME-Version:Content-Type;\n\tb={}",
         domain,
@@ -175,18 +211,52 @@ const X_MAILERS: &[&str] = &[
 
 /// Spam submitted through the provider with the stolen password: (original as
 /// the provider's outbound MTA holds it, copy for the Sent folder, Message-ID).
-fn hijack_spam(rng: &mut Rng, account: &str, rcpts: &[String], date: i64, ip: &str, outbound: &str) -> (Vec<u8>, Vec<u8>, String) {
+fn hijack_spam(
+    rng: &mut Rng,
+    account: &str,
+    rcpts: &[String],
+    date: i64,
+    ip: &str,
+    outbound: &str,
+) -> (Vec<u8>, Vec<u8>, String) {
     let dom = account.split('@').nth(1).unwrap_or("example.co.jp");
-    let qid = format!("4{}", rng.token(b"BCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz0123456789", 11));
+    let qid = format!(
+        "4{}",
+        rng.token(b"BCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz0123456789", 11)
+    );
     // The bulk tool sends no Message-ID; the provider's submission Postfix adds one.
     let mid = format!("{}.{}@smtp.{}", stamp(date), qid, dom);
     let subject = spam_subject(rng);
     let mut copy = Msg::new();
-    let display = rng.pick(&["Tanaka Hiroshi", "Customer Support", "Accounting Dept.", "tanaka"]).to_string();
+    let display = rng
+        .pick(&[
+            "Tanaka Hiroshi",
+            "Customer Support",
+            "Accounting Dept.",
+            "tanaka",
+        ])
+        .to_string();
     copy.h("From", format!("\"{}\" <{}>", display, account))
-        .h("To", if rcpts.len() == 1 { rcpts[0].clone() } else { "undisclosed-recipients:;".into() })
-        .h("Subject", if subject.is_ascii() { subject.clone() } else { super::text::encode_word_utf8(&subject) })
-        .h("Date", rfc5322_date(date - rng.range(0, 40), *rng.pick(&[0, -420, 480, 180])))
+        .h(
+            "To",
+            if rcpts.len() == 1 {
+                rcpts[0].clone()
+            } else {
+                "undisclosed-recipients:;".into()
+            },
+        )
+        .h(
+            "Subject",
+            if subject.is_ascii() {
+                subject.clone()
+            } else {
+                super::text::encode_word_utf8(&subject)
+            },
+        )
+        .h(
+            "Date",
+            rfc5322_date(date - rng.range(0, 40), *rng.pick(&[0, -420, 480, 180])),
+        )
         .h("Message-ID", format!("<{}>", mid))
         .h("MIME-Version", "1.0")
         .h("Content-Type", "text/plain; charset=utf-8")
@@ -223,7 +293,13 @@ fn hijack_spam(rng: &mut Rng, account: &str, rcpts: &[String], date: i64, ip: &s
 
 /// Adds the hop into the recipient's MX on top of an original, for bounces
 /// written by the recipient's side after it accepted the message.
-fn with_remote_hop(rng: &mut Rng, original: &[u8], from_host: &str, rcpt: &str, date: i64) -> Vec<u8> {
+fn with_remote_hop(
+    rng: &mut Rng,
+    original: &[u8],
+    from_host: &str,
+    rcpt: &str,
+    date: i64,
+) -> Vec<u8> {
     let dom = rcpt.split('@').nth(1).unwrap_or("example.com");
     let mut out = format!(
         "Received: from {} ({} [{}])\n\tby {} with ESMTPS id {}\n\tfor <{}>; {}\n",
@@ -243,13 +319,42 @@ fn with_remote_hop(rng: &mut Rng, original: &[u8], from_host: &str, rcpt: &str, 
 /// Recipient domains for spam victims, and the style of server they run.
 fn victim(rng: &mut Rng, style: MtaStyle) -> (String, String) {
     let local = match rng.below(4) {
-        0 => format!("{}.{}", rng.pick(&["k", "m", "y", "t", "s", "h"]), rng.pick(&["sato", "suzuki", "kato", "kobayashi", "yoshida", "yamamoto", "nakamura"])),
-        1 => rng.pick(&["info", "sales", "contact", "support", "office", "admin", "recruit"]).to_string(),
-        2 => format!("{}{}", rng.pick(&["john", "anna", "mike", "lisa", "ken", "yuki"]), rng.range(70, 99)),
+        0 => format!(
+            "{}.{}",
+            rng.pick(&["k", "m", "y", "t", "s", "h"]),
+            rng.pick(&[
+                "sato",
+                "suzuki",
+                "kato",
+                "kobayashi",
+                "yoshida",
+                "yamamoto",
+                "nakamura"
+            ])
+        ),
+        1 => rng
+            .pick(&[
+                "info", "sales", "contact", "support", "office", "admin", "recruit",
+            ])
+            .to_string(),
+        2 => format!(
+            "{}{}",
+            rng.pick(&["john", "anna", "mike", "lisa", "ken", "yuki"]),
+            rng.range(70, 99)
+        ),
         _ => rng.token(LOWER_DIGIT, 8),
     };
     let company = || -> &'static [&'static str] {
-        &["example.com", "example.net", "example.org", "kanto.example.com", "osaka.example.jp", "trade.example.net", "corp.example.org", "example.ac.jp"]
+        &[
+            "example.com",
+            "example.net",
+            "example.org",
+            "kanto.example.com",
+            "osaka.example.jp",
+            "trade.example.net",
+            "corp.example.org",
+            "example.ac.jp",
+        ]
     };
     let dom = match style {
         MtaStyle::Gmail => "gmail.com".to_string(),
@@ -260,10 +365,16 @@ fn victim(rng: &mut Rng, style: MtaStyle) -> (String, String) {
     let reporting = match style {
         MtaStyle::Exim | MtaStyle::Sendmail | MtaStyle::Qmail => format!("mail.{}", dom),
         MtaStyle::Exchange => format!("EXCH0{}.{}", rng.range(1, 3), dom),
-        MtaStyle::Office365 => format!("TY{}PR01MB{}.jpnprd01.prod.outlook.com", rng.range(1, 4), rng.range(1000, 9999)),
+        MtaStyle::Office365 => format!(
+            "TY{}PR01MB{}.jpnprd01.prod.outlook.com",
+            rng.range(1, 4),
+            rng.range(1000, 9999)
+        ),
         MtaStyle::Gmail => format!("mail-sor-f{}.google.com", rng.range(41, 73)),
         MtaStyle::Yahoo => format!("mta10{:02}.mail.kks.yahoo.co.jp", rng.range(1, 40)),
-        MtaStyle::AmazonSes => format!("a27-{}.smtp-out.us-west-2.amazonses.com", rng.range(10, 60)),
+        MtaStyle::AmazonSes => {
+            format!("a27-{}.smtp-out.us-west-2.amazonses.com", rng.range(10, 60))
+        }
         MtaStyle::Docomo => "mfsmax.docomo.ne.jp".into(),
         MtaStyle::Postfix => format!("mail.{}", dom),
     };
@@ -279,7 +390,14 @@ fn reason_for(rng: &mut Rng, style: MtaStyle) -> &'static str {
         60..=71 => "userunknown",
         72..=83 if style != MtaStyle::Yahoo => "spamdetected",
         72..=83 => "mailboxfull",
-        84..=91 if matches!(style, MtaStyle::Postfix | MtaStyle::Qmail | MtaStyle::Sendmail | MtaStyle::Office365) => "hostunknown",
+        84..=91
+            if matches!(
+                style,
+                MtaStyle::Postfix | MtaStyle::Qmail | MtaStyle::Sendmail | MtaStyle::Office365
+            ) =>
+        {
+            "hostunknown"
+        }
         _ => "suspend",
     }
 }
@@ -333,7 +451,14 @@ pub fn hijacked(seed: u64) -> Scenario {
     let dur = rng.range(6, 30) * 3600;
     let burst_end = burst_start + dur;
 
-    ordinary_mail(&mut mb, &mut rng, account, 150, 35, (burst_start, burst_end));
+    ordinary_mail(
+        &mut mb,
+        &mut rng,
+        account,
+        150,
+        35,
+        (burst_start, burst_end),
+    );
     // Life goes on during the burst: a few ordinary mails arrive in between.
     for _ in 0..5 {
         let t = burst_start + rng.range(0, dur);
@@ -344,11 +469,25 @@ pub fn hijacked(seed: u64) -> Scenario {
     let office_ip = format!("203.0.113.{}", rng.range(30, 60));
     for i in 0..8 {
         let t = office_time(&mut rng, 2 + i * 4);
-        let (_, copy) = legit_sent(&mut rng, account, "k.sato@example-trading.co.jp", "資料の件", t, &office_ip);
+        let (_, copy) = legit_sent(
+            &mut rng,
+            account,
+            "k.sato@example-trading.co.jp",
+            "資料の件",
+            t,
+            &office_ip,
+        );
         mb.sent.push((t, copy));
     }
     let typo_t = office_time(&mut rng, 21);
-    let (typo_full, typo_copy) = legit_sent(&mut rng, account, "k.sato@example-tradng.co.jp", "お見積りの件", typo_t, &office_ip);
+    let (typo_full, typo_copy) = legit_sent(
+        &mut rng,
+        account,
+        "k.sato@example-tradng.co.jp",
+        "お見積りの件",
+        typo_t,
+        &office_ip,
+    );
     mb.sent.push((typo_t, typo_copy));
     let spec = BounceSpec {
         style: MtaStyle::Postfix,
@@ -372,13 +511,21 @@ pub fn hijacked(seed: u64) -> Scenario {
             ips.push(ip);
         }
     }
-    let ip_at = |t: i64| -> String { ips[(((t - burst_start) * ips.len() as i64) / (dur + 1)).clamp(0, ips.len() as i64 - 1) as usize].clone() };
+    let ip_at = |t: i64| -> String {
+        ips[(((t - burst_start) * ips.len() as i64) / (dur + 1)).clamp(0, ips.len() as i64 - 1)
+            as usize]
+            .clone()
+    };
 
     // Delayed-then-failed pair for one slow host.
     {
         let t = burst_start + 600;
-        let rcpt = format!("{}@slow.example.org", rng.pick(&["info", "kobayashi", "office"]));
-        let (full, copy, _) = hijack_spam(&mut rng, account, &[rcpt.clone()], t, &ip_at(t), &outbound);
+        let rcpt = format!(
+            "{}@slow.example.org",
+            rng.pick(&["info", "kobayashi", "office"])
+        );
+        let (full, copy, _) =
+            hijack_spam(&mut rng, account, &[rcpt.clone()], t, &ip_at(t), &outbound);
         mb.sent.push((t, copy));
         for (delayed, at) in [(true, t + 4 * 3600 + 300), (false, burst_end - 300)] {
             let spec = BounceSpec {
@@ -406,9 +553,17 @@ pub fn hijacked(seed: u64) -> Scenario {
         // Spread by rows, not events: a Postfix bounce may carry three rows.
         t = t.max(burst_start + (dur - 3600) * rows as i64 / target as i64 + rng.range(0, gap / 2));
         // Make sure the style list is covered early, then draw by weight.
-        let style = if i < 10 { MtaStyle::ALL[i] } else { weighted(&mut rng, HIJACK_STYLES) };
+        let style = if i < 10 {
+            MtaStyle::ALL[i]
+        } else {
+            weighted(&mut rng, HIJACK_STYLES)
+        };
         i += 1;
-        let n = if style == MtaStyle::Postfix { rng.range(1, 3) as usize } else { 1 };
+        let n = if style == MtaStyle::Postfix {
+            rng.range(1, 3) as usize
+        } else {
+            1
+        };
         let mut rcpts = Vec::new();
         let mut reporting = String::new();
         for _ in 0..n {
@@ -425,7 +580,11 @@ pub fn hijacked(seed: u64) -> Scenario {
             // Rejected during the provider's own SMTP session: immediate bounce.
             (full, outbound.clone(), rng.range(2, 90))
         } else {
-            (with_remote_hop(&mut rng, &full, &outbound, &addrs[0], t + 2), reporting, rng.range(60, 2400))
+            (
+                with_remote_hop(&mut rng, &full, &outbound, &addrs[0], t + 2),
+                reporting,
+                rng.range(60, 2400),
+            )
         };
         let spec = BounceSpec {
             style,
@@ -443,18 +602,48 @@ pub fn hijacked(seed: u64) -> Scenario {
     }
 
     // Auto-replies from spam recipients whose mailboxes answered.
-    for (k, kind) in [AutoReplyKind::VacationEn, AutoReplyKind::FuzaiJa, AutoReplyKind::AddressChangedJa].into_iter().enumerate() {
+    for (k, kind) in [
+        AutoReplyKind::VacationEn,
+        AutoReplyKind::FuzaiJa,
+        AutoReplyKind::AddressChangedJa,
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let at = burst_start + dur * (k as i64 + 1) / 5;
         let replier = match kind {
-            AutoReplyKind::VacationEn => format!("{}@example.com", rng.pick(&["m.johnson", "purchasing", "d.lee"])),
-            AutoReplyKind::FuzaiJa => format!("{}@osaka.example.jp", rng.pick(&["nakamura", "eigyo", "h.kato"])),
-            AutoReplyKind::AddressChangedJa => format!("{}@example.ne.jp", rng.pick(&["yuki_0420", "hanako.m", "taro-y"])),
+            AutoReplyKind::VacationEn => format!(
+                "{}@example.com",
+                rng.pick(&["m.johnson", "purchasing", "d.lee"])
+            ),
+            AutoReplyKind::FuzaiJa => format!(
+                "{}@osaka.example.jp",
+                rng.pick(&["nakamura", "eigyo", "h.kato"])
+            ),
+            AutoReplyKind::AddressChangedJa => format!(
+                "{}@example.ne.jp",
+                rng.pick(&["yuki_0420", "hanako.m", "taro-y"])
+            ),
         };
-        let (full, copy, _) = hijack_spam(&mut rng, account, &[replier.clone()], at, &ip_at(at), &outbound);
+        let (full, copy, _) = hijack_spam(
+            &mut rng,
+            account,
+            &[replier.clone()],
+            at,
+            &ip_at(at),
+            &outbound,
+        );
         let _ = full;
         mb.sent.push((at, copy));
         let subj = spam_subject(&mut rng);
-        let (m, mut p) = render_autoreply(kind, &replier, account, &subj, at + rng.range(30, 900), &mut rng);
+        let (m, mut p) = render_autoreply(
+            kind,
+            &replier,
+            account,
+            &subj,
+            at + rng.range(30, 900),
+            &mut rng,
+        );
         p.in_campaign = true;
         mb.inbox.push((p.bounce_unix, m));
         mb.planted.push(p);
@@ -474,7 +663,8 @@ pub fn hijacked(seed: u64) -> Scenario {
     // Decoy 1: a colleague forwards an old bounce of her own (not planted).
     {
         let at = burst_start + dur / 3 + 1234;
-        mb.inbox.push((at, forwarded_old_bounce(&mut rng, account, at)));
+        mb.inbox
+            .push((at, forwarded_old_bounce(&mut rng, account, at)));
     }
     // Decoy 2: a person replies to "Undelivered Mail" (not planted).
     {
@@ -527,19 +717,46 @@ fn human_reply(rng: &mut Rng, account: &str, at: i64) -> Vec<u8> {
 }
 
 /// A forged original as a recipient's MX received it straight from a bot.
-fn forged_spam(rng: &mut Rng, account: &str, rcpt: &str, date: i64, bot_ip: &str, style: MtaStyle) -> Vec<u8> {
+fn forged_spam(
+    rng: &mut Rng,
+    account: &str,
+    rcpt: &str,
+    date: i64,
+    bot_ip: &str,
+    style: MtaStyle,
+) -> Vec<u8> {
     let dom = rcpt.split('@').nth(1).unwrap_or("example.com");
     let acct_dom = account.split('@').nth(1).unwrap_or("example.jp");
     let helo = match rng.below(3) {
-        0 => format!("{}.{}", rng.token(LOWER_DIGIT, 6), rng.pick(&["com", "net", "ru", "br"])),
+        0 => format!(
+            "{}.{}",
+            rng.token(LOWER_DIGIT, 6),
+            rng.pick(&["com", "net", "ru", "br"])
+        ),
         1 => format!("[{}]", bot_ip),
         _ => rng.token(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", 8),
     };
     let by = match style {
-        MtaStyle::Exim => format!("mail.{} with esmtp (Exim 4.97)\n\t(envelope-from <{}>)\n\tid 1{}-{}-{}", dom, account, rng.token(ALNUM, 5), rng.token(ALNUM, 6), rng.token(ALNUM, 2)),
+        MtaStyle::Exim => format!(
+            "mail.{} with esmtp (Exim 4.97)\n\t(envelope-from <{}>)\n\tid 1{}-{}-{}",
+            dom,
+            account,
+            rng.token(ALNUM, 5),
+            rng.token(ALNUM, 6),
+            rng.token(ALNUM, 2)
+        ),
         MtaStyle::Qmail => format!("mail.{} with SMTP", dom),
-        MtaStyle::Sendmail => format!("mail.{} (8.17.1/8.17.1) with ESMTP id {}{}", dom, rng.token(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 8), rng.range(100_000, 999_999)),
-        _ => format!("{} (Postfix) with ESMTP id {}", mx_for(dom), rng.token(ALNUM, 12)),
+        MtaStyle::Sendmail => format!(
+            "mail.{} (8.17.1/8.17.1) with ESMTP id {}{}",
+            dom,
+            rng.token(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 8),
+            rng.range(100_000, 999_999)
+        ),
+        _ => format!(
+            "{} (Postfix) with ESMTP id {}",
+            mx_for(dom),
+            rng.token(ALNUM, 12)
+        ),
     };
     let mut m = Msg::new();
     m.h("Received", format!("from unknown (HELO {}) ([{}])\n\tby {}\n\tfor <{}>; {}", helo, bot_ip, by, rcpt, rfc5322_date(date, 540)))
@@ -585,13 +802,24 @@ pub fn backscatter(seed: u64) -> Scenario {
     let mut mb = Mailbox::new();
     let burst_start = t0() + 20 * 86_400 + rng.range(0, 6 * 3600);
     let dur = rng.range(8, 20) * 3600;
-    ordinary_mail(&mut mb, &mut rng, account, 60, 24, (burst_start, burst_start + dur));
+    ordinary_mail(
+        &mut mb,
+        &mut rng,
+        account,
+        60,
+        24,
+        (burst_start, burst_start + dur),
+    );
     let target = rng.range(30, 45) as usize;
     let mut rows = 0;
     let mut i = 0;
     while rows < target {
         let t = burst_start + rng.range(0, dur - 3600);
-        let style = if i < 8 { BACKSCATTER_STYLES[i].0 } else { weighted(&mut rng, BACKSCATTER_STYLES) };
+        let style = if i < 8 {
+            BACKSCATTER_STYLES[i].0
+        } else {
+            weighted(&mut rng, BACKSCATTER_STYLES)
+        };
         i += 1;
         let (rcpt, reporting) = victim(&mut rng, style);
         let bot = public_ip(&mut rng);
@@ -611,7 +839,14 @@ pub fn backscatter(seed: u64) -> Scenario {
         mb.bounce(&spec, &mut rng, true);
     }
     let at = burst_start + dur / 2;
-    let (m, p) = render_autoreply(AutoReplyKind::VacationEn, "j.miller@example.com", account, &spam_subject(&mut rng), at, &mut rng);
+    let (m, p) = render_autoreply(
+        AutoReplyKind::VacationEn,
+        "j.miller@example.com",
+        account,
+        &spam_subject(&mut rng),
+        at,
+        &mut rng,
+    );
     mb.inbox.push((at, m));
     mb.planted.push(p);
     mb.finish("backscatter", account, "backscatter")
@@ -624,12 +859,32 @@ pub fn no_originals(seed: u64) -> Scenario {
     let mut mb = Mailbox::new();
     let burst_start = t0() + 14 * 86_400 + rng.range(0, 10 * 3600);
     let dur = rng.range(6, 16) * 3600;
-    ordinary_mail(&mut mb, &mut rng, account, 40, 16, (burst_start, burst_start + dur));
-    let styles = [MtaStyle::Qmail, MtaStyle::Yahoo, MtaStyle::Exim, MtaStyle::Docomo, MtaStyle::Postfix, MtaStyle::Sendmail, MtaStyle::Office365, MtaStyle::Gmail];
+    ordinary_mail(
+        &mut mb,
+        &mut rng,
+        account,
+        40,
+        16,
+        (burst_start, burst_start + dur),
+    );
+    let styles = [
+        MtaStyle::Qmail,
+        MtaStyle::Yahoo,
+        MtaStyle::Exim,
+        MtaStyle::Docomo,
+        MtaStyle::Postfix,
+        MtaStyle::Sendmail,
+        MtaStyle::Office365,
+        MtaStyle::Gmail,
+    ];
     let target = rng.range(30, 40);
     for k in 0..target {
         let t = burst_start + rng.range(0, dur);
-        let style = if (k as usize) < styles.len() { styles[k as usize] } else { *rng.pick(&styles) };
+        let style = if (k as usize) < styles.len() {
+            styles[k as usize]
+        } else {
+            *rng.pick(&styles)
+        };
         let (rcpt, reporting) = victim(&mut rng, style);
         // Only what the renderer needs for To:/Subject:; it is never returned.
         let stub = format!(
@@ -665,7 +920,14 @@ pub fn clean(seed: u64) -> Scenario {
     ordinary_mail(&mut mb, &mut rng, account, 80, 30, (0, 0));
     let office_ip = format!("198.51.100.{}", rng.range(100, 200));
     let t = office_time(&mut rng, 12);
-    let (full, copy) = legit_sent(&mut rng, account, "info@exmaple.com", "資料送付のご連絡", t, &office_ip);
+    let (full, copy) = legit_sent(
+        &mut rng,
+        account,
+        "info@exmaple.com",
+        "資料送付のご連絡",
+        t,
+        &office_ip,
+    );
     mb.sent.push((t, copy));
     let spec = BounceSpec {
         style: MtaStyle::Postfix,
@@ -688,7 +950,15 @@ pub(crate) fn random_bounce(rng: &mut Rng, account: &str, date: i64) -> Vec<u8> 
     let (rcpt, reporting) = victim(rng, style);
     let ip = public_ip(rng);
     let original = if rng.chance(0.5) {
-        hijack_spam(rng, account, &[rcpt.clone()], date - 60, &ip, "mo21.example.co.jp").0
+        hijack_spam(
+            rng,
+            account,
+            &[rcpt.clone()],
+            date - 60,
+            &ip,
+            "mo21.example.co.jp",
+        )
+        .0
     } else {
         forged_spam(rng, account, &rcpt, date - 60, &ip, style)
     };
@@ -713,7 +983,14 @@ mod tests {
     #[test]
     fn hijack_originals_carry_auth_and_dkim() {
         let mut rng = Rng::new(1);
-        let (full, copy, mid) = hijack_spam(&mut rng, "tanaka@example.co.jp", &["a@example.com".into()], t0(), "198.51.100.23", "mo21.example.co.jp");
+        let (full, copy, mid) = hijack_spam(
+            &mut rng,
+            "tanaka@example.co.jp",
+            &["a@example.com".into()],
+            t0(),
+            "198.51.100.23",
+            "mo21.example.co.jp",
+        );
         let s = String::from_utf8(full).unwrap();
         assert!(s.contains("(Authenticated sender: tanaka@example.co.jp)"));
         assert!(s.contains("with ESMTPSA"));
@@ -725,11 +1002,21 @@ mod tests {
     #[test]
     fn forged_originals_fail_spf() {
         let mut rng = Rng::new(2);
-        let f = forged_spam(&mut rng, "sales@shop.example.jp", "x@example.com", t0(), "203.0.113.77", MtaStyle::Exim);
+        let f = forged_spam(
+            &mut rng,
+            "sales@shop.example.jp",
+            "x@example.com",
+            t0(),
+            "203.0.113.77",
+            MtaStyle::Exim,
+        );
         let s = String::from_utf8(f).unwrap();
         assert!(s.contains("spf=fail"));
         assert!(!s.contains("DKIM-Signature"));
-        assert_eq!(super::super::origin_ip_of(s.as_bytes()).as_deref(), Some("203.0.113.77"));
+        assert_eq!(
+            super::super::origin_ip_of(s.as_bytes()).as_deref(),
+            Some("203.0.113.77")
+        );
     }
 
     #[test]
@@ -739,6 +1026,8 @@ mod tests {
         assert!(h.planted.iter().any(|p| p.style == "address-changed-ja"));
         assert!(h.planted.iter().any(|p| p.kind == "feedback"));
         let delayed = h.planted.iter().find(|p| p.action == "delayed").unwrap();
-        assert!(h.planted.iter().any(|p| p.action == "failed" && p.recipient == delayed.recipient && p.status.as_deref() == Some("5.4.7")));
+        assert!(h.planted.iter().any(|p| p.action == "failed"
+            && p.recipient == delayed.recipient
+            && p.status.as_deref() == Some("5.4.7")));
     }
 }

@@ -13,12 +13,24 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 pub(crate) fn base64(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len() * 4 / 3 + 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
         out.push(B64[(n >> 18) as usize & 63] as char);
         out.push(B64[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 { B64[(n >> 6) as usize & 63] as char } else { '=' });
-        out.push(if chunk.len() > 2 { B64[n as usize & 63] as char } else { '=' });
+        out.push(if chunk.len() > 1 {
+            B64[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            B64[n as usize & 63] as char
+        } else {
+            '='
+        });
     }
     out
 }
@@ -47,7 +59,12 @@ pub fn encode_word_iso2022jp(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
     chars
         .chunks(12)
-        .map(|c| format!("=?ISO-2022-JP?B?{}?=", base64(&iso2022jp(&c.iter().collect::<String>()))))
+        .map(|c| {
+            format!(
+                "=?ISO-2022-JP?B?{}?=",
+                base64(&iso2022jp(&c.iter().collect::<String>()))
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n ")
 }
@@ -57,7 +74,12 @@ pub fn encode_word_utf8(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
     chars
         .chunks(12)
-        .map(|c| format!("=?UTF-8?B?{}?=", base64(c.iter().collect::<String>().as_bytes())))
+        .map(|c| {
+            format!(
+                "=?UTF-8?B?{}?=",
+                base64(c.iter().collect::<String>().as_bytes())
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n ")
 }
@@ -131,7 +153,11 @@ enum JaCharset {
 pub(crate) fn mua_message_id(rng: &mut Rng, domain: &str, date: i64) -> String {
     match rng.below(4) {
         0 => format!("{}.{}@{}", stamp(date), rng.token(HEX, 12), domain),
-        1 => format!("CA+{}{}@mail.gmail.com", rng.token(ALNUM, 30), rng.token(ALNUM, 10)),
+        1 => format!(
+            "CA+{}{}@mail.gmail.com",
+            rng.token(ALNUM, 30),
+            rng.token(ALNUM, 10)
+        ),
         2 => format!(
             "{}-{}-{}-{}-{}@{}",
             rng.token(HEX, 8),
@@ -141,7 +167,12 @@ pub(crate) fn mua_message_id(rng: &mut Rng, domain: &str, date: i64) -> String {
             rng.token(HEX, 12),
             domain
         ),
-        _ => format!("TYCPR01MB{}{}@TYCPR01MB{}.jpnprd01.prod.outlook.com", rng.range(1000, 9999), rng.token(crate::synth::UPPER_DIGIT, 12), rng.range(1000, 9999)),
+        _ => format!(
+            "TYCPR01MB{}{}@TYCPR01MB{}.jpnprd01.prod.outlook.com",
+            rng.range(1000, 9999),
+            rng.token(crate::synth::UPPER_DIGIT, 12),
+            rng.range(1000, 9999)
+        ),
     }
 }
 
@@ -155,17 +186,18 @@ pub fn ordinary(rng: &mut Rng, to: &str, date: i64) -> Vec<u8> {
 
 /// Like [`ordinary`] but the caller chooses the attachment size (the benchmark
 /// corpus needs 20-600 KB attachments).
-pub fn ordinary_with_attachment(rng: &mut Rng, to: &str, date: i64, attachment: Option<usize>) -> Vec<u8> {
+pub fn ordinary_with_attachment(
+    rng: &mut Rng,
+    to: &str,
+    date: i64,
+    attachment: Option<usize>,
+) -> Vec<u8> {
     let &(name, addr, ja) = rng.pick(CORRESPONDENTS);
     let domain = addr.split('@').nth(1).unwrap_or("example.com");
     let to_name = to.split('@').next().unwrap_or("there");
     let mut m = Msg::new();
     let hop_ip = super::public_ip(rng);
-    m.h(
-        "Return-Path",
-        format!("<{}>", addr),
-    )
-    .h(
+    m.h("Return-Path", format!("<{}>", addr)).h(
         "Received",
         format!(
             "from mail.{} (mail.{} [{}])\n\tby mx.{} (Postfix) with ESMTPS id {}\n\tfor <{}>; {}",
@@ -178,8 +210,16 @@ pub fn ordinary_with_attachment(rng: &mut Rng, to: &str, date: i64, attachment: 
             rfc5322_date(date + rng.range(1, 20), 540)
         ),
     );
-    let offset = if ja { 540 } else { *rng.pick(&[0, -300, -480, 60, 540]) };
-    let charset = if rng.chance(0.6) { JaCharset::Iso2022Jp } else { JaCharset::Utf8Base64 };
+    let offset = if ja {
+        540
+    } else {
+        *rng.pick(&[0, -300, -480, 60, 540])
+    };
+    let charset = if rng.chance(0.6) {
+        JaCharset::Iso2022Jp
+    } else {
+        JaCharset::Utf8Base64
+    };
     let (from_hdr, subject_hdr) = if ja {
         let subj = fill(*rng.pick(JA_SUBJECTS), rng, "", "");
         match charset {
@@ -187,24 +227,39 @@ pub fn ordinary_with_attachment(rng: &mut Rng, to: &str, date: i64, attachment: 
                 format!("{} <{}>", encode_word_iso2022jp(name), addr),
                 encode_word_iso2022jp(&subj),
             ),
-            JaCharset::Utf8Base64 => (format!("{} <{}>", encode_word_utf8(name), addr), encode_word_utf8(&subj)),
+            JaCharset::Utf8Base64 => (
+                format!("{} <{}>", encode_word_utf8(name), addr),
+                encode_word_utf8(&subj),
+            ),
         }
     } else {
         let subj = fill(*rng.pick(EN_SUBJECTS), rng, "", "");
-        let quoted = if name.contains('\'') { format!("\"{}\"", name) } else { name.to_string() };
+        let quoted = if name.contains('\'') {
+            format!("\"{}\"", name)
+        } else {
+            name.to_string()
+        };
         (format!("{} <{}>", quoted, addr), subj)
     };
     m.h("From", from_hdr)
         .h("To", to.to_string())
         .h("Subject", subject_hdr)
         .h("Date", rfc5322_date(date, offset))
-        .h("Message-ID", format!("<{}>", mua_message_id(rng, domain, date)))
+        .h(
+            "Message-ID",
+            format!("<{}>", mua_message_id(rng, domain, date)),
+        )
         .h("MIME-Version", "1.0");
     if rng.chance(0.5) {
         m.h(
             "User-Agent",
-            rng.pick(&["Mozilla Thunderbird 128.3.1", "Microsoft Outlook 16.0", "Becky! ver. 2.81.04", "Apple Mail (2.3774)"])
-                .to_string(),
+            rng.pick(&[
+                "Mozilla Thunderbird 128.3.1",
+                "Microsoft Outlook 16.0",
+                "Becky! ver. 2.81.04",
+                "Apple Mail (2.3774)",
+            ])
+            .to_string(),
         );
     }
     let text_body = if ja {
@@ -214,33 +269,69 @@ pub fn ordinary_with_attachment(rng: &mut Rng, to: &str, date: i64, attachment: 
     };
     let (ctype, cte, body): (String, &str, Vec<u8>) = if ja {
         match charset {
-            JaCharset::Iso2022Jp => ("text/plain; charset=ISO-2022-JP".into(), "7bit", iso2022jp(&text_body)),
-            JaCharset::Utf8Base64 => {
-                ("text/plain; charset=UTF-8".into(), "base64", base64_lines(text_body.as_bytes()).into_bytes())
-            }
+            JaCharset::Iso2022Jp => (
+                "text/plain; charset=ISO-2022-JP".into(),
+                "7bit",
+                iso2022jp(&text_body),
+            ),
+            JaCharset::Utf8Base64 => (
+                "text/plain; charset=UTF-8".into(),
+                "base64",
+                base64_lines(text_body.as_bytes()).into_bytes(),
+            ),
         }
     } else {
-        ("text/plain; charset=us-ascii; format=flowed".into(), "7bit", text_body.into_bytes())
+        (
+            "text/plain; charset=us-ascii; format=flowed".into(),
+            "7bit",
+            text_body.into_bytes(),
+        )
     };
     match attachment {
         None => {
-            m.h("Content-Type", ctype).h("Content-Transfer-Encoding", cte);
+            m.h("Content-Type", ctype)
+                .h("Content-Transfer-Encoding", cte);
             m.body = body;
         }
         Some(size) => {
             let boundary = format!("------------{}", rng.token(ALNUM, 24));
-            m.h("Content-Type", format!("multipart/mixed;\n boundary=\"{}\"", boundary));
+            m.h(
+                "Content-Type",
+                format!("multipart/mixed;\n boundary=\"{}\"", boundary),
+            );
             let (fname, mime, magic): (&str, &str, &[u8]) = *rng.pick(&[
-                ("quote.pdf", "application/pdf", &b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"[..]),
-                ("photo.jpg", "image/jpeg", &b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"[..]),
-                ("report.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &b"PK\x03\x04\x14\x00\x06\x00"[..]),
-                ("minutes.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", &b"PK\x03\x04\x14\x00\x06\x00"[..]),
+                (
+                    "quote.pdf",
+                    "application/pdf",
+                    &b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"[..],
+                ),
+                (
+                    "photo.jpg",
+                    "image/jpeg",
+                    &b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"[..],
+                ),
+                (
+                    "report.xlsx",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    &b"PK\x03\x04\x14\x00\x06\x00"[..],
+                ),
+                (
+                    "minutes.docx",
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    &b"PK\x03\x04\x14\x00\x06\x00"[..],
+                ),
             ]);
             let mut payload = magic.to_vec();
             payload.extend_from_slice(&rng.bytes(size.saturating_sub(magic.len())));
             let mut b = Vec::with_capacity(payload.len() * 4 / 3 + 1024);
             b.extend_from_slice(b"This is a multi-part message in MIME format.\n");
-            b.extend_from_slice(format!("--{}\nContent-Type: {}\nContent-Transfer-Encoding: {}\n\n", boundary, ctype, cte).as_bytes());
+            b.extend_from_slice(
+                format!(
+                    "--{}\nContent-Type: {}\nContent-Transfer-Encoding: {}\n\n",
+                    boundary, ctype, cte
+                )
+                .as_bytes(),
+            );
             b.extend_from_slice(&body);
             if !b.ends_with(b"\n") {
                 b.push(b'\n');
@@ -283,7 +374,11 @@ pub(crate) fn spam_subject(rng: &mut Rng) -> String {
 
 /// Spam body (plain text with a link); tokens differ per message.
 pub(crate) fn spam_body(rng: &mut Rng) -> String {
-    let host = format!("{}.{}", rng.token(LOWER_DIGIT, 9), rng.pick(&["top", "xyz", "click", "shop", "icu"]));
+    let host = format!(
+        "{}.{}",
+        rng.token(LOWER_DIGIT, 9),
+        rng.pick(&["top", "xyz", "click", "shop", "icu"])
+    );
     format!(
         "Dear customer,\n\nWe could not process your last payment. To avoid suspension of your\naccount please verify your details within 24 hours:\n\n  https://{}/verify?id={}\n\nThank you for your cooperation.\nCustomer Service ({})\n",
         host,

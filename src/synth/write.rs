@@ -24,10 +24,18 @@ fn envelope(msg: &[u8]) -> (String, i64) {
     let sender = match header_value(msg, "Return-Path") {
         Some(rp) if rp.trim() == "<>" => "MAILER-DAEMON".to_string(),
         Some(rp) => bare_address(&rp),
-        None => header_value(msg, "From").map(|f| bare_address(&f)).unwrap_or_else(|| "MAILER-DAEMON".into()),
+        None => header_value(msg, "From")
+            .map(|f| bare_address(&f))
+            .unwrap_or_else(|| "MAILER-DAEMON".into()),
     };
-    let sender = if sender.is_empty() || sender.contains(char::is_whitespace) { "MAILER-DAEMON".into() } else { sender };
-    let date = header_value(msg, "Date").and_then(|d| parse_date(&d)).unwrap_or(0);
+    let sender = if sender.is_empty() || sender.contains(char::is_whitespace) {
+        "MAILER-DAEMON".into()
+    } else {
+        sender
+    };
+    let date = header_value(msg, "Date")
+        .and_then(|d| parse_date(&d))
+        .unwrap_or(0);
     (sender, date)
 }
 
@@ -111,7 +119,13 @@ fn maildir_dirs(dir: &Path) -> io::Result<()> {
 /// Dovecot-style unique name: "1700000000.M123456P4321.mail01,S=1234".
 fn maildir_name(msg: &[u8], i: usize) -> String {
     let (_, date) = envelope(msg);
-    format!("{}.M{}P{}.mail01,S={}", date, (i * 7919) % 1_000_000, 2000 + i % 30_000, msg.len())
+    format!(
+        "{}.M{}P{}.mail01,S={}",
+        date,
+        (i * 7919) % 1_000_000,
+        2000 + i % 30_000,
+        msg.len()
+    )
 }
 
 /// Writes a Maildir: inbox messages in `cur` (seen, some replied) with the
@@ -136,7 +150,11 @@ pub fn write_maildir(dir: &Path, msgs: &[Vec<u8>], sent: &[Vec<u8>]) -> io::Resu
         // Maildir++ marks subfolders with an empty "maildirfolder" file.
         fs::write(sdir.join("maildirfolder"), b"")?;
         for (i, m) in sent.iter().enumerate() {
-            fs::write(sdir.join("cur").join(format!("{}:2,S", maildir_name(m, i + msgs.len()))), m)?;
+            fs::write(
+                sdir.join("cur")
+                    .join(format!("{}:2,S", maildir_name(m, i + msgs.len()))),
+                m,
+            )?;
         }
     }
     Ok(())
@@ -173,7 +191,11 @@ pub fn mixed_mbox(out: &mut impl Write, target_bytes: u64, seed: u64) -> io::Res
         let msg = if rng.chance(0.05) {
             random_bounce(&mut rng, account, t)
         } else {
-            let att = if rng.chance(0.25) { Some(rng.range(20_000, 600_000) as usize) } else { None };
+            let att = if rng.chance(0.25) {
+                Some(rng.range(20_000, 600_000) as usize)
+            } else {
+                None
+            };
             ordinary_with_attachment(&mut rng, account, t, att)
         };
         written += write_entry(out, &msg, LineEnding::Lf, false)?;
@@ -187,7 +209,8 @@ mod tests {
     use super::*;
 
     fn tmp(name: &str) -> std::path::PathBuf {
-        let d = std::env::temp_dir().join(format!("bouncetrail-synth-{}-{}", std::process::id(), name));
+        let d =
+            std::env::temp_dir().join(format!("bouncetrail-synth-{}-{}", std::process::id(), name));
         let _ = fs::remove_dir_all(&d);
         fs::create_dir_all(&d).unwrap();
         d
@@ -209,7 +232,9 @@ mod tests {
         let mut v = Vec::new();
         write_entry(&mut v, MSG, LineEnding::CrLf, true).unwrap();
         let s = String::from_utf8(v).unwrap();
-        assert!(s.contains("\r\n>From here\r\n>>From there\r\n>>>From everywhere\r\nFromage\r\n\r\n"));
+        assert!(
+            s.contains("\r\n>From here\r\n>>From there\r\n>>>From everywhere\r\nFromage\r\n\r\n")
+        );
         assert!(!s.replace("\r\n", "").contains('\n'));
         let mut v = Vec::new();
         write_entry(&mut v, MSG, LineEnding::Cr, false).unwrap();
@@ -225,7 +250,10 @@ mod tests {
         assert_eq!(fs::read_dir(d.join("md/new")).unwrap().count(), 3);
         assert_eq!(fs::read_dir(d.join("md/.Sent/cur")).unwrap().count(), 1);
         write_eml_dir(&d.join("eml"), &msgs).unwrap();
-        assert!(fs::read(d.join("eml/0001.eml")).unwrap().windows(2).any(|w| w == b"\r\n"));
+        assert!(fs::read(d.join("eml/0001.eml"))
+            .unwrap()
+            .windows(2)
+            .any(|w| w == b"\r\n"));
         write_mbox_gz(&d.join("a.mbox.gz"), &msgs, 3).unwrap();
         let mut dec = flate2::read::MultiGzDecoder::new(File::open(d.join("a.mbox.gz")).unwrap());
         let mut s = String::new();
