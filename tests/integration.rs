@@ -6,3 +6,5 @@ mod util;
 mod cli;
 // The shared bounce corpus against the reference parser's answers (skipped when absent).
 mod corpus;
+// Generated mailboxes with a known truth: planted bounces, campaigns, verdicts, batch.
+mod scenarios;
