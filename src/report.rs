@@ -84,6 +84,17 @@ fn write_summary(out: &mut dyn Write, s: &Summary, config: &Config) -> std::io::
             m.campaigns
         )?;
         writeln!(out, "      {}", sanitize(&m.evidence))?;
+        if m.campaigns > 0 {
+            writeln!(
+                out,
+                "      scale: {} bounces to {} recipients at {} domains; estimated {}-{} messages sent",
+                m.campaign_bounces,
+                m.recipients,
+                m.recipient_domains,
+                m.estimated_sent_min,
+                m.estimated_sent_max
+            )?;
+        }
     }
     let mut counts = std::collections::BTreeMap::new();
     for m in &s.mailboxes {

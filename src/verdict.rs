@@ -16,8 +16,9 @@
 //! - *contrary* (forged): `spf=fail`/`softfail`, `dmarc=fail` or
 //!   `direct-to-mx`, and nothing supporting.
 //!
-//! `compromised` when some rows support and they are at least as many as the
-//! contrary ones; else `backscatter` when some rows are contrary; else
+//! `compromised` when at least [`MIN_SUPPORTING`] rows support and they are
+//! at least as many as the contrary ones (one or two could be the owner's own
+//! mail bouncing during someone else's flood); else `backscatter` when some rows are contrary; else
 //! `inconclusive` (originals missing, or present but showing neither). The
 //! mailbox takes its most serious campaign's verdict; `clean` without one.
 
@@ -62,6 +63,9 @@ impl Verdict {
         Verdict::Clean,
     ];
 }
+
+/// Fewest supporting rows for `compromised`.
+pub const MIN_SUPPORTING: usize = 3;
 
 /// Labels in `auth` that record authenticated submission.
 fn is_auth_label(l: &str) -> bool {
@@ -167,14 +171,28 @@ pub fn judge(
     let domains = account.domains();
     let f = facts(rows, &domains, sent_ids);
     let dom = domains.join(" ");
+    let replies = rows.iter().filter(|r| r.kind == "autoreply").count();
+    let reports = rows.iter().filter(|r| r.kind == "feedback").count();
+    let mut extra = Vec::new();
+    if replies > 0 {
+        extra.push(format!("{replies} auto-replies"));
+    }
+    if reports > 0 {
+        extra.push(format!("{reports} abuse reports"));
+    }
+    let extra = if extra.is_empty() {
+        String::new()
+    } else {
+        format!(" and {}", extra.join(" and "))
+    };
     let mut parts = vec![format!(
-        "{} bounces in {} ({} to {})",
-        f.rows,
+        "{} bounces{extra} in {} ({} to {})",
+        f.rows - replies - reports,
         duration(c.duration_hours),
         c.first_seen.as_deref().unwrap_or("?"),
         c.last_seen.as_deref().unwrap_or("?")
     )];
-    if f.supporting > 0 && f.supporting >= f.contrary {
+    if f.supporting >= MIN_SUPPORTING && f.supporting >= f.contrary {
         if f.authed > 0 {
             let how = if f.protocols.is_empty() {
                 "authentication".to_string()
@@ -334,5 +352,102 @@ pub fn assess(
         campaigns,
         verdict,
         evidence,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(auth: &str, dkim: Option<&str>, mid: Option<&str>) -> Record {
+        Record {
+            recipient: "v@example.com".into(),
+            auth: (!auth.is_empty()).then(|| auth.to_string()),
+            dkim_domains: dkim.map(String::from),
+            original_message_id: mid.map(String::from),
+            relay_ips: mid.map(|_| "45.83.64.7".to_string()),
+            origin_ip: mid.map(|_| "45.83.64.7".to_string()),
+            campaign: Some("m1-c1".into()),
+            kind: "dsn",
+            ..Default::default()
+        }
+    }
+
+    fn account() -> Account {
+        Account {
+            addresses: vec!["me@example.jp".into()],
+            source: "--account".into(),
+        }
+    }
+
+    fn camp() -> CampaignRow {
+        CampaignRow {
+            campaign: "m1-c1".into(),
+            bounces: 12,
+            duration_hours: 31.0,
+            first_seen: Some("2026-11-04T19:00:00Z".into()),
+            last_seen: Some("2026-11-06T02:00:00Z".into()),
+            ..Default::default()
+        }
+    }
+
+    fn verdict_of(rows: &[Record], sent: &[&str]) -> (Verdict, String) {
+        let mut c = vec![camp()];
+        let sent: HashSet<String> = sent.iter().map(|s| s.to_string()).collect();
+        decide(&account(), &mut c, rows, &sent)
+    }
+
+    #[test]
+    fn authenticated_submission_is_compromised() {
+        let rows: Vec<Record> = (0..12)
+            .map(|i| {
+                row(
+                    "smtp-auth:esmtpsa authenticated-sender:me@example.jp",
+                    Some("example.jp"),
+                    Some(&format!("{i}@smtp.example.jp")),
+                )
+            })
+            .collect();
+        let (v, ev) = verdict_of(&rows, &["1@smtp.example.jp"]);
+        assert_eq!(v, Verdict::Compromised);
+        assert_eq!(ev, "12 bounces in 31 h (2026-11-04T19:00:00Z to 2026-11-06T02:00:00Z); 12 originals submitted with ESMTPSA from 1 IP(s); 12 signed with DKIM d=example.jp; 1 Message-IDs also in the account's Sent folder");
+    }
+
+    #[test]
+    fn sent_folder_alone_is_enough_but_not_one_stray_row() {
+        let rows: Vec<Record> = (0..12)
+            .map(|i| row("", None, Some(&format!("{i}@x"))))
+            .collect();
+        assert_eq!(
+            verdict_of(&rows, &["1@x", "2@x", "3@x"]).0,
+            Verdict::Compromised
+        );
+        // One authenticated original (the owner's own typo) among a forged flood.
+        let mut rows: Vec<Record> = (0..11)
+            .map(|i| row("direct-to-mx spf=fail", None, Some(&format!("{i}@bot"))))
+            .collect();
+        rows.push(row(
+            "smtp-auth:esmtpsa",
+            Some("example.jp"),
+            Some("own@smtp.example.jp"),
+        ));
+        let (v, ev) = verdict_of(&rows, &[]);
+        assert_eq!(v, Verdict::Backscatter);
+        assert!(
+            ev.contains("11 originals went straight from 1 outside IP(s)"),
+            "{ev}"
+        );
+        assert!(ev.contains("SPF fail on 11"), "{ev}");
+    }
+
+    #[test]
+    fn missing_originals_are_inconclusive_and_no_campaign_is_clean() {
+        let rows: Vec<Record> = (0..12).map(|_| row("", None, None)).collect();
+        let (v, ev) = verdict_of(&rows, &[]);
+        assert_eq!(v, Verdict::Inconclusive);
+        assert!(ev.contains("only 0 return the original"), "{ev}");
+        let (v, ev) = decide(&account(), &mut [], &[], &HashSet::new());
+        assert_eq!(v, Verdict::Clean);
+        assert!(ev.starts_with("0 bounce(s), none in a flood"), "{ev}");
     }
 }
