@@ -1,15 +1,18 @@
 //! Writes the sample data set: the hijacked scenario as an mbox and as a
 //! Maildir, plus one folder per scenario in different export formats.
 //!
-//! `cargo run --example gen_sample -- DIR`
+//! `cargo run --example gen_sample -- DIR [PLANTED.tsv]`
 //!
-//! DIR/tanaka.mbox           hijacked scenario, inbox only (mboxo, LF)
-//! DIR/tanaka-maildir/       same scenario as Maildir, Sent in .Sent
-//! DIR/batch/hijacked/       hijacked as a folder of .eml files (CRLF)
-//! DIR/batch/backscatter/    backscatter as Maildir
-//! DIR/batch/no-originals.mbox.gz   no-originals as 3-member gzip mbox
-//! DIR/batch/clean.mbox      clean as mboxrd with CRLF line ends
-//! DIR/planted.tsv           the planted rows of every scenario
+//! Every child of DIR is one mailbox, so `bouncetrail scan --batch DIR`
+//! triages them all:
+//!
+//! DIR/tanaka.mbox               hijacked account, inbox only (mboxo, LF)
+//! DIR/tanaka-maildir/           the same account as Maildir++, spam copies in .Sent
+//! DIR/shop-backscatter/       backscatter victim as a folder of .eml files (CRLF)
+//! DIR/yamada-no-originals.mbox.gz flood without returned originals, 3-member gzip mbox
+//! DIR/suzuki-clean.mbox         clean mailbox, mboxrd with CRLF line ends
+//!
+//! PLANTED.tsv (optional, outside DIR) lists the planted rows of every scenario.
 
 use std::fs;
 use std::io::Write;
@@ -40,19 +43,18 @@ fn planted_rows(s: &Scenario, out: &mut String) {
     }
 }
 
-fn write_all(dir: &Path) -> std::io::Result<()> {
-    fs::create_dir_all(dir.join("batch"))?;
+fn write_all(dir: &Path, planted: Option<&Path>) -> std::io::Result<()> {
+    fs::create_dir_all(dir)?;
     let h = synth::hijacked(SEED);
     let b = synth::backscatter(SEED);
     let n = synth::no_originals(SEED);
     let c = synth::clean(SEED);
     synth::write_mbox(&dir.join("tanaka.mbox"), &h.inbox, LineEnding::Lf, false)?;
     synth::write_maildir(&dir.join("tanaka-maildir"), &h.inbox, &h.sent)?;
-    synth::write_eml_dir(&dir.join("batch/hijacked"), &h.inbox)?;
-    synth::write_maildir(&dir.join("batch/backscatter"), &b.inbox, &b.sent)?;
-    synth::write_mbox_gz(&dir.join("batch/no-originals.mbox.gz"), &n.inbox, 3)?;
+    synth::write_eml_dir(&dir.join("shop-backscatter"), &b.inbox)?;
+    synth::write_mbox_gz(&dir.join("yamada-no-originals.mbox.gz"), &n.inbox, 3)?;
     synth::write_mbox(
-        &dir.join("batch/clean.mbox"),
+        &dir.join("suzuki-clean.mbox"),
         &c.inbox,
         LineEnding::CrLf,
         true,
@@ -63,7 +65,9 @@ fn write_all(dir: &Path) -> std::io::Result<()> {
     for s in [&h, &b, &n, &c] {
         planted_rows(s, &mut tsv);
     }
-    fs::File::create(dir.join("planted.tsv"))?.write_all(tsv.as_bytes())?;
+    if let Some(p) = planted {
+        fs::File::create(p)?.write_all(tsv.as_bytes())?;
+    }
     for s in [&h, &b, &n, &c] {
         eprintln!(
             "gen_sample: {:<13} inbox {:>3}  sent {:>3}  planted {:>3}  verdict {}",
@@ -79,7 +83,7 @@ fn write_all(dir: &Path) -> std::io::Result<()> {
 
 fn main() -> ExitCode {
     let Some(dir) = std::env::args().nth(1) else {
-        eprintln!("usage: gen_sample DIR");
+        eprintln!("usage: gen_sample DIR [PLANTED.tsv]");
         return ExitCode::from(2);
     };
     let dir = Path::new(&dir);
@@ -95,7 +99,8 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    match write_all(dir) {
+    let planted = std::env::args().nth(2);
+    match write_all(dir, planted.as_deref().map(Path::new)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("gen_sample: {}: {}", dir.display(), e);

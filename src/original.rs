@@ -137,16 +137,11 @@ fn dkim_domain(value: &[u8]) -> Option<String> {
 
 /// Finds a returned original quoted inline in a text bounce: the first run
 /// of at least three header lines, one of them a field every message has
-/// (From, Subject, Message-ID, Received, Date). Returns its byte offset in `text`.
+/// (From, Message-ID, Received, Return-Path). Returns its byte offset in `text`.
 pub fn find_inline(text: &[u8]) -> Option<usize> {
-    const KEY: &[&[u8]] = &[
-        b"received:",
-        b"message-id:",
-        b"subject:",
-        b"from:",
-        b"date:",
-        b"return-path:",
-    ];
+    // Subject and Date alone do not make an original: IMail quotes
+    // "To: / CC: / Date: / Subject:" of the message above its error text.
+    const KEY: &[&[u8]] = &[b"received:", b"message-id:", b"from:", b"return-path:"];
     let mut pos = 0;
     let mut run_start: Option<usize> = None;
     let mut run_len = 0;

@@ -45,6 +45,8 @@ pub struct Record {
     pub family: &'static str,
     /// report, text or derived (status computed from the reply code).
     pub status_source: Option<&'static str>,
+    /// The SMTP command whose answer is reported: CONN, MAIL, RCPT, DATA.
+    pub smtp_command: Option<&'static str>,
     pub original_to: Option<String>,
     /// The original's Date, raw.
     pub original_date: Option<String>,
@@ -132,6 +134,7 @@ pub fn records(
             campaign: None,
             family: b.family,
             status_source: f.status.map(|_| f.status_source.as_str()),
+            smtp_command: f.command.map(|c| c.as_str()),
             original_to: orig.and_then(|o| o.to.clone()),
             original_date: orig.and_then(|o| o.date.clone()),
             x_mailer: orig.and_then(|o| o.x_mailer.clone()),

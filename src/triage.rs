@@ -85,19 +85,27 @@ pub struct HeaderFacts<'a> {
 pub fn header_block(msg: &[u8]) -> (&[u8], bool) {
     let limit = msg.len().min(MAX_HEADER);
     let head = &msg[..limit];
-    // Which line end does the message use? CR-only mail has no LF at all.
-    let first_lf = memchr::memchr(b'\n', &head[..head.len().min(4096)]);
-    let end = if first_lf.is_some() || head.len() > 4096 && memchr::memchr(b'\n', head).is_some() {
-        let a = memmem::find(head, b"\n\n");
-        let b = memmem::find(head, b"\n\r\n");
-        match (a, b) {
-            (Some(a), Some(b)) => Some(a.min(b) + 1),
-            (Some(a), None) => Some(a + 1),
-            (None, Some(b)) => Some(b + 1),
-            (None, None) => None,
+    // Which line end does the message use? Search for the common empty line
+    // of that style first, then for the other style only before it: one pass
+    // over the header, never over the body.
+    let first_lf = memchr::memchr(b'\n', head);
+    let end = match first_lf {
+        None => memmem::find(head, b"\r\r").map(|a| a + 1),
+        Some(i) => {
+            let crlf = i > 0 && head[i - 1] == b'\r';
+            let (main, other): (&[u8], &[u8]) = if crlf {
+                (b"\n\r\n", b"\n\n")
+            } else {
+                (b"\n\n", b"\n\r\n")
+            };
+            let a = memmem::find(head, main);
+            let scope = &head[..a.map_or(head.len(), |a| a + main.len())];
+            let b = memmem::find(scope, other);
+            match (a, b) {
+                (Some(a), Some(b)) => Some(a.min(b) + 1),
+                (x, y) => x.or(y).map(|p| p + 1),
+            }
         }
-    } else {
-        memmem::find(head, b"\r\r").map(|a| a + 1)
     };
     match end {
         Some(e) => (&msg[..e], true),
@@ -207,30 +215,31 @@ pub fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
 const BOUNCE_SUBJECTS: &[&[u8]] = &[
     b"returned mail",                        // Sendmail
     b"undeliver",                            // Postfix "Undelivered Mail", Exchange "Undeliverable"
-    b"delivery status notification",         // Gmail, Exchange, many DSN generators
-    b"mail delivery failed",                 // Exim
-    b"delivery failure",                     // Gmail, Notes
-    b"failure notice",                       // qmail, Yahoo
-    b"delivery has failed",                  // Exchange 2003
-    b"could not be delivered",               // various
-    b"non remis",                            // French Exchange
-    b"nondeliverable",                       // Exchange
-    b"non-delivery",                         // various
-    b"nicht zustellbar",                     // German Exchange
-    b"returned to sender",                   // Postfix, Courier
-    b"mail system error",                    // various
-    b"delivery notification",                // Notes, Domino
-    b"delivery failed",                      // various
-    b"delayed mail",                         // Postfix delay notice
-    b"delivery delayed",                     // various
-    b"warning: could not send",              // Sendmail delay notice
-    b"message not delivered",                // various
-    b"mail could not be delivered",          // various
-    b"returned message",                     // various
-    b"delivery report",                      // various
-    b"mail delivery",                        // Courier "Mail delivery failed"
-    b"\xe9\x85\x8d\xe4\xbf\xa1",             // 配信 (UTF-8)
-    b"\xe4\xb8\x8d\xe9\x81\x94",             // 不達 (UTF-8)
+    b"aws notification message",             // Amazon SNS mail carrying SES bounce/complaint events
+    b"delivery status", // Gmail, Exchange "... Notification", McAfee "Delivery Status"
+    b"mail delivery failed", // Exim
+    b"delivery failure", // Gmail, Notes
+    b"failure notice",  // qmail, Yahoo
+    b"delivery has failed", // Exchange 2003
+    b"could not be delivered", // various
+    b"non remis",       // French Exchange
+    b"nondeliverable",  // Exchange
+    b"non-delivery",    // various
+    b"nicht zustellbar", // German Exchange
+    b"returned to sender", // Postfix, Courier
+    b"mail system error", // various
+    b"delivery notification", // Notes, Domino
+    b"delivery failed", // various
+    b"delayed mail",    // Postfix delay notice
+    b"delivery delayed", // various
+    b"warning: could not send", // Sendmail delay notice
+    b"message not delivered", // various
+    b"mail could not be delivered", // various
+    b"returned message", // various
+    b"delivery report", // various
+    b"mail delivery",   // Courier "Mail delivery failed"
+    b"\xe9\x85\x8d\xe4\xbf\xa1", // 配信 (UTF-8)
+    b"\xe4\xb8\x8d\xe9\x81\x94", // 不達 (UTF-8)
     b"\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc", // エラー (UTF-8)
 ];
 
@@ -271,6 +280,7 @@ const DAEMON_SENDERS: &[&[u8]] = &[
     b"mdaemon",
     b"mailerdaemon",
     b"mail.delivery",
+    b"post_master", // Verizon, Apache James MMS gateways
 ];
 
 /// Looks at the header block of one message.
@@ -289,7 +299,9 @@ pub fn triage<'a>(msg: &RawMessage<'a>) -> (Triage, HeaderFacts<'a>) {
             2 if name.eq_ignore_ascii_case(b"to") => facts.to = facts.to.or(Some(value)),
             4 if name.eq_ignore_ascii_case(b"from") => {
                 facts.from = Some(value);
-                hints.daemon_sender |= DAEMON_SENDERS.iter().any(|d| contains_ci(value, d));
+                // `From: <>` (the null path) is written only by mail systems (McAfee).
+                hints.daemon_sender |=
+                    DAEMON_SENDERS.iter().any(|d| contains_ci(value, d)) || trim(value) == b"<>";
             }
             4 if name.eq_ignore_ascii_case(b"date") => facts.date = Some(value),
             7 if name.eq_ignore_ascii_case(b"subject") => {

@@ -4,6 +4,8 @@
 mod util;
 // Command line: exit codes, warnings, help.
 mod cli;
+// Every input format, bad input, and byte-identical output across threads and file order.
+mod inputs;
 // The shared bounce corpus against the reference parser's answers (skipped when absent).
 mod corpus;
 // Generated mailboxes with a known truth: planted bounces, campaigns, verdicts, batch.

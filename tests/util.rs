@@ -59,8 +59,17 @@ impl Run {
 
 /// Runs `bouncetrail scan ARGS... --out <tmp>/out`.
 pub fn scan(dir: &Path, args: &[&str]) -> Run {
+    scan_in(dir, None, args)
+}
+
+/// Like `scan`, with the working directory set (relative INPUT paths).
+pub fn scan_in(dir: &Path, cwd: Option<&Path>, args: &[&str]) -> Run {
     let out = dir.join("out");
-    let output = Command::new(bin())
+    let mut cmd = Command::new(bin());
+    if let Some(c) = cwd {
+        cmd.current_dir(c);
+    }
+    let output = cmd
         .arg("scan")
         .arg("--quiet")
         .arg("--out")

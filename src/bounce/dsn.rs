@@ -33,6 +33,20 @@ pub fn strip_type(v: &str) -> &str {
 /// junk; lowercase. None when no `@` address remains.
 pub fn clean_address(v: &str) -> Option<String> {
     let v = strip_type(v);
+    // A quoted local part (`"a..b"@example.org`, RFC 5321 §4.1.2) keeps its quotes.
+    let bare = v.trim().trim_start_matches('<');
+    if bare.starts_with('"') {
+        if let Some(q) = bare.get(1..).and_then(|r| r.find("\"@")) {
+            let end = bare
+                .get(q + 2..)?
+                .find(|c: char| c.is_whitespace() || c == '>' || c == ',' || c == ';')
+                .map_or(bare.len(), |e| q + 2 + e);
+            let a = bare.get(..end)?;
+            if a.len() > q + 3 {
+                return Some(a.to_lowercase());
+            }
+        }
+    }
     let v = match (v.find('<'), v.rfind('>')) {
         (Some(a), Some(b)) if a < b => &v[a + 1..b],
         _ => v,
@@ -51,11 +65,16 @@ pub fn clean_address(v: &str) -> Option<String> {
 
 /// Reads the fields of a delivery-status body. Groups are separated by empty
 /// lines; a `Final-Recipient`/`Original-Recipient` after a complete recipient
-/// also starts a new group (some generators omit the empty lines).
+/// also starts a new group (some generators omit the empty lines). Fields of
+/// a group may come before its `Final-Recipient` (Facebook, MessageLabs put
+/// `Status`/`Diagnostic-Code` first): they wait for the group's recipient.
 pub fn read(text: &str) -> Report {
     let mut report = Report::default();
     let mut cur: Option<Failure> = None;
     let mut cur_has_final = false;
+    // Per-recipient fields of this group seen before its first recipient.
+    let mut pending = Failure::default();
+    let mut group_has_rcpt = false;
     let push = |cur: &mut Option<Failure>, report: &mut Report| {
         if let Some(f) = cur.take() {
             if !f.recipient.is_empty() {
@@ -63,7 +82,16 @@ pub fn read(text: &str) -> Report {
             }
         }
     };
-    for (name, value) in unfolded_fields(text) {
+    for field in fields_and_breaks(text) {
+        let Some((name, value)) = field else {
+            // End of a group: leftovers belong to the recipient before them.
+            if let Some(f) = cur.as_mut() {
+                merge_missing(f, std::mem::take(&mut pending));
+            }
+            pending = Failure::default();
+            group_has_rcpt = false;
+            continue;
+        };
         let name = name.to_ascii_lowercase();
         match name.as_str() {
             "reporting-mta" => {
@@ -80,16 +108,20 @@ pub fn read(text: &str) -> Report {
                 let starts_new = match &cur {
                     None => true,
                     Some(f) => {
-                        (name == "final-recipient" && cur_has_final)
+                        !group_has_rcpt
+                            || (name == "final-recipient" && cur_has_final)
                             || (name == "original-recipient" && f.original_recipient.is_some())
                     }
                 };
                 if starts_new {
                     push(&mut cur, &mut report);
-                    cur = Some(Failure::default());
+                    let mut f = Failure::default();
+                    merge_missing(&mut f, std::mem::take(&mut pending));
+                    cur = Some(f);
                     cur_has_final = false;
                 }
-                let f = cur.as_mut().expect("set above");
+                group_has_rcpt = true;
+                let Some(f) = cur.as_mut() else { continue };
                 if name == "final-recipient" {
                     cur_has_final = true;
                     if let Some(a) = addr {
@@ -105,46 +137,99 @@ pub fn read(text: &str) -> Report {
                 }
             }
             _ => {
-                let Some(f) = cur.as_mut() else { continue };
-                match name.as_str() {
-                    "action" => f.action = Action::parse(&value),
-                    "status" => {
-                        let first = value.split_whitespace().next().unwrap_or("");
-                        if let Some(s) = Status::parse(first).or_else(|| Status::find(&value)) {
-                            f.status = Some(s);
-                            f.status_source = StatusSource::Report;
-                        }
-                    }
-                    "diagnostic-code" => {
-                        let d = strip_type(&value).to_string();
-                        if !d.is_empty() {
-                            f.diagnostic = Some(d);
-                        }
-                    }
-                    "remote-mta" => f.remote_mta = Some(strip_type(&value).to_string()),
-                    "last-attempt-date" => f.last_attempt = Some(value.clone()),
-                    _ => {}
-                }
+                let f = match cur.as_mut() {
+                    Some(f) if group_has_rcpt => f,
+                    _ => &mut pending,
+                };
+                set_field(f, &name, &value);
             }
         }
+    }
+    if let Some(f) = cur.as_mut() {
+        merge_missing(f, pending);
     }
     push(&mut cur, &mut report);
     report
 }
 
+/// Sets one per-recipient field of a group.
+fn set_field(f: &mut Failure, name: &str, value: &str) {
+    match name {
+        "action" => f.action = Action::parse(value),
+        "status" => {
+            let first = value.split_whitespace().next().unwrap_or("");
+            if let Some(s) = Status::parse(first).or_else(|| Status::find(value)) {
+                f.status = Some(s);
+                f.status_source = StatusSource::Report;
+            }
+        }
+        "diagnostic-code" => {
+            let d = strip_type(value).to_string();
+            if !d.is_empty() {
+                f.diagnostic_type = diagnostic_type(value);
+                f.diagnostic = Some(d);
+            }
+        }
+        "remote-mta" => {
+            let v = strip_type(value);
+            if !v.is_empty() {
+                f.remote_mta = Some(v.to_string());
+            }
+        }
+        "last-attempt-date" => f.last_attempt = Some(value.to_string()),
+        _ => {}
+    }
+}
+
+/// The type of a `Diagnostic-Code` (`smtp`, `x-unix`, ...), lowercase.
+fn diagnostic_type(value: &str) -> Option<String> {
+    let (t, _) = value.split_once(';')?;
+    let t = t.trim();
+    (!t.is_empty() && t.len() < 16 && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .then(|| t.to_ascii_lowercase())
+}
+
+/// Fills the fields of `into` that are unset from `from`.
+fn merge_missing(into: &mut Failure, from: Failure) {
+    if into.action.is_none() {
+        into.action = from.action;
+    }
+    if into.status.is_none() {
+        into.status = from.status;
+        into.status_source = from.status_source;
+    }
+    if into.diagnostic.is_none() {
+        into.diagnostic = from.diagnostic;
+        into.diagnostic_type = from.diagnostic_type;
+    }
+    if into.remote_mta.is_none() {
+        into.remote_mta = from.remote_mta;
+    }
+    if into.last_attempt.is_none() {
+        into.last_attempt = from.last_attempt;
+    }
+}
+
 /// `Name: value` fields of a text, continuation lines joined with one space;
 /// lines that are not fields are skipped.
 pub fn unfolded_fields(text: &str) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
+    fields_and_breaks(text).into_iter().flatten().collect()
+}
+
+/// Like `unfolded_fields`, with `None` where an empty line separates groups.
+fn fields_and_breaks(text: &str) -> Vec<Option<(String, String)>> {
+    let mut out: Vec<Option<(String, String)>> = Vec::new();
     let mut last_was_field = false;
     for line in text.lines() {
         if line.trim().is_empty() {
             last_was_field = false;
-            // Keep an empty marker so callers could see groups; not needed here.
+            if matches!(out.last(), Some(Some(_))) {
+                out.push(None);
+            }
             continue;
         }
         if (line.starts_with(' ') || line.starts_with('\t')) && last_was_field {
-            if let Some((_, v)) = out.last_mut() {
+            if let Some(Some((_, v))) = out.last_mut() {
                 v.push(' ');
                 v.push_str(line.trim());
             }
@@ -157,7 +242,10 @@ pub fn unfolded_fields(text: &str) -> Vec<(String, String)> {
                         .chars()
                         .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') =>
             {
-                out.push((line[..c].to_string(), line[c + 1..].trim().to_string()));
+                out.push(Some((
+                    line[..c].to_string(),
+                    line[c + 1..].trim().to_string(),
+                )));
                 last_was_field = true;
             }
             _ => last_was_field = false,
@@ -186,7 +274,25 @@ impl Decoder for Rfc3464 {
             Some(t) => (t, Kind::Dsn),
             None => (input.text().to_string(), Kind::MtaText),
         };
-        let report = read(&text);
+        let mut report = read(&text);
+        if report.recipients.is_empty() && kind == Kind::Dsn {
+            // A report with no recipient group ("--- Delivery report
+            // unavailable ---" of Postfix, a path as Final-Recipient of
+            // Exim): the recipients the text lists, else the returned
+            // original's only To.
+            if let Some(t) = super::text::Text.decode(input) {
+                report.recipients = t.failures;
+            } else if let Some(to) = super::returned_original(input)
+                .and_then(|o| o.to)
+                .filter(|t| !t.contains(','))
+                .and_then(|t| clean_address(&t))
+            {
+                report.recipients.push(Failure {
+                    recipient: to,
+                    ..Default::default()
+                });
+            }
+        }
         if report.recipients.is_empty() {
             return None;
         }
@@ -236,5 +342,9 @@ mod tests {
             Some("x@y.example")
         );
         assert_eq!(clean_address("rfc822; unknown"), None);
+        assert_eq!(
+            clean_address("rfc822; <\"a..B.\"@Example.org>").as_deref(),
+            Some("\"a..b.\"@example.org")
+        );
     }
 }

@@ -168,31 +168,58 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
         seen.push(f.recipient.clone());
         true
     });
+    // A report without a Diagnostic-Code often says it in its text
+    // (OpenSMTPD, Sendmail's transcript, EZweb): take the recipient's line there.
+    if b.kind != Kind::Autoreply && b.failures.iter().any(|f| f.diagnostic.is_none()) {
+        let head = text::error_head(input.text());
+        let lines: Vec<&str> = head.lines().collect();
+        let all: Vec<String> = b.failures.iter().map(|f| f.recipient.clone()).collect();
+        let others: Vec<&str> = all.iter().map(String::as_str).collect();
+        for f in b.failures.iter_mut().filter(|f| f.diagnostic.is_none()) {
+            f.diagnostic = text::diagnostic_for(&lines, &f.recipient, &others)
+                .filter(|d| find_reply_code(d).is_some() || Status::find(d).is_some());
+        }
+    }
     for f in &mut b.failures {
         if let Some(d) = &f.diagnostic {
             let one_line = d.split_whitespace().collect::<Vec<_>>().join(" ");
             f.diagnostic = Some(one_line);
         }
         let diag = f.diagnostic.as_deref().unwrap_or("");
-        if f.reply_code.is_none() {
+        // An `X-Unix` diagnostic holds a program's exit status ("X-Unix; 255"),
+        // not a reply; `smtp`, `X-Postfix` and untyped ones may hold replies.
+        let smtp = f.diagnostic_type.as_deref() != Some("x-unix");
+        if f.reply_code.is_none() && smtp {
             f.reply_code = find_reply_code(diag);
         }
-        if f.status.is_none() {
-            if let Some(s) = Status::find(diag) {
+        let said = Status::find_in_diagnostic(diag);
+        match (f.status, said) {
+            (None, Some(s)) => {
                 f.status = Some(s);
                 f.status_source = StatusSource::Text;
-            } else if let Some(code) = f.reply_code {
-                // RFC 3463 §3.1: the class follows the reply code's first digit;
-                // x.0.0 says no more than that.
-                if matches!(code / 100, 4 | 5) {
-                    f.status = Some(Status {
-                        class: (code / 100) as u8,
-                        subject: 0,
-                        detail: 0,
-                    });
-                    f.status_source = StatusSource::Derived;
+            }
+            // The remote server's own code is more precise than the
+            // reporting MTA's summary of it (`Status: 5.0.0` with
+            // `550 5.7.1 ...`), as long as both say the same class.
+            (Some(r), Some(s)) if r != s && r.class == s.class && smtp => {
+                f.status = Some(s);
+                f.status_source = StatusSource::Text;
+            }
+            (None, None) => {
+                if let Some(code) = f.reply_code {
+                    // RFC 3463 §3.1: the class follows the reply code's first digit;
+                    // x.0.0 says no more than that.
+                    if matches!(code / 100, 4 | 5) {
+                        f.status = Some(Status {
+                            class: (code / 100) as u8,
+                            subject: 0,
+                            detail: 0,
+                        });
+                        f.status_source = StatusSource::Derived;
+                    }
                 }
             }
+            _ => {}
         }
         if f.action.is_none() {
             f.action = Some(match b.kind {
@@ -204,6 +231,10 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
                     _ => Action::Failed,
                 },
             });
+        }
+        if f.command.is_none() {
+            f.command =
+                status::SmtpCommand::find(&f.diagnostic.as_deref().unwrap_or("").to_lowercase());
         }
         f.reason = Some(reason::classify(f, b.kind));
     }

@@ -78,47 +78,144 @@ impl Status {
     }
 }
 
-/// Finds the first SMTP reply code in free text: three digits `[245]yz`
-/// standing alone at the start or after space/`:`/`(`, followed by a space,
-/// `-` or the end. Rejects numbers inside addresses, IPs and dates.
+/// The stage of the SMTP dialogue whose answer a bounce reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SmtpCommand {
+    /// Connection, greeting, HELO/EHLO.
+    Connect,
+    /// MAIL FROM.
+    Mail,
+    /// RCPT TO.
+    Rcpt,
+    /// DATA or end of data.
+    Data,
+}
+
+impl SmtpCommand {
+    /// The name used in the outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmtpCommand::Connect => "CONN",
+            SmtpCommand::Mail => "MAIL",
+            SmtpCommand::Rcpt => "RCPT",
+            SmtpCommand::Data => "DATA",
+        }
+    }
+
+    /// Finds the command in Postfix's "(in reply to X command)", Exim's
+    /// "SMTP error from remote mail server after X" and Sendmail's
+    /// transcript ">>> X" wording; `lower` is lowercase text.
+    pub fn find(lower: &str) -> Option<SmtpCommand> {
+        const WORDS: &[(&str, SmtpCommand)] = &[
+            (">>> data", SmtpCommand::Data),          // Sendmail transcript
+            (">>> mail from", SmtpCommand::Mail),     // Sendmail transcript
+            (">>> rcpt to", SmtpCommand::Rcpt),       // Sendmail transcript
+            ("after end of data", SmtpCommand::Data), // Exim
+            ("after data", SmtpCommand::Data),        // Exim
+            ("after ehlo", SmtpCommand::Connect),     // Exim
+            ("after helo", SmtpCommand::Connect),     // Exim
+            ("after initial connection", SmtpCommand::Connect), // Exim
+            ("after mail from", SmtpCommand::Mail),   // Exim
+            ("after rcpt to", SmtpCommand::Rcpt),     // Exim
+            ("in reply to data command", SmtpCommand::Data), // Postfix
+            ("in reply to ehlo command", SmtpCommand::Connect), // Postfix
+            ("in reply to end of data command", SmtpCommand::Data), // Postfix
+            ("in reply to helo command", SmtpCommand::Connect), // Postfix
+            ("in reply to mail from command", SmtpCommand::Mail), // Postfix
+            ("in reply to rcpt to command", SmtpCommand::Rcpt), // Postfix
+        ];
+        WORDS
+            .iter()
+            .find(|(w, _)| lower.contains(w))
+            .map(|(_, c)| *c)
+    }
+}
+
+/// Finds the SMTP reply code in free text: three digits `[245]yz` standing
+/// alone at the start or after space/`:`/`(`, followed by a space, `-`,
+/// `:` or the end. Rejects numbers inside addresses, IPs and dates. A
+/// failure code (4yz, 5yz) wins over an earlier 2yz or 3yz greeting
+/// (`220-mx.example ... 421 4.2.1 ...`).
 pub fn find_reply_code(text: &str) -> Option<u16> {
+    let mut first = None;
+    for code in reply_codes(text) {
+        if matches!(code / 100, 4 | 5) {
+            return Some(code);
+        }
+        first = first.or(Some(code));
+    }
+    first
+}
+
+/// Every reply code in free text, in order (see `find_reply_code`).
+pub fn reply_codes(text: &str) -> impl Iterator<Item = u16> + '_ {
     let b = text.as_bytes();
-    let mut i = 0;
-    while i + 3 <= b.len() {
-        let c = b[i];
-        if matches!(c, b'2' | b'4' | b'5')
-            && b[i + 1].is_ascii_digit()
-            && b[i + 2].is_ascii_digit()
-            && (i == 0
-                || matches!(
-                    b[i - 1],
-                    b' ' | b':' | b'(' | b'\t' | b'"' | b'[' | b'<' | b'='
-                ))
-            && (i + 3 == b.len()
-                || matches!(
-                    b[i + 3],
-                    b' ' | b'-' | b')' | b'\t' | b'"' | b']' | b'\r' | b'\n' | b'>' | b','
-                ))
-        {
-            // The second digit of a reply code is 0-5 (RFC 5321 §4.2.1).
-            if b[i + 1] <= b'5' {
-                let code = (c - b'0') as u16 * 100
-                    + (b[i + 1] - b'0') as u16 * 10
-                    + (b[i + 2] - b'0') as u16;
-                // "550-1234" (a phone or ticket number) is not a reply; the
-                // multi-line form "552-5.2.2" is.
-                let dash_number = i + 5 < b.len()
-                    && b[i + 3] == b'-'
-                    && b[i + 4].is_ascii_digit()
-                    && b[i + 5] != b'.';
-                if !dash_number {
-                    return Some(code);
-                }
+    (0..b.len().saturating_sub(2)).filter_map(move |i| reply_code_at(b, i))
+}
+
+/// The reply code starting at byte `i`, if one stands there.
+fn reply_code_at(b: &[u8], i: usize) -> Option<u16> {
+    let c = b[i];
+    let ok = matches!(c, b'2' | b'4' | b'5')
+        && b.get(i + 1).is_some_and(|d| (b'0'..=b'5').contains(d))
+        && b.get(i + 2).is_some_and(u8::is_ascii_digit)
+        && (i == 0
+            || matches!(
+                b[i - 1],
+                b' ' | b':' | b'(' | b'\t' | b'"' | b'\'' | b'[' | b'<' | b'=' | b'\n'
+            ))
+        && b.get(i + 3).is_none_or(|n| {
+            matches!(
+                n,
+                b' ' | b'-' | b')' | b'\t' | b'"' | b']' | b'\r' | b'\n' | b'>' | b',' | b':'
+            )
+        });
+    if !ok {
+        return None;
+    }
+    // "550-1234" (a phone or ticket number) is not a reply; the multi-line
+    // form "552-5.2.2" is. "12:34:56" (a time) is not one either.
+    let dash_number = b.get(i + 3) == Some(&b'-')
+        && b.get(i + 4).is_some_and(u8::is_ascii_digit)
+        && b.get(i + 5) != Some(&b'.');
+    let time = b.get(i + 3) == Some(&b':') && b.get(i + 4).is_some_and(u8::is_ascii_digit);
+    if dash_number || time || (i > 0 && b[i - 1] == b':' && i > 1 && b[i - 2].is_ascii_digit()) {
+        return None;
+    }
+    Some((c - b'0') as u16 * 100 + (b[i + 1] - b'0') as u16 * 10 + (b[i + 2] - b'0') as u16)
+}
+
+impl Status {
+    /// The status code a remote server gave in a diagnostic: one that
+    /// follows a reply code (`550 5.7.1`, `550-5.7.1`, `550 #5.1.0`) wins
+    /// over one standing elsewhere (a relay's own `5.1.0 - Unknown address
+    /// error 550-'5.7.1 ...'` prefix); else the first one.
+    pub fn find_in_diagnostic(text: &str) -> Option<Status> {
+        let b = text.as_bytes();
+        for i in 0..b.len().saturating_sub(2) {
+            if reply_code_at(b, i).is_none() {
+                continue;
+            }
+            let mut j = i + 3;
+            while j < b.len() && matches!(b[j], b' ' | b'-' | b'#' | b'\'' | b'"' | b'(') {
+                j += 1;
+            }
+            if j == i + 3 || j >= b.len() {
+                continue;
+            }
+            let Some(rest) = text.get(j..) else { continue };
+            let end = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(rest.len());
+            if let Some(s) = rest
+                .get(..end)
+                .and_then(|c| Status::parse(c.trim_end_matches('.')))
+            {
+                return Some(s);
             }
         }
-        i += 1;
+        Status::find(text)
     }
-    None
 }
 
 #[cfg(test)]
@@ -148,6 +245,19 @@ mod tests {
     }
 
     #[test]
+    fn commands() {
+        assert_eq!(
+            SmtpCommand::find("550 denied (in reply to end of data command)"),
+            Some(SmtpCommand::Data)
+        );
+        assert_eq!(
+            SmtpCommand::find("smtp error from remote mail server after rcpt to:<a@b>"),
+            Some(SmtpCommand::Rcpt)
+        );
+        assert_eq!(SmtpCommand::find("550 user unknown"), None);
+    }
+
+    #[test]
     fn reply_codes() {
         assert_eq!(find_reply_code("host said: 550 5.1.1 unknown"), Some(550));
         assert_eq!(find_reply_code("smtp; 552-5.2.2 over quota"), Some(552));
@@ -158,5 +268,23 @@ mod tests {
         assert_eq!(find_reply_code("user5501@example.com unknown"), None);
         assert_eq!(find_reply_code("192.0.2.250 refused"), None);
         assert_eq!(find_reply_code("no code here"), None);
+        assert_eq!(
+            find_reply_code("550: <a@b.example>: User unknown"),
+            Some(550)
+        );
+        assert_eq!(find_reply_code("220-mx.example 421 4.2.1 later"), Some(421));
+        assert_eq!(find_reply_code("at 12:45:50 refused"), None);
+    }
+
+    #[test]
+    fn remote_status_wins() {
+        let s = Status::find_in_diagnostic(
+            "5.1.0 - Unknown address error 550-'5.7.1 <a@b>... Access denied'",
+        );
+        assert_eq!(s.unwrap().to_string(), "5.7.1");
+        let s = Status::find_in_diagnostic("550 #5.1.0 Address rejected.");
+        assert_eq!(s.unwrap().to_string(), "5.1.0");
+        let s = Status::find_in_diagnostic("mailbox full 4.2.2");
+        assert_eq!(s.unwrap().to_string(), "4.2.2");
     }
 }

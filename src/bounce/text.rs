@@ -77,11 +77,7 @@ impl Decoder for Text {
     }
 
     fn decode(&self, input: &Input<'_, '_>) -> Option<Bounce> {
-        let text = input.text();
-        // Only the part before the returned original speaks of the failure.
-        let cut = find_inline(text.as_bytes()).unwrap_or(text.len());
-        let cut = cut_at_marker(&text[..cut]);
-        let head = &text[..cut];
+        let head = error_head(input.text());
         let own = [
             clean_address(&input.from),
             input.header("To").and_then(|t| clean_address(&t)),
@@ -97,7 +93,25 @@ impl Decoder for Text {
         }
         let lines: Vec<&str> = head.lines().collect();
         if failures.is_empty() {
+            // A listed address is a recipient even when it is the bounce's own
+            // To (a sender who wrote to themself).
+            for addr in introduced_recipients(&lines) {
+                if own[0].as_deref() != Some(addr.as_str())
+                    && !is_system_address(&addr)
+                    && !failures.iter().any(|f| f.recipient == addr)
+                {
+                    failures.push(Failure {
+                        recipient: addr,
+                        ..Default::default()
+                    });
+                }
+            }
+        }
+        if failures.is_empty() {
             for (i, line) in lines.iter().enumerate() {
+                if is_sender_line(line) {
+                    continue;
+                }
                 for m in address_regex().find_iter(line) {
                     let addr = m.as_str().trim_matches('.').to_lowercase();
                     if own.iter().any(|o| o.as_deref() == Some(addr.as_str()))
@@ -122,13 +136,75 @@ impl Decoder for Text {
         if failures.is_empty() {
             return None;
         }
+        let all: Vec<String> = failures.iter().map(|f| f.recipient.clone()).collect();
+        let others: Vec<&str> = all.iter().map(String::as_str).collect();
         for f in &mut failures {
-            f.diagnostic = diagnostic_for(&lines, &f.recipient);
+            f.diagnostic = diagnostic_for(&lines, &f.recipient, &others);
         }
         let mut b = Bounce::new(Kind::MtaText, self.name());
         b.failures = failures;
         Some(b)
     }
+}
+
+/// Sentences that introduce the list of failed recipients (lowercase).
+/// Sorted; each from the MTA whose notice uses it.
+const INTROS: &[&str] = &[
+    "could not be delivered to", // Exim, GMX, 1&1: "could not be delivered to one or more of its recipients"
+    "delivery to the following recipient", // Gmail: "Delivery to the following recipient failed permanently"
+    "delevery to the following recipients", // unnamed MTA (x3), sic
+    "following address",                   // Exim "The following address(es) failed", Yahoo, GMX
+    "following recipient",                 // Office 365, Domino, Gmail
+    "failure reasons",                     // Lotus Notes/Domino "------- Failure Reasons  --------"
+    "had delivery problems", // McAfee Email Gateway "--- The following addresses had delivery problems ---"
+    "had permanent fatal errors", // Sendmail "----- The following addresses had permanent fatal errors -----"
+    "undeliverable to",           // IMail Server "undeliverable to a@b"
+    "wasn't able to deliver your message to", // qmail-send
+    "以下のメールアドレスへの送信に失敗", // m-FILTER (Digital Arts)
+    "送信に失敗しました",         // Japanese carriers and filters
+];
+
+/// Addresses listed after an intro sentence (`INTROS`): every later line
+/// of the error text that starts with an address (`<a@b>:` of qmail,
+/// `  a@b` of Exim, `* a@b`); an address inside a diagnostic sentence is not
+/// taken. Returns lowercase addresses in order.
+fn introduced_recipients(lines: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let Some((start, tail)) = lines.iter().enumerate().find_map(|(n, l)| {
+        let lower = l.to_lowercase();
+        INTROS
+            .iter()
+            .find_map(|i| {
+                lower
+                    .find(i)
+                    .map(|at| lower.get(at + i.len()..).unwrap_or(""))
+            })
+            .map(|t| (n, t.to_string()))
+    }) else {
+        return out;
+    };
+    // "undeliverable to a@b": the address on the intro line itself.
+    if let Some(m) = address_regex().find(&tail) {
+        out.push(m.as_str().trim_matches('.').to_string());
+    }
+    for l in lines.iter().skip(start + 1).take(400) {
+        if !starts_with_address(l) {
+            continue;
+        }
+        if let Some(m) = address_regex().find(l) {
+            let a = m.as_str().trim_matches('.').to_lowercase();
+            if !out.contains(&a) {
+                out.push(a);
+            }
+        }
+    }
+    out
+}
+
+/// True when a line starts with an address (`<a@b>:`, `a@b`, `* a@b`).
+fn starts_with_address(l: &str) -> bool {
+    let t = l.trim_start().trim_start_matches(['*', '-', '<', '"', ' ']);
+    address_regex().find(t).is_some_and(|m| m.start() == 0)
 }
 
 /// Common separators after which the text is the returned message.
@@ -140,6 +216,7 @@ fn cut_at_marker(text: &str) -> usize {
         "------ Original message ------",
         "----- Unsent message follows -----",
         "------ Returned message ------",
+        "------- Returned Message --------",
         "--- The header of the original message is following. ---",
         "Original message headers:",
     ];
@@ -148,6 +225,21 @@ fn cut_at_marker(text: &str) -> usize {
         .filter_map(|m| text.find(m))
         .min()
         .unwrap_or(text.len())
+}
+
+/// A line naming the sender ("From: a@b", "MAIL FROM: <a@b>", "Sender:")
+/// in a summary of the returned message (Apache James, Verizon MMS).
+fn is_sender_line(l: &str) -> bool {
+    let lower = l.trim_start().to_ascii_lowercase();
+    [
+        "from:",
+        "mail from:",
+        "sender:",
+        "reply-to:",
+        "return-path:",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p))
 }
 
 fn is_error_line(l: &str) -> bool {
@@ -169,28 +261,71 @@ fn is_system_address(a: &str) -> bool {
     )
 }
 
-/// The diagnostic for one recipient: the error lines following (or holding)
-/// the address, up to an empty line; else the first line with a reply code.
-fn diagnostic_for(lines: &[&str], rcpt: &str) -> Option<String> {
+/// The part of a bounce text before the returned original (quoted headers
+/// or a "copy of the message" separator): only it speaks of the failure.
+pub fn error_head(text: &str) -> &str {
+    let cut = find_inline(text.as_bytes()).unwrap_or(text.len());
+    let head = text.get(..cut).unwrap_or(text);
+    let cut = cut_at_marker(head);
+    head.get(..cut).unwrap_or(head)
+}
+
+/// The diagnostic for one recipient in a bounce text: the recipient's own
+/// line when it says more than the address, then the lines that follow it
+/// up to an empty line. When that paragraph holds no reply code, up to
+/// three more paragraphs are read to reach one: Gmail, DragonFly and x3-style
+/// notices put "Technical details" or "did not like our final DATA:" between
+/// the address and the server's answer. Stops at another recipient of
+/// `others`. Falls back to the first line anywhere with a reply code.
+pub fn diagnostic_for(lines: &[&str], rcpt: &str, others: &[&str]) -> Option<String> {
+    let has_code = |l: &str| {
+        super::status::find_reply_code(l).is_some() || super::status::Status::find(l).is_some()
+    };
     let pos = lines.iter().position(|l| l.to_lowercase().contains(rcpt));
-    let mut out = Vec::new();
+    let mut out: Vec<String> = Vec::new();
     if let Some(p) = pos {
         let own = lines[p].trim();
         let rest = own.to_lowercase().replace(rcpt, "");
-        if rest.trim_matches(|c: char| !c.is_alphanumeric()).len() > 8 && is_error_line(own) {
+        if rest.trim_matches(|c: char| !c.is_alphanumeric()).len() > 8
+            && (is_error_line(own) || has_code(own))
+        {
             out.push(own.to_string());
         }
-        for l in lines.iter().skip(p + 1).take(6) {
+        let mut paragraph: Vec<String> = Vec::new();
+        let mut paragraphs = 0;
+        let mut coded = out.iter().any(|l| has_code(l));
+        for l in lines.iter().skip(p + 1).take(24) {
+            let lower = l.to_lowercase();
+            if others.iter().any(|o| *o != rcpt && lower.contains(o)) {
+                break;
+            }
             if l.trim().is_empty() {
-                if out.is_empty() {
+                if paragraph.is_empty() {
                     continue;
                 }
+                let with_code = paragraph.iter().any(|x| has_code(x));
+                if out.is_empty() || with_code || !coded {
+                    out.append(&mut paragraph);
+                }
+                paragraph.clear();
+                coded |= with_code;
+                paragraphs += 1;
+                if coded || paragraphs > 3 {
+                    break;
+                }
+                continue;
+            }
+            if address_regex().is_match(l) && !lower.contains(rcpt) && !is_error_line(l) {
                 break;
             }
-            if address_regex().is_match(l) && !is_error_line(l) {
-                break;
-            }
-            out.push(l.trim().to_string());
+            paragraph.push(l.trim().to_string());
+        }
+        if !paragraph.is_empty() && (out.is_empty() || !coded) {
+            out.append(&mut paragraph);
+        }
+        // Without a code anywhere, the first paragraph is all we trust.
+        if !out.iter().any(|l| has_code(l)) {
+            out.truncate(out.len().min(4));
         }
     }
     if out.is_empty() {

@@ -2,7 +2,7 @@
 //! recipient, and the returned original when the bounce carries it.
 
 use super::reason::Reason;
-use super::status::Status;
+use super::status::{SmtpCommand, Status};
 use crate::original::Original;
 
 /// What kind of machine answer a message is.
@@ -116,8 +116,13 @@ pub struct Failure {
     pub reply_code: Option<u16>,
     /// The remote server's answer or the MTA's explanation, one line.
     pub diagnostic: Option<String>,
+    /// The type of the diagnostic (`smtp`, `x-unix`, ...), lowercase, when given.
+    pub diagnostic_type: Option<String>,
     /// The remote host that answered.
     pub remote_mta: Option<String>,
+    /// The SMTP command whose answer is reported (decoders set it from a
+    /// transcript; `finish` reads it from the diagnostic otherwise).
+    pub command: Option<SmtpCommand>,
     /// Last-Attempt-Date (raw).
     pub last_attempt: Option<String>,
     /// Filled by `reason::classify` once the decoder is done.

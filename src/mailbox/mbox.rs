@@ -73,11 +73,17 @@ fn line_rest(hay: &[u8], from: usize) -> &[u8] {
 
 /// Does the text after `From ` look like `<sender> <date>`?
 ///
-/// Loose form (after an empty line): a sender token, then a time `h:mm` and a
-/// year of four digits somewhere (asctime `Mon Jan  5 10:00:00 2004`, Takeout
+/// The date must carry a month name as a word, a time `h:mm` and a year of
+/// four digits (asctime `Mon Jan  5 10:00:00 2004`, Google Takeout
 /// `Wed Jan 06 01:02:03 +0000 2021`, Thunderbird `From - Sat Nov 28 ...`).
-/// Strict form (no empty line before): also a weekday and a month name.
+/// An ISO date `2019-10-02` may stand for the month name. Without an empty
+/// line before it (`strict`), also a weekday name (or the ISO date).
 fn from_line_ok(rest: &[u8], strict: bool) -> bool {
+    const DAYS: [&[u8]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
+    const MONTHS: [&[u8]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
     let sp = match memchr::memchr(b' ', rest) {
         Some(i) if i > 0 => i,
         _ => return false,
@@ -86,16 +92,20 @@ fn from_line_ok(rest: &[u8], strict: bool) -> bool {
     if !has_time(date) || !has_year(date) {
         return false;
     }
-    if strict {
-        const DAYS: [&[u8]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
-        const MONTHS: [&[u8]; 12] = [
-            b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
-            b"Dec",
-        ];
-        let has = |set: &[&[u8]]| set.iter().any(|w| memmem::find(date, w).is_some());
-        return has(&DAYS) && has(&MONTHS);
-    }
-    true
+    let words = || {
+        date.split(|&b| b == b' ' || b == b',')
+            .filter(|w| !w.is_empty())
+    };
+    let has = |set: &[&[u8]]| words().any(|w| set.iter().any(|m| w.eq_ignore_ascii_case(m)));
+    // Some exporters write an ISO date instead: `From () 2019-10-02 05:04:34 +0000`.
+    let iso = date.windows(10).any(|w| {
+        w[4] == b'-'
+            && w[7] == b'-'
+            && w.iter()
+                .enumerate()
+                .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit())
+    });
+    (has(&MONTHS) || iso) && (!strict || has(&DAYS) || iso)
 }
 
 fn has_time(s: &[u8]) -> bool {
@@ -220,6 +230,8 @@ mod tests {
     fn body_from_lines_do_not_split() {
         let m = b"From a@b Mon Jan  5 10:00:00 2004\nSubject: 1\n\nHello\n\nFrom the desk of the CEO: 10:00 meeting\nFrom here on\n";
         assert_eq!(split(m).len(), 1);
+        let m = b"From a@b Mon Jan  5 10:00:00 2004\nS: 1\n\nx\n\nFrom the desk of the president: see you at 10:30 in 2026.\n";
+        assert_eq!(split(m).len(), 1);
     }
 
     #[test]
@@ -228,6 +240,9 @@ mod tests {
         assert!(looks_like_mbox(b"From - Sat Nov 28 10:00:00 2026\nX: y\n"));
         assert!(looks_like_mbox(
             b"From 1780000000000000000@xxx Wed Jan 06 01:02:03 +0000 2021\r\nX: y\r\n"
+        ));
+        assert!(looks_like_mbox(
+            b"From () 2019-10-02 05:04:34 +0000\nX: y\n"
         ));
         assert!(!looks_like_mbox(b"From: someone@example.com\n"));
         assert!(!looks_like_mbox(b"From here to there\n"));

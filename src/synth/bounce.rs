@@ -14,7 +14,7 @@
 //! status code is recorded when it appears in a DSN part or in the text, the
 //! original Message-ID and origin IP only when the original is returned.
 
-use super::text::{base64_lines, encode_word_iso2022jp, iso2022jp};
+use super::text::{encode_word_iso2022jp, iso2022jp};
 use super::{
     bare_address, header_block, header_value, message_id_of, origin_ip_of, postfix_date,
     rfc5322_date, stamp, Msg, MtaStyle, Planted, Rng, ALNUM, HEX, LOWER_DIGIT, UPPER_DIGIT,
@@ -143,11 +143,7 @@ fn diag(
     };
     if delayed || reason == "expired" {
         // A host that never answers: the queue gives up after the lifetime.
-        let (status, what) = if delayed {
-            ("4.4.7", "delayed")
-        } else {
-            ("5.4.7", "expired")
-        };
+        let status = if delayed { "4.4.7" } else { "5.4.7" };
         let line = match style {
             MtaStyle::Exchange | MtaStyle::Office365 => {
                 if delayed {
@@ -166,7 +162,6 @@ fn diag(
             MtaStyle::Exchange | MtaStyle::Office365 => Some(if delayed { 400 } else { 550 }),
             _ => None,
         };
-        let _ = what;
         return mk(code, status, line, remote, "connect");
     }
     match (style, reason) {
@@ -480,7 +475,7 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
                 b.push_str(&format!(
                     "--{}\nContent-Description: {}\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; {}\nX-Postfix-Queue-ID: {}\nX-Postfix-Sender: rfc822; {}\nArrival-Date: {}\n",
                     boundary,
-                    if delayed { "Delivery report" } else { "Delivery report" },
+                    "Delivery report",
                     host,
                     postfix_queue_id(rng),
                     orig_from,
@@ -573,7 +568,6 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
                     .filter(|_| spec.include_original)
                     .unwrap_or_default(),
             )
-            .h("Content-Type", "")
             .h(
                 "Subject",
                 "Mail delivery failed: returning message to sender",
@@ -623,7 +617,6 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
                     spec.date,
                     rng.range(100_000_000, 999_999_999)
                 );
-                m.headers.retain(|(n, _)| n != "Content-Type");
                 m.h("MIME-Version", "1.0");
                 m.h(
                     "Content-Type",
@@ -663,7 +656,6 @@ pub fn render_bounce(spec: &BounceSpec, rng: &mut Rng) -> (Vec<u8>, Vec<Planted>
                 m.body
                     .extend_from_slice(format!("\n--{}--\n", boundary).as_bytes());
             } else {
-                m.headers.retain(|(n, _)| n != "Content-Type");
                 m.body.extend_from_slice(t.as_bytes());
                 if spec.include_original {
                     m.body.extend_from_slice(b"\n");
@@ -1346,13 +1338,10 @@ fn ses(
         )
         .h("Message-ID", format!("<{}@email.amazonses.com>", id))
         .h("Date", date_s.to_string())
-        .h(
-            "X-SES-Outgoing",
-            format!(
-                "{}",
-                super::stamp(spec.date)[..8].to_string() + "-54.240.27.13"
-            ),
-        );
+        .h("X-SES-Outgoing", {
+            let st = stamp(spec.date);
+            format!("{}.{}.{}-{}", &st[..4], &st[4..6], &st[6..8], host_ip(host))
+        });
     let mut t = String::from(
         "An error occurred while trying to deliver the mail to the following recipients:\n",
     );
@@ -1632,12 +1621,6 @@ pub fn render_arf(
         bounce_unix: date,
     };
     (m.to_bytes(), p)
-}
-
-/// Base64 body helper re-exported for scenario code that attaches files.
-#[allow(dead_code)]
-pub(crate) fn attach_b64(data: &[u8]) -> String {
-    base64_lines(data)
 }
 
 #[cfg(test)]

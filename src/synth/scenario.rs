@@ -273,7 +273,7 @@ fn hijack_spam(
             dom,
             out_ip,
             outbound,
-            format!("4{}", rng.token(ALNUM, 11)),
+            ["4", &rng.token(ALNUM, 11)].concat(),
             rcpts[0],
             rfc5322_date(date + 1, 540)
         ),
@@ -524,8 +524,14 @@ pub fn hijacked(seed: u64) -> Scenario {
             "{}@slow.example.org",
             rng.pick(&["info", "kobayashi", "office"])
         );
-        let (full, copy, _) =
-            hijack_spam(&mut rng, account, &[rcpt.clone()], t, &ip_at(t), &outbound);
+        let (full, copy, _) = hijack_spam(
+            &mut rng,
+            account,
+            std::slice::from_ref(&rcpt),
+            t,
+            &ip_at(t),
+            &outbound,
+        );
         mb.sent.push((t, copy));
         for (delayed, at) in [(true, t + 4 * 3600 + 300), (false, burst_end - 300)] {
             let spec = BounceSpec {
@@ -625,15 +631,15 @@ pub fn hijacked(seed: u64) -> Scenario {
                 rng.pick(&["yuki_0420", "hanako.m", "taro-y"])
             ),
         };
-        let (full, copy, _) = hijack_spam(
+        // The replier's system accepted the spam; only the Sent copy remains.
+        let (_, copy, _) = hijack_spam(
             &mut rng,
             account,
-            &[replier.clone()],
+            std::slice::from_ref(&replier),
             at,
             &ip_at(at),
             &outbound,
         );
-        let _ = full;
         mb.sent.push((at, copy));
         let subj = spam_subject(&mut rng);
         let (m, mut p) = render_autoreply(
@@ -736,6 +742,11 @@ fn forged_spam(
         1 => format!("[{}]", bot_ip),
         _ => rng.token(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", 8),
     };
+    // The host that accepted the forgery also stamps Authentication-Results.
+    let by_host = match style {
+        MtaStyle::Exim | MtaStyle::Qmail | MtaStyle::Sendmail => format!("mail.{}", dom),
+        _ => mx_for(dom),
+    };
     let by = match style {
         MtaStyle::Exim => format!(
             "mail.{} with esmtp (Exim 4.97)\n\t(envelope-from <{}>)\n\tid 1{}-{}-{}",
@@ -764,7 +775,7 @@ fn forged_spam(
             "Authentication-Results",
             format!(
                 "{};\n\tspf=fail (domain of {} does not designate {} as permitted sender) smtp.mailfrom={};\n\tdkim=none (message not signed);\n\tdmarc=fail (p=NONE sp=NONE dis=NONE) header.from={}",
-                mx_for(dom),
+                by_host,
                 account,
                 bot_ip,
                 acct_dom,
@@ -914,7 +925,7 @@ pub fn no_originals(seed: u64) -> Scenario {
 
 /// Ordinary mail and one unrelated typo bounce: nothing to report as a campaign.
 pub fn clean(seed: u64) -> Scenario {
-    let mut rng = Rng::new(seed ^ 0x434c_4541_4e);
+    let mut rng = Rng::new(seed ^ 0x0043_4c45_414e);
     let account = "suzuki@example.or.jp";
     let mut mb = Mailbox::new();
     ordinary_mail(&mut mb, &mut rng, account, 80, 30, (0, 0));
@@ -953,7 +964,7 @@ pub(crate) fn random_bounce(rng: &mut Rng, account: &str, date: i64) -> Vec<u8> 
         hijack_spam(
             rng,
             account,
-            &[rcpt.clone()],
+            std::slice::from_ref(&rcpt),
             date - 60,
             &ip,
             "mo21.example.co.jp",

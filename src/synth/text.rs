@@ -135,6 +135,11 @@ const JA_BODIES: &[&str] = &[
     "{name}様\n\n先日はお忙しいところありがとうございました。\nいただいたご意見を踏まえて、資料を修正いたしました。\n\n引き続きよろしくお願い申し上げます。\n\n{sender}\n",
 ];
 
+/// One template from a table (a helper so the `&&str` is not inferred as `&str`).
+fn pick_str(rng: &mut Rng, table: &[&'static str]) -> &'static str {
+    table[rng.below(table.len() as u64) as usize]
+}
+
 fn fill(template: &str, rng: &mut Rng, name: &str, sender: &str) -> String {
     template
         .replace("{n}", &rng.range(1000, 99_999).to_string())
@@ -221,7 +226,7 @@ pub fn ordinary_with_attachment(
         JaCharset::Utf8Base64
     };
     let (from_hdr, subject_hdr) = if ja {
-        let subj = fill(*rng.pick(JA_SUBJECTS), rng, "", "");
+        let subj = fill(pick_str(rng, JA_SUBJECTS), rng, "", "");
         match charset {
             JaCharset::Iso2022Jp => (
                 format!("{} <{}>", encode_word_iso2022jp(name), addr),
@@ -233,7 +238,7 @@ pub fn ordinary_with_attachment(
             ),
         }
     } else {
-        let subj = fill(*rng.pick(EN_SUBJECTS), rng, "", "");
+        let subj = fill(pick_str(rng, EN_SUBJECTS), rng, "", "");
         let quoted = if name.contains('\'') {
             format!("\"{}\"", name)
         } else {
@@ -263,9 +268,9 @@ pub fn ordinary_with_attachment(
         );
     }
     let text_body = if ja {
-        fill(*rng.pick(JA_BODIES), rng, to_name, name)
+        fill(pick_str(rng, JA_BODIES), rng, to_name, name)
     } else {
-        fill(*rng.pick(EN_BODIES), rng, to_name, name)
+        fill(pick_str(rng, EN_BODIES), rng, to_name, name)
     };
     let (ctype, cte, body): (String, &str, Vec<u8>) = if ja {
         match charset {

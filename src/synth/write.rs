@@ -181,7 +181,7 @@ pub fn write_eml_dir(dir: &Path, msgs: &[Vec<u8>]) -> io::Result<()> {
 /// base64 attachments of 20-600 KB, 5 % bounces of mixed styles. Streams to
 /// `out` until `target_bytes` are written; returns the number of messages.
 pub fn mixed_mbox(out: &mut impl Write, target_bytes: u64, seed: u64) -> io::Result<u64> {
-    let mut rng = Rng::new(seed ^ 0x4d49_5845_44);
+    let mut rng = Rng::new(seed ^ 0x004d_4958_4544);
     let account = "tanaka@example.co.jp";
     let mut written = 0u64;
     let mut count = 0u64;

@@ -4,10 +4,14 @@
 //! each family's `sniff` in order and returns the first decode that finds a
 //! recipient.
 
+pub mod amazonses;
+pub mod ezweb;
+pub mod verizon;
+
 use super::{Bounce, Decoder, Input};
 
 /// The family decoders, most specific first.
-pub const FAMILIES: &[&dyn Decoder] = &[];
+pub const FAMILIES: &[&dyn Decoder] = &[&amazonses::AmazonSes, &ezweb::Ezweb, &verizon::Verizon];
 
 /// All families, as one decoder.
 pub struct Families;
