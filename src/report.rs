@@ -107,7 +107,7 @@ fn write_summary(out: &mut dyn Write, s: &Summary, config: &Config) -> std::io::
             .collect();
         writeln!(out, "verdicts: {}", line.join(", "))?;
     }
-    let compromised: Vec<&str> = s
+    let compromised: std::collections::BTreeSet<&str> = s
         .mailboxes
         .iter()
         .filter(|m| m.verdict == "compromised")
@@ -117,7 +117,7 @@ fn write_summary(out: &mut dyn Write, s: &Summary, config: &Config) -> std::io::
         writeln!(
             out,
             "what to do next ({}):",
-            sanitize(&compromised.join(", "))
+            sanitize(&compromised.into_iter().collect::<Vec<_>>().join(", "))
         )?;
         for (i, step) in NEXT_STEPS.iter().enumerate() {
             writeln!(out, "  {}. {step}", i + 1)?;

@@ -152,6 +152,11 @@ fn facts(rows: &[&Record], domains: &[String], sent_ids: &HashSet<String>) -> Fa
     f
 }
 
+/// "1 auto-reply", "3 auto-replies".
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// "31 h" or "45 min".
 fn duration(hours: f64) -> String {
     if hours >= 1.0 {
@@ -175,10 +180,10 @@ pub fn judge(
     let reports = rows.iter().filter(|r| r.kind == "feedback").count();
     let mut extra = Vec::new();
     if replies > 0 {
-        extra.push(format!("{replies} auto-replies"));
+        extra.push(plural(replies, "auto-reply", "auto-replies"));
     }
     if reports > 0 {
-        extra.push(format!("{reports} abuse reports"));
+        extra.push(plural(reports, "abuse report", "abuse reports"));
     }
     let extra = if extra.is_empty() {
         String::new()
@@ -246,9 +251,12 @@ pub fn judge(
         return (Verdict::Backscatter, parts.join("; "));
     }
     if f.with_original * 2 < f.rows {
+        let which = match f.with_original {
+            0 => "none".to_string(),
+            n => format!("only {n}"),
+        };
         parts.push(format!(
-            "only {} return the original, so hijack and forgery cannot be told apart; ask the provider for the account's submission log",
-            f.with_original
+            "{which} return the original, so hijack and forgery cannot be told apart; ask the provider for the account's submission log"
         ));
     } else {
         parts.push(format!(
@@ -445,7 +453,7 @@ mod tests {
         let rows: Vec<Record> = (0..12).map(|_| row("", None, None)).collect();
         let (v, ev) = verdict_of(&rows, &[]);
         assert_eq!(v, Verdict::Inconclusive);
-        assert!(ev.contains("only 0 return the original"), "{ev}");
+        assert!(ev.contains("; none return the original"), "{ev}");
         let (v, ev) = decide(&account(), &mut [], &[], &HashSet::new());
         assert_eq!(v, Verdict::Clean);
         assert!(ev.starts_with("0 bounce(s), none in a flood"), "{ev}");
