@@ -1,56 +1,162 @@
-//! Stage 6: records → campaigns and a verdict per mailbox.
+//! Stage 6a: one mailbox's records → its account and its campaigns.
 //!
-//! A campaign is a burst of bounces for mail sent in the account's name:
-//! rows whose original sender is the account (or, when the original did not
-//! come back, any bounce row), ordered by time and cut where the gap to the
-//! previous row exceeds `GAP`. A burst with fewer than `MIN_ROWS` rows is
-//! not a campaign (a typo last month is one bounce, not an attack).
+//! Takes the mailbox's timeline rows (sorted), the address counts `scan`
+//! gathered, and `--account`; hands on an [`Account`] and [`CampaignRow`]s,
+//! and sets `campaign` on every row that belongs to one. `verdict` then
+//! judges each campaign.
+//!
+//! **The rule.** A campaign is a flood of bounces for mail sent in the
+//! account's name:
+//!
+//! 1. *Candidates* are rows whose returned original was sent by the account
+//!    (any `--account` address, or the inferred one), and rows that returned
+//!    no original (a short notice or an auto-reply cannot say who sent it).
+//!    Bounces of mail from other senders (a colleague's forwarded bounce that
+//!    a decoder read) never join.
+//! 2. Candidates are ordered by when the bounce arrived (its own Date; the
+//!    original's Date is written by the sender and may be forged) and cut into
+//!    *bursts* wherever two neighbours are more than [`GAP`] (6 h) apart.
+//!    Spam runs send continuously, and the receiving systems answer within
+//!    minutes to hours; a night without bounces ends a burst.
+//! 3. Neighbouring bursts at most [`LINK_GAP`] (48 h) apart are *linked* into
+//!    one campaign when they share a feature of the spam itself: a normalised
+//!    subject ([`normalise_subject`]), an origin IP, or a Message-ID pattern
+//!    ([`message_id_pattern`]). A bot that pauses overnight and resumes with
+//!    the same subject is one campaign, which may use several subjects and IPs.
+//! 4. A linked group is a campaign when it holds at least [`MIN_ROWS`] (10)
+//!    rows for at least [`MIN_RECIPIENTS`] (5) distinct recipients. A normal
+//!    mailbox sees a bounce every few days (a typo, a full mailbox); ten within
+//!    hours of each other to five different people does not happen by
+//!    accident, while a single stuck message retried to one recipient (a
+//!    delayed-then-failed pair, repeated) is not a flood.
+//!
+//! **Scale.** Bounces are the failed fraction of what went out. Lists that
+//! spammers use (harvested or bought) bounce at roughly 5–30 % of their
+//! addresses; delivered or silently filtered mail returns nothing. So the
+//! estimate of messages sent is `failed recipients / 0.30` to
+//! `failed recipients / 0.05` ([`BOUNCE_RATE_HIGH`], [`BOUNCE_RATE_LOW`]),
+//! stated with the assumption in summary.json (`scale_assumption`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::date::Timestamp;
 use crate::record::Record;
 use crate::scan::Tally;
 
-/// Largest gap inside one campaign.
+/// Largest gap between two bounces of one burst (seconds).
 pub const GAP: i64 = 6 * 3600;
+/// Largest gap across which bursts sharing a subject, IP or Message-ID pattern are linked.
+pub const LINK_GAP: i64 = 48 * 3600;
 /// Fewest rows that make a campaign.
 pub const MIN_ROWS: usize = 10;
+/// Fewest distinct recipients that make a campaign.
+pub const MIN_RECIPIENTS: usize = 5;
+/// Highest share of a spam list assumed to bounce (gives the low estimate).
+pub const BOUNCE_RATE_HIGH: f64 = 0.30;
+/// Lowest share of a spam list assumed to bounce (gives the high estimate).
+pub const BOUNCE_RATE_LOW: f64 = 0.05;
+/// The assumption behind `estimated_sent_min/max`, in words.
+pub const SCALE_ASSUMPTION: &str = "messages sent estimated as distinct failed recipients divided by a bounce rate of 30% (min) to 5% (max), the range typical of harvested or bought spam lists; delivered and silently filtered mail returns nothing";
+
+/// The campaign rule with its thresholds, in words (summary.json).
+pub fn rule() -> String {
+    format!(
+        "bounces of mail sent by the account (or returning no original), ordered by arrival; a burst ends at a gap over {} h; bursts up to {} h apart that share a normalised subject, origin IP or Message-ID pattern are one campaign; a campaign needs at least {MIN_ROWS} bounces to at least {MIN_RECIPIENTS} recipients",
+        GAP / 3600,
+        LINK_GAP / 3600
+    )
+}
 
 /// One row of campaigns.csv.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct CampaignRow {
     pub campaign: String,
     pub mailbox: String,
+    /// First bounce's arrival, ISO 8601 UTC.
     pub first_seen: Option<String>,
+    /// Last bounce's arrival, ISO 8601 UTC.
     pub last_seen: Option<String>,
+    /// Rows (bounce × recipient) in the campaign, auto-replies included.
     pub bounces: usize,
     pub recipients: usize,
     pub recipient_domains: usize,
     pub senders: String,
+    /// Most frequent subjects as written, " | " separated.
     pub subjects: String,
+    /// Origin IPs, most frequent first, space separated.
     pub origin_ips: String,
     pub peak_hour_bounces: usize,
     pub verdict: String,
+    // ---- beyond the contract ----
+    /// Why the verdict: the strongest facts of this campaign.
+    pub evidence: String,
+    /// Start of the busiest hour, ISO 8601 UTC.
+    pub peak_hour: Option<String>,
+    pub duration_hours: f64,
+    pub failed: usize,
+    pub delayed: usize,
+    pub autoreplies: usize,
+    pub feedback: usize,
+    /// Rows whose bounce returned the original's headers.
+    pub with_original: usize,
+    /// `reason:count`, most frequent first.
+    pub top_reasons: String,
+    /// `domain:count`, most frequent first.
+    pub top_recipient_domains: String,
+    /// Normalised subjects, most frequent first.
+    pub subject_patterns: String,
+    pub message_id_patterns: String,
+    pub estimated_sent_min: u64,
+    pub estimated_sent_max: u64,
 }
 
 /// The inferred or given owner of a mailbox.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Account {
-    pub address: Option<String>,
-    /// How it was found: `--account`, `delivered-to`, `to`, `sent-from`, `bounced-sender`.
-    pub source: &'static str,
+    /// Lowercase addresses; the first is the main one.
+    pub addresses: Vec<String>,
+    /// How it was found: `--account`, `delivered-to`, `sent-from`, `to`,
+    /// `bounced-sender`, or two joined by `+` when the bounces named a second
+    /// address of the same owner.
+    pub source: String,
 }
 
-/// Infers the account: Delivered-To/X-Original-To, else the From of sent
-/// mail, else the To of ordinary mail, else the most frequent original
-/// sender among the bounces. Ties go to the smaller address.
+impl Account {
+    /// The addresses, space separated (mailboxes.csv `account`).
+    pub fn display(&self) -> Option<String> {
+        (!self.addresses.is_empty()).then(|| self.addresses.join(" "))
+    }
+
+    /// The account's mail domains (for its provider's DKIM).
+    pub fn domains(&self) -> Vec<String> {
+        let mut d: Vec<String> = self
+            .addresses
+            .iter()
+            .filter_map(|a| a.rsplit_once('@').map(|(_, d)| d.to_string()))
+            .collect();
+        d.sort();
+        d.dedup();
+        d
+    }
+
+    fn owns(&self, sender: &str) -> bool {
+        self.addresses.is_empty() || self.addresses.iter().any(|a| a == sender)
+    }
+}
+
+/// Infers the account: `--account` when given; else Delivered-To /
+/// X-Original-To, else the From of sent mail, else the To of ordinary mail,
+/// else the most frequent original sender among the bounces. When the
+/// address found by headers never sent a bounced original but one sender
+/// dominates the bounces (half or more), that sender is added: an alias or a
+/// second address of the same mailbox. Ties go to the smaller address.
 pub fn infer_account(given: &[String], tally: &Tally, records: &[&Record]) -> Account {
-    if let Some(a) = given.first() {
+    if !given.is_empty() {
         return Account {
-            address: Some(a.clone()),
-            source: "--account",
+            addresses: given.to_vec(),
+            source: "--account".into(),
         };
     }
     let top = |m: &std::collections::HashMap<String, u64>| {
@@ -58,126 +164,523 @@ pub fn infer_account(given: &[String], tally: &Tally, records: &[&Record]) -> Ac
             .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
             .map(|(k, _)| k.clone())
     };
-    if let Some(a) = top(&tally.delivered_to) {
-        return Account {
-            address: Some(a),
-            source: "delivered-to",
-        };
-    }
-    if let Some(a) = top(&tally.sent_from) {
-        return Account {
-            address: Some(a),
-            source: "sent-from",
-        };
-    }
-    if let Some(a) = top(&tally.to) {
-        return Account {
-            address: Some(a),
-            source: "to",
-        };
-    }
     let mut senders: BTreeMap<&str, u64> = BTreeMap::new();
     for r in records {
         if let Some(s) = r.sender.as_deref() {
             *senders.entry(s).or_insert(0) += 1;
         }
     }
-    let best = senders
+    let with_sender: u64 = senders.values().sum();
+    let bounced = senders
         .iter()
         .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-        .map(|(k, _)| k.to_string());
-    Account {
-        address: best,
-        source: if senders.is_empty() {
-            ""
-        } else {
-            "bounced-sender"
+        .map(|(k, n)| (k.to_string(), *n));
+    let found = [
+        ("delivered-to", top(&tally.delivered_to)),
+        ("sent-from", top(&tally.sent_from)),
+        ("to", top(&tally.to)),
+    ]
+    .into_iter()
+    .find_map(|(src, a)| a.map(|a| (src, a)));
+    match (found, bounced) {
+        (Some((src, a)), Some((b, n)))
+            if !senders.contains_key(a.as_str()) && n * 2 >= with_sender =>
+        {
+            Account {
+                addresses: vec![a, b],
+                source: format!("{src}+bounced-sender"),
+            }
+        }
+        (Some((src, a)), _) => Account {
+            addresses: vec![a],
+            source: src.into(),
         },
+        (None, Some((b, _))) => Account {
+            addresses: vec![b],
+            source: "bounced-sender".into(),
+        },
+        (None, None) => Account::default(),
     }
 }
 
-/// Groups one mailbox's rows (sorted by time) into campaigns, setting
-/// `campaign` on the rows that belong to one.
+/// Groups one mailbox's rows into campaigns, setting `campaign` on the rows
+/// that belong to one. `mailbox_no` numbers the ids (`m1-c1`, `m1-c2`, ...).
 pub fn campaigns(
     mailbox_no: usize,
     mailbox: &str,
     account: &Account,
-    rows: &mut [&mut Record],
+    rows: &mut [Record],
 ) -> Vec<CampaignRow> {
-    let candidate = |r: &Record| match (&r.sender, &account.address) {
-        (Some(s), Some(a)) => s == a,
-        (None, _) => true,
-        (Some(_), None) => true,
-    };
-    let mut bursts: Vec<Vec<usize>> = Vec::new();
-    let mut last: Option<i64> = None;
-    for (i, r) in rows.iter().enumerate() {
-        let Some(t) = r.time_unix else { continue };
-        if !candidate(r) {
+    // 1. Candidates, ordered by bounce arrival (row order breaks ties).
+    let mut cand: Vec<(i64, usize)> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.sender.as_deref().is_none_or(|s| account.owns(s)))
+        .filter_map(|(i, r)| clock(r).map(|t| (t, i)))
+        .collect();
+    cand.sort();
+    // 2. Bursts.
+    let mut bursts: Vec<Vec<(i64, usize)>> = Vec::new();
+    for &(t, i) in &cand {
+        match bursts.last_mut() {
+            Some(b) if t - b.last().map_or(t, |x| x.0) <= GAP => b.push((t, i)),
+            _ => bursts.push(vec![(t, i)]),
+        }
+    }
+    // 3. Link neighbouring bursts that share a feature of the spam.
+    let mut groups: Vec<Vec<(i64, usize)>> = Vec::new();
+    for b in bursts {
+        let link = groups.last().is_some_and(|g| {
+            let gap = b[0].0 - g.last().map_or(b[0].0, |x| x.0);
+            gap <= LINK_GAP && shares_feature(rows, g, &b)
+        });
+        if link {
+            groups.last_mut().expect("checked").extend(b);
+        } else {
+            groups.push(b);
+        }
+    }
+    // 4. Big enough to be a flood.
+    let mut out = Vec::new();
+    for g in groups {
+        let recipients: BTreeSet<&str> =
+            g.iter().map(|&(_, i)| rows[i].recipient.as_str()).collect();
+        if g.len() < MIN_ROWS || recipients.len() < MIN_RECIPIENTS {
             continue;
         }
-        match last {
-            Some(l) if t - l <= GAP => bursts.last_mut().expect("burst open").push(i),
-            _ => bursts.push(vec![i]),
-        }
-        last = Some(t);
-    }
-    let mut out = Vec::new();
-    for burst in bursts.into_iter().filter(|b| b.len() >= MIN_ROWS) {
         let id = format!("m{}-c{}", mailbox_no + 1, out.len() + 1);
-        let mut recips = BTreeSet::new();
-        let mut domains = BTreeSet::new();
-        let mut senders = BTreeSet::new();
-        let mut subjects: BTreeMap<String, usize> = BTreeMap::new();
-        let mut ips: BTreeMap<String, usize> = BTreeMap::new();
-        let mut hours: BTreeMap<i64, usize> = BTreeMap::new();
-        for &i in &burst {
-            let r = &mut rows[i];
-            r.campaign = Some(id.clone());
-            recips.insert(r.recipient.clone());
-            if let Some(d) = &r.recipient_domain {
-                domains.insert(d.clone());
-            }
-            if let Some(s) = &r.sender {
-                senders.insert(s.clone());
-            }
-            if let Some(s) = &r.original_subject {
-                *subjects.entry(s.clone()).or_insert(0) += 1;
-            }
-            if let Some(ip) = &r.origin_ip {
-                *ips.entry(ip.clone()).or_insert(0) += 1;
-            }
-            if let Some(t) = r.time_unix {
-                *hours.entry(t / 3600).or_insert(0) += 1;
-            }
+        for &(_, i) in &g {
+            rows[i].campaign = Some(id.clone());
         }
-        let first = &rows[burst[0]];
-        let last = &rows[*burst.last().expect("nonempty")];
-        out.push(CampaignRow {
-            campaign: id,
-            mailbox: mailbox.to_string(),
-            first_seen: first.time.clone(),
-            last_seen: last.time.clone(),
-            bounces: burst.len(),
-            recipients: recips.len(),
-            recipient_domains: domains.len(),
-            senders: senders.into_iter().collect::<Vec<_>>().join(" "),
-            subjects: top_n(&subjects, 5),
-            origin_ips: top_n(&ips, 10),
-            peak_hour_bounces: hours.values().copied().max().unwrap_or(0),
-            verdict: String::new(),
-        });
+        let members: Vec<&Record> = g.iter().map(|&(_, i)| &rows[i]).collect();
+        out.push(summarise(id, mailbox, &members, g[0].0, g[g.len() - 1].0));
     }
     out
 }
 
-/// The `n` most frequent keys, most frequent first, joined by " | ".
-fn top_n(m: &BTreeMap<String, usize>, n: usize) -> String {
+/// The campaign clock of a row: the bounce's arrival, else the original's Date.
+pub fn clock(r: &Record) -> Option<i64> {
+    r.bounce_unix.or(r.time_unix)
+}
+
+/// Linking features of a group of rows.
+fn features(rows: &[Record], g: &[(i64, usize)]) -> BTreeSet<String> {
+    let mut f = BTreeSet::new();
+    for &(_, i) in g {
+        let r = &rows[i];
+        if let Some(s) = r.original_subject.as_deref().map(normalise_subject) {
+            if s.len() >= 4 {
+                f.insert(format!("s:{s}"));
+            }
+        }
+        if let Some(ip) = &r.origin_ip {
+            f.insert(format!("ip:{ip}"));
+        }
+        if let Some(m) = r
+            .original_message_id
+            .as_deref()
+            .and_then(message_id_pattern)
+        {
+            f.insert(format!("m:{m}"));
+        }
+    }
+    f
+}
+
+fn shares_feature(rows: &[Record], a: &[(i64, usize)], b: &[(i64, usize)]) -> bool {
+    let fa = features(rows, a);
+    features(rows, b).iter().any(|x| fa.contains(x))
+}
+
+/// Builds the campaigns.csv row of one campaign (verdict and evidence are
+/// filled in by `verdict`).
+fn summarise(id: String, mailbox: &str, rows: &[&Record], first: i64, last: i64) -> CampaignRow {
+    let mut recips = BTreeSet::new();
+    let mut failed_recips = BTreeSet::new();
+    let mut domains: BTreeMap<String, usize> = BTreeMap::new();
+    let mut senders = BTreeSet::new();
+    let mut subjects: BTreeMap<String, usize> = BTreeMap::new();
+    let mut patterns: BTreeMap<String, usize> = BTreeMap::new();
+    let mut mids: BTreeMap<String, usize> = BTreeMap::new();
+    let mut ips: BTreeMap<String, usize> = BTreeMap::new();
+    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    let mut hours: BTreeMap<i64, usize> = BTreeMap::new();
+    let mut c = CampaignRow {
+        campaign: id,
+        mailbox: mailbox.to_string(),
+        first_seen: Some(Timestamp(first).iso()),
+        last_seen: Some(Timestamp(last).iso()),
+        bounces: rows.len(),
+        duration_hours: ((last - first) as f64 / 360.0).round() / 10.0,
+        ..Default::default()
+    };
+    for r in rows {
+        recips.insert(r.recipient.as_str());
+        if let Some(d) = &r.recipient_domain {
+            *domains.entry(d.clone()).or_insert(0) += 1;
+        }
+        if let Some(s) = &r.sender {
+            senders.insert(s.clone());
+        }
+        if let Some(s) = &r.original_subject {
+            *subjects.entry(s.clone()).or_insert(0) += 1;
+            *patterns.entry(normalise_subject(s)).or_insert(0) += 1;
+        }
+        if let Some(m) = r
+            .original_message_id
+            .as_deref()
+            .and_then(message_id_pattern)
+        {
+            *mids.entry(m).or_insert(0) += 1;
+        }
+        if let Some(ip) = &r.origin_ip {
+            *ips.entry(ip.clone()).or_insert(0) += 1;
+        }
+        if let Some(reason) = r.reason {
+            *reasons.entry(reason.to_string()).or_insert(0) += 1;
+        }
+        if let Some(t) = clock(r) {
+            *hours.entry(t.div_euclid(3600)).or_insert(0) += 1;
+        }
+        if r.original_message_id.is_some() || r.relay_ips.is_some() {
+            c.with_original += 1;
+        }
+        match (r.kind, r.action) {
+            ("autoreply", _) => c.autoreplies += 1,
+            ("feedback", _) => c.feedback += 1,
+            (_, Some("delayed")) => c.delayed += 1,
+            _ => {
+                c.failed += 1;
+                failed_recips.insert(r.recipient.as_str());
+            }
+        }
+    }
+    let (peak_hour, peak) = hours
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map_or((None, 0), |(h, n)| (Some(Timestamp(h * 3600).iso()), *n));
+    c.peak_hour = peak_hour;
+    c.peak_hour_bounces = peak;
+    c.recipients = recips.len();
+    c.recipient_domains = domains.len();
+    c.senders = senders.into_iter().collect::<Vec<_>>().join(" ");
+    c.subjects = top(&subjects, 5, " | ", false);
+    c.subject_patterns = top(&patterns, 5, " | ", false);
+    c.message_id_patterns = top(&mids, 5, " ", false);
+    c.origin_ips = top(&ips, 20, " ", false);
+    c.top_reasons = top(&reasons, 5, " ", true);
+    c.top_recipient_domains = top(&domains, 5, " ", true);
+    let (lo, hi) =
+        estimate_sent(
+            failed_recips
+                .len()
+                .max(if c.failed == 0 { recips.len() } else { 0 }),
+        );
+    c.estimated_sent_min = lo;
+    c.estimated_sent_max = hi;
+    c
+}
+
+/// Messages sent estimated from distinct failed recipients (see the module doc).
+pub fn estimate_sent(failed_recipients: usize) -> (u64, u64) {
+    let n = failed_recipients as f64;
+    (
+        (n / BOUNCE_RATE_HIGH).ceil() as u64,
+        (n / BOUNCE_RATE_LOW).ceil() as u64,
+    )
+}
+
+/// The `n` most frequent keys, most frequent first (ties by key), with
+/// `:count` when `counts`.
+fn top(m: &BTreeMap<String, usize>, n: usize, sep: &str, counts: bool) -> String {
     let mut v: Vec<_> = m.iter().collect();
     v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     v.into_iter()
         .take(n)
-        .map(|(k, _)| k.as_str())
+        .map(|(k, c)| {
+            if counts {
+                format!("{k}:{c}")
+            } else {
+                k.clone()
+            }
+        })
         .collect::<Vec<_>>()
-        .join(" | ")
+        .join(sep)
+}
+
+/// A subject reduced to what a spam run keeps constant: lowercase, reply
+/// and forward prefixes (`Re:`, `Fwd:`, `AW:`, `転送:`) and bracketed tags
+/// (`[SPAM]`, `【重要】`) removed, digit runs as `#`, random-looking tokens
+/// (8+ characters mixing letters and digits, or long hex) as `*`.
+pub fn normalise_subject(s: &str) -> String {
+    let mut t = s.trim().to_lowercase();
+    loop {
+        let before = t.len();
+        for p in [
+            "re:", "fw:", "fwd:", "aw:", "sv:", "tr:", "wg:", "転送:", "返信:", "re：", "fw：",
+            "fwd：",
+        ] {
+            if let Some(rest) = t.strip_prefix(p) {
+                t = rest.trim_start().to_string();
+            }
+        }
+        for (open, close) in [('[', ']'), ('【', '】'), ('(', ')'), ('<', '>')] {
+            if t.starts_with(open) {
+                if let Some(end) = t.find(close) {
+                    t = t[end + close.len_utf8()..].trim_start().to_string();
+                }
+            }
+        }
+        if t.len() == before {
+            break;
+        }
+    }
+    // Random tokens are judged on the original case: `VODHAEHT` in a
+    // mixed-case subject is a tracking token, `invoice` is not.
+    let original: Vec<&str> = s.split_whitespace().collect();
+    let mut words = Vec::new();
+    for word in t.split_whitespace() {
+        // `#A7f3kQ92xZ`, `(8V3F3J2M)`: judge the token inside the punctuation.
+        let w = word.trim_matches(|c: char| !c.is_alphanumeric());
+        let letters = w.chars().filter(|c| c.is_ascii_alphabetic()).count();
+        let digits = w.chars().filter(|c| c.is_ascii_digit()).count();
+        let plain = w
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        let shouting = original.iter().any(|o| {
+            o.len() >= 8
+                && o.to_lowercase() == w
+                && o.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        });
+        let random = plain
+            && ((w.len() >= 5 && letters > 0 && digits > 0)
+                || (w.len() >= 8 && w.chars().all(|c| c.is_ascii_hexdigit()))
+                || shouting);
+        if random && !w.is_empty() {
+            words.push(word.replacen(w, "*", 1));
+            continue;
+        }
+        let mut out = String::new();
+        let mut in_digits = false;
+        for c in word.chars() {
+            if c.is_ascii_digit() || ('０'..='９').contains(&c) {
+                if !in_digits {
+                    out.push('#');
+                }
+                in_digits = true;
+            } else {
+                out.push(c);
+                in_digits = false;
+            }
+        }
+        words.push(out);
+    }
+    words.join(" ")
+}
+
+/// A Message-ID's shape: each run of letters and digits between separators
+/// written as `9` (digits only, a timestamp or counter), `x` (6 or more
+/// characters: a random or queue id) or its letters/digits shape (`a`, `9a`),
+/// separators kept, and the domain lowercase, e.g. `9.x@smtp.example.co.jp`.
+/// Bulk tools and submission servers write ids of one shape; a person's
+/// mail client writes another.
+pub fn message_id_pattern(id: &str) -> Option<String> {
+    let (local, domain) = id.rsplit_once('@')?;
+    let mut shape = String::new();
+    let mut run = String::new();
+    let flush = |run: &mut String, shape: &mut String| {
+        if run.is_empty() {
+            return;
+        }
+        if run.chars().all(|c| c.is_ascii_digit()) {
+            shape.push('9');
+        } else if run.chars().count() >= 6 {
+            shape.push('x');
+        } else {
+            let mut last = ' ';
+            for c in run.chars() {
+                let k = if c.is_ascii_digit() { '9' } else { 'a' };
+                if k != last {
+                    shape.push(k);
+                }
+                last = k;
+            }
+        }
+        run.clear();
+    };
+    for c in local.chars() {
+        if c.is_alphanumeric() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut shape);
+            shape.push(c);
+        }
+    }
+    flush(&mut run, &mut shape);
+    Some(format!("{shape}@{}", domain.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(t: i64, rcpt: &str, sender: Option<&str>, subject: &str, ip: &str) -> Record {
+        Record {
+            recipient: rcpt.into(),
+            recipient_domain: rcpt.rsplit_once('@').map(|x| x.1.to_string()),
+            sender: sender.map(String::from),
+            original_subject: Some(subject.into()),
+            origin_ip: Some(ip.into()),
+            bounce_unix: Some(t),
+            kind: "dsn",
+            action: Some("failed"),
+            ..Default::default()
+        }
+    }
+
+    fn account() -> Account {
+        Account {
+            addresses: vec!["me@example.jp".into()],
+            source: "--account".into(),
+        }
+    }
+
+    #[test]
+    fn a_burst_is_a_campaign_and_a_typo_is_not() {
+        let me = Some("me@example.jp");
+        let mut rows = vec![row(0, "typo@exmaple.com", me, "見積", "198.51.100.1")];
+        for k in 0..12 {
+            rows.push(row(
+                30 * 86400 + k * 600,
+                &format!("v{k}@example.com"),
+                me,
+                "Invoice 123",
+                "45.83.64.7",
+            ));
+        }
+        // A colleague's bounce in the middle: not the account's, never counted.
+        rows.push(row(
+            30 * 86400 + 700,
+            "x@example.org",
+            Some("ito@example.jp"),
+            "hi",
+            "192.0.2.1",
+        ));
+        let camps = campaigns(0, "box", &account(), &mut rows);
+        assert_eq!(camps.len(), 1);
+        let c = &camps[0];
+        assert_eq!(c.campaign, "m1-c1");
+        assert_eq!(c.bounces, 12);
+        assert_eq!(c.recipients, 12);
+        assert_eq!(c.origin_ips, "45.83.64.7");
+        assert_eq!(c.duration_hours, 1.8);
+        assert_eq!((c.estimated_sent_min, c.estimated_sent_max), (40, 240));
+        assert_eq!(rows[0].campaign, None);
+        assert_eq!(rows[13].campaign, None);
+        assert!(rows[1..13]
+            .iter()
+            .all(|r| r.campaign.as_deref() == Some("m1-c1")));
+    }
+
+    #[test]
+    fn bursts_sharing_a_subject_link_and_others_do_not() {
+        let me = Some("me@example.jp");
+        let mut rows = Vec::new();
+        for k in 0..6 {
+            rows.push(row(
+                k * 600,
+                &format!("a{k}@example.com"),
+                me,
+                "Re: Your invoice 4411",
+                "45.83.64.7",
+            ));
+        }
+        // 20 h later, same run (other IP, same subject pattern): linked.
+        for k in 0..6 {
+            rows.push(row(
+                20 * 3600 + k * 600,
+                &format!("b{k}@example.com"),
+                me,
+                "Your invoice 9",
+                "91.92.109.3",
+            ));
+        }
+        // 20 h later again, nothing in common: a separate burst, too small.
+        for k in 0..6 {
+            rows.push(row(
+                40 * 3600 + k * 600,
+                &format!("c{k}@example.com"),
+                me,
+                "Meeting",
+                "5.181.86.2",
+            ));
+        }
+        let camps = campaigns(1, "box", &account(), &mut rows);
+        assert_eq!(camps.len(), 1, "{camps:?}");
+        assert_eq!(camps[0].campaign, "m2-c1");
+        assert_eq!(camps[0].bounces, 12);
+        assert_eq!(camps[0].origin_ips, "45.83.64.7 91.92.109.3");
+        assert_eq!(camps[0].subject_patterns, "your invoice #");
+        assert!(rows[12..].iter().all(|r| r.campaign.is_none()));
+    }
+
+    #[test]
+    fn one_stuck_recipient_is_not_a_flood() {
+        let me = Some("me@example.jp");
+        let mut rows: Vec<Record> = (0..12)
+            .map(|k| row(k * 1800, "slow@example.org", me, "report", "198.51.100.9"))
+            .collect();
+        assert!(campaigns(0, "box", &account(), &mut rows).is_empty());
+    }
+
+    #[test]
+    fn subjects_normalise() {
+        assert_eq!(
+            normalise_subject("Re: FW: [SPAM] Order #A7f3kQ92xZ confirmed 2026"),
+            "order #* confirmed #"
+        );
+        assert_eq!(normalise_subject("【重要】 お支払い 12345"), "お支払い #");
+        assert_eq!(normalise_subject("fwd: deadbeefcafe Hello"), "* hello");
+        assert_eq!(
+            normalise_subject("Re: Payment confirmation VODHAEHT"),
+            normalise_subject("Payment confirmation QWRTZPLK")
+        );
+        assert_eq!(
+            normalise_subject("Claim your reward 7o0rma"),
+            "claim your reward *"
+        );
+    }
+
+    #[test]
+    fn message_id_patterns() {
+        assert_eq!(
+            message_id_pattern("20261105035135.4XyZ7abc12@smtp.Example.co.jp").as_deref(),
+            Some("9.x@smtp.example.co.jp")
+        );
+        assert_eq!(message_id_pattern("no-at-sign"), None);
+        assert_eq!(
+            message_id_pattern("20261105035135.4XyZ7abc12@smtp.example.co.jp"),
+            message_id_pattern("20261105041122.4Bq8cde34f@smtp.example.co.jp")
+        );
+    }
+
+    #[test]
+    fn account_inference_prefers_headers_and_adds_a_dominant_bounced_sender() {
+        let mut tally = Tally::default();
+        tally.delivered_to.insert("inbox@mx.example.jp".into(), 40);
+        tally.to.insert("me@example.jp".into(), 30);
+        let r = row(0, "v@example.com", Some("me@example.jp"), "s", "192.0.2.1");
+        let a = infer_account(&[], &tally, &[&r, &r]);
+        assert_eq!(a.addresses, vec!["inbox@mx.example.jp", "me@example.jp"]);
+        assert_eq!(a.source, "delivered-to+bounced-sender");
+        let a = infer_account(&[], &Tally::default(), &[&r]);
+        assert_eq!(a.source, "bounced-sender");
+        let a = infer_account(&["x@y.jp".into()], &tally, &[&r]);
+        assert_eq!(a.display().as_deref(), Some("x@y.jp"));
+        assert_eq!(
+            infer_account(&[], &Tally::default(), &[]),
+            Account::default()
+        );
+    }
 }

@@ -1,68 +1,420 @@
 //! Forensic evidence from a returned original: the Received chain's hop IPs,
-//! the origin (the client that submitted the message), and the signs of how
-//! it was submitted (authenticated, provider DKIM, SPF/DMARC failures).
+//! the origin (the client that submitted the message), and labelled signs of
+//! how it was submitted (authenticated, DKIM-signed, SPF/DMARC failing).
+//!
+//! Takes an [`Original`] (header fields a bounce carried back) and hands on an
+//! [`Evidence`] that `record` flattens into `origin_ip`, `relay_ips` and `auth`.
+//! Runs once per bounce row, never per ordinary message, so clarity wins over
+//! speed here.
+//!
+//! A Received field (RFC 5321 §4.4) is `from <helo> (<what the server saw>)
+//! by <host> with <protocol> id <id> for <rcpt>; <date>`, but every MTA bends
+//! it. The forms this module reads, each with the test that holds it:
+//!
+//! - Postfix `from helo (rdns [1.2.3.4])` and `from unknown (HELO x) ([1.2.3.4])`;
+//!   `(Authenticated sender: user)` (`postfix_esmtpsa`).
+//! - Exim `from [1.2.3.4] (port=1234 helo=x)` and `from host ([1.2.3.4]:1234 helo=x)`,
+//!   `with esmtpsa (TLS1.3) ... (Exim 4.97)` (`exim_forms`).
+//! - Sendmail `from helo (rdns [1.2.3.4] (may be forged)) (authenticated bits=0)
+//!   by ... (8.17.1/8.17.1) with ESMTPSA id` (`sendmail_authenticated`).
+//! - qmail `(qmail 123 invoked from network)` (no IP) and
+//!   `from unknown (HELO x) (user@[1.2.3.4])` (`qmail_forms`).
+//! - Microsoft `from host (2603:1096::17) by host (2603:...) with Microsoft SMTP
+//!   Server (version=TLS1_2) id 15.20.7633.12` — the id is a build number that
+//!   looks like an IPv4 address, so IPs are read only from the `from` part
+//!   (`exchange_internal_hops_and_version_numbers`).
+//! - Google `from [192.168.1.2] ([203.0.113.5]) by smtp.gmail.com with ESMTPSA`:
+//!   the parenthesised address (what the server saw) wins over the HELO literal
+//!   (`google_submission`); `from [IPv6:2001:db8::1]` (`ipv6_literal`).
+//!
+//! Authentication labels (RFC 3848 protocol names, RFC 8601
+//! Authentication-Results): `smtp-auth:<protocol>`, `authenticated-sender:<user>`,
+//! `smtp.auth=<user>`, `auth=pass`, `ms-authas:<value>`, `dkim:d=<domain>`,
+//! `x-originating-ip:<ip>`, `php-script:<script>`; contrary signs `spf=fail`,
+//! `spf=softfail`, `dkim=fail`, `dmarc=fail` and `direct-to-mx` (the oldest hop
+//! came unauthenticated from an outside address into a host outside the
+//! sender's domain: a bot talking to the recipient's MX).
+
+use std::net::IpAddr;
 
 use crate::original::Original;
 
 /// What an original tells about where it came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Evidence {
-    /// Client address of the first hop received from outside.
+    /// Client address of the first hop received from outside (or the
+    /// webmail client in X-Originating-IP and similar headers).
     pub origin_ip: Option<String>,
     /// Public hop IPs, origin first.
     pub relay_ips: Vec<String>,
-    /// Labelled authentication facts, e.g. `esmtpsa`, `dkim=example.jp`.
+    /// Labelled authentication facts, e.g. `smtp-auth:esmtpsa`, `dkim:d=example.jp`.
     pub auth: Vec<String>,
+}
+
+/// One parsed Received field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hop {
+    /// The address the receiving server saw (or, failing that, the HELO literal).
+    pub client_ip: Option<String>,
+    /// Host name after `by`, lowercase.
+    pub by: Option<String>,
+    /// Protocol after `with`, lowercase (`esmtpsa`, `smtp`, `microsoft smtp server`).
+    pub with: Option<String>,
+    /// The hop records authenticated submission (RFC 3848 protocol, or a comment).
+    pub authenticated: bool,
+    /// User name from `(Authenticated sender: user)` or qmail's `user@[ip]`.
+    pub user: Option<String>,
+}
+
+/// RFC 3848 protocol names that mean the client authenticated.
+const AUTH_PROTOCOLS: &[&str] = &[
+    "esmtpa",
+    "esmtpsa",
+    "lmtpa",
+    "lmtpsa",
+    "smtpa", // seen from some Sendmail builds and qmail patches
+    "utf8lmtpa",
+    "utf8lmtpsa",
+    "utf8smtpa",
+    "utf8smtpsa",
+];
+
+/// Evidence header names (from `original::EVIDENCE`) that carry the
+/// authenticated user.
+const USER_HEADERS: &[&str] = &[
+    "x-authenticated-sender",
+    "x-authenticated-user",
+    "x-authuser",
+    "x-auth-id",
+    "x-sender-id",
+];
+
+/// Evidence header names that carry the webmail or submission client address.
+const CLIENT_IP_HEADERS: &[&str] = &["x-originating-ip", "x-sender-ip", "x-source-ip"];
+
+/// Parses one unfolded Received value.
+pub fn parse_received(value: &str) -> Hop {
+    let flat: String = value
+        .chars()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .collect();
+    let lower = flat.to_ascii_lowercase();
+    // Cut the date off: it never holds anything but the time.
+    let body_end = lower.rfind(';').unwrap_or(lower.len());
+    let lower = &lower[..body_end];
+    let flat = &flat[..body_end];
+    let from_at = keyword(lower, "from");
+    let by_at = keyword(lower, "by");
+    let mut hop = Hop::default();
+    if let Some(f) = from_at {
+        let end = by_at.filter(|&b| b > f).unwrap_or(lower.len());
+        let part = &flat[f + 4..end];
+        hop.client_ip = client_ip(part);
+        hop.user = user_in(part);
+    }
+    if let Some(b) = by_at {
+        hop.by = lower[b + 2..]
+            .split_whitespace()
+            .next()
+            .map(|h| h.trim_matches(|c: char| c == '(' || c == ')').to_string());
+    }
+    if let Some(w) = keyword(lower, "with") {
+        let rest = lower[w + 4..].trim_start();
+        let proto = if rest.starts_with("microsoft smtp server") {
+            "microsoft smtp server".to_string()
+        } else {
+            rest.split(|c: char| c.is_whitespace() || c == '(' || c == ';')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        };
+        hop.authenticated |= AUTH_PROTOCOLS.contains(&proto.as_str());
+        hop.with = (!proto.is_empty()).then_some(proto);
+    }
+    // Comments that say the session was authenticated: Postfix
+    // `(Authenticated sender: u)`, Sendmail `(authenticated bits=0)` /
+    // `(authenticated as u)`, Exim `(authenticated_id: u)`.
+    for marker in [
+        "(authenticated sender:",
+        "(authenticated ",
+        "authenticated_id",
+    ] {
+        if lower.contains(marker) {
+            hop.authenticated = true;
+        }
+    }
+    if hop.user.is_none() {
+        for marker in [
+            "(authenticated sender:",
+            "(authenticated as ",
+            "authenticated_id: ",
+        ] {
+            if let Some(i) = lower.find(marker) {
+                let rest = &flat[i + marker.len()..];
+                hop.user = rest
+                    .split(|c: char| c == ')' || c.is_whitespace())
+                    .find(|s| !s.is_empty())
+                    .map(clean_user);
+                break;
+            }
+        }
+    }
+    hop
+}
+
+/// Byte offset of `word` as a whole word in `s` (lowercase), outside comments.
+fn keyword(s: &str, word: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut depth = 0i32;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'(' => depth += 1,
+            b')' => depth = (depth - 1).max(0),
+            _ if depth == 0
+                && s[i..].starts_with(word)
+                && (i == 0 || bytes[i - 1] == b' ')
+                && bytes.get(i + word.len()).is_none_or(|&c| c == b' ') =>
+            {
+                return Some(i);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The client address in the `from` part: the first address inside a
+/// comment (what the server saw) wins over a HELO literal outside it.
+fn client_ip(part: &str) -> Option<String> {
+    let mut depth = 0i32;
+    let mut inside = String::new();
+    let mut outside = String::new();
+    for c in part.chars() {
+        match c {
+            '(' => {
+                depth += 1;
+                inside.push(' ');
+            }
+            ')' => {
+                depth = (depth - 1).max(0);
+                inside.push(' ');
+            }
+            _ if depth > 0 => inside.push(c),
+            _ => outside.push(c),
+        }
+    }
+    first_ip(&inside).or_else(|| first_ip(&outside))
+}
+
+/// The first IP address among the tokens of `s`, skipping version numbers
+/// (`Exim 4.97`, `8.17.1/8.17.1`, `version=TLS1_2`) and the client's own
+/// claim after `HELO`/`helo=` (qmail's `(HELO ?192.168.0.5?)`).
+fn first_ip(s: &str) -> Option<String> {
+    const SKIP_AFTER: &[&str] = &[
+        "version", "exim", "postfix", "sendmail", "v", "helo", "ehlo",
+    ];
+    let mut prev = "";
+    for tok in
+        s.split(|c: char| c.is_whitespace() || matches!(c, '[' | ']' | '@' | '=' | ',' | '?'))
+    {
+        if tok.is_empty() {
+            continue;
+        }
+        let skip = SKIP_AFTER.iter().any(|w| prev.eq_ignore_ascii_case(w));
+        prev = tok;
+        if skip {
+            continue;
+        }
+        if let Some(ip) = parse_ip(tok) {
+            return Some(ip);
+        }
+    }
+    None
+}
+
+/// Parses `1.2.3.4`, `1.2.3.4:port`, `IPv6:2001:db8::1`, `2001:db8::1`.
+fn parse_ip(tok: &str) -> Option<String> {
+    // Punctuation around a token (`mail.example.com.`, `<...>`); a colon is
+    // only trimmed at the end, where it cannot be part of an IPv6 address
+    // that still parses.
+    let t = tok.trim_matches(|c: char| matches!(c, '<' | '>' | '"' | '\''));
+    let t = if t.parse::<IpAddr>().is_ok() {
+        t
+    } else {
+        t.trim_end_matches(['.', ':'])
+    };
+    let t = t
+        .strip_prefix("IPv6:")
+        .or_else(|| t.strip_prefix("ipv6:"))
+        .unwrap_or(t);
+    if let Ok(ip) = t.parse::<IpAddr>() {
+        return Some(normal(ip));
+    }
+    // IPv4 with a port (Exim `[1.2.3.4]:54321` after the bracket split, or `1.2.3.4:25`).
+    if let Some((a, p)) = t.rsplit_once(':') {
+        if p.bytes().all(|b| b.is_ascii_digit()) && a.contains('.') {
+            if let Ok(ip) = a.parse::<std::net::Ipv4Addr>() {
+                return Some(ip.to_string());
+            }
+        }
+    }
+    None
+}
+
+/// IPv4-mapped IPv6 (`::ffff:1.2.3.4`) is written as the IPv4 address.
+fn normal(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => v6.to_string(),
+        },
+        IpAddr::V4(v4) => v4.to_string(),
+    }
+}
+
+/// qmail writes the authenticated user in the comment: `(tanaka@example.jp@[1.2.3.4])`.
+fn user_in(part: &str) -> Option<String> {
+    let i = part.find("@[")?;
+    let start = part[..i]
+        .rfind(|c: char| c == '(' || c.is_whitespace())
+        .map_or(0, |s| s + 1);
+    let user = &part[start..i];
+    (!user.is_empty() && !user.eq_ignore_ascii_case("unknown")).then(|| clean_user(user))
+}
+
+/// A user name as a single token: no spaces, no angle brackets, lowercase.
+fn clean_user(s: &str) -> String {
+    s.trim_matches(|c: char| matches!(c, '<' | '>' | '"' | '\'' | ',' | ';'))
+        .to_ascii_lowercase()
 }
 
 /// Reads the evidence of one original.
 pub fn analyse(o: &Original) -> Evidence {
     let mut ev = Evidence::default();
-    // Received fields are listed newest first; the origin is the oldest.
-    for r in o.received.iter().rev() {
-        for ip in ips_in(r) {
-            if is_public(&ip) && !ev.relay_ips.contains(&ip) {
-                ev.relay_ips.push(ip);
-            }
+    // Received fields are listed newest first; walk oldest first.
+    let hops: Vec<Hop> = o.received.iter().rev().map(|r| parse_received(r)).collect();
+    let from_domain = o
+        .from
+        .as_deref()
+        .and_then(crate::bounce::dsn::clean_address)
+        .and_then(|a| a.rsplit_once('@').map(|(_, d)| d.to_string()));
+
+    // A webmail or submission client named in a header is the true origin:
+    // the Received chain then starts inside the provider.
+    let header_ip = o
+        .evidence
+        .iter()
+        .filter(|(n, _)| CLIENT_IP_HEADERS.contains(&n.as_str()))
+        .find_map(|(_, v)| first_ip(v).filter(|ip| is_public(ip)));
+    if let Some(ip) = &header_ip {
+        push(&mut ev.relay_ips, ip);
+        push(&mut ev.auth, &format!("x-originating-ip:{ip}"));
+    }
+    let first_outside = hops
+        .iter()
+        .position(|h| h.client_ip.as_deref().is_some_and(is_public));
+    for h in &hops {
+        if let Some(ip) = h.client_ip.as_deref().filter(|ip| is_public(ip)) {
+            push(&mut ev.relay_ips, ip);
         }
-        let lower = r.to_ascii_lowercase();
-        if lower.contains(" with esmtpa")
-            || lower.contains(" with esmtpsa")
-            || lower.contains(" with smtpa")
-        {
-            push(&mut ev.auth, "smtp-auth");
+        if h.authenticated {
+            let proto = h.with.as_deref().filter(|p| AUTH_PROTOCOLS.contains(p));
+            push(
+                &mut ev.auth,
+                &format!("smtp-auth:{}", proto.unwrap_or("comment")),
+            );
+        }
+        if let Some(u) = &h.user {
+            push(&mut ev.auth, &format!("authenticated-sender:{u}"));
         }
     }
-    ev.origin_ip = ev.relay_ips.first().cloned();
+    ev.origin_ip = header_ip.or_else(|| first_outside.and_then(|i| hops[i].client_ip.clone()));
+
+    // The oldest hop from outside, unauthenticated, into a host that is not
+    // the sender's own: nobody's submission server ever saw this message.
+    if let Some(i) = first_outside {
+        let h = &hops[i];
+        let by_own = match (&h.by, &from_domain) {
+            (Some(by), Some(d)) => by == d || by.ends_with(&format!(".{d}")),
+            _ => true,
+        };
+        let any_auth = hops.iter().any(|h| h.authenticated);
+        if !any_auth && !by_own && i == 0 {
+            push(&mut ev.auth, "direct-to-mx");
+        }
+    }
+
+    for (name, value) in &o.evidence {
+        let v = value.trim();
+        if USER_HEADERS.contains(&name.as_str()) && !v.is_empty() {
+            let user = v
+                .split_whitespace()
+                .next()
+                .map(clean_user)
+                .unwrap_or_default();
+            push(&mut ev.auth, &format!("authenticated-sender:{user}"));
+        } else if name.ends_with("-authas") && !v.is_empty() {
+            push(
+                &mut ev.auth,
+                &format!("ms-authas:{}", v.to_ascii_lowercase()),
+            );
+        } else if name == "x-php-originating-script" || name == "x-php-script" {
+            let script = v.split_whitespace().next().unwrap_or("");
+            push(&mut ev.auth, &format!("php-script:{script}"));
+        } else if name == "received-spf" {
+            let verdict = v
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            if matches!(verdict.as_str(), "fail" | "softfail") {
+                push(&mut ev.auth, &format!("spf={verdict}"));
+            }
+        }
+    }
     for d in &o.dkim_domains {
-        push(&mut ev.auth, &format!("dkim:{d}"));
+        push(&mut ev.auth, &format!("dkim:d={d}"));
+    }
+    for ar in &o.auth_results {
+        auth_results(ar, &mut ev.auth);
     }
     ev
 }
 
+/// Labels from one Authentication-Results value (RFC 8601): failures of
+/// SPF, DKIM and DMARC, and `smtp.auth=` / `auth=pass` (authenticated submission).
+fn auth_results(value: &str, out: &mut Vec<String>) {
+    let lower = value.to_ascii_lowercase();
+    for tok in lower.split(|c: char| c.is_whitespace() || c == ';' || c == '(' || c == ')') {
+        match tok {
+            "spf=fail" | "spf=softfail" | "dkim=fail" | "dmarc=fail" | "auth=pass" => {
+                push(out, tok)
+            }
+            _ => {
+                if let Some(user) = tok.strip_prefix("smtp.auth=") {
+                    if !user.is_empty() {
+                        push(out, &format!("smtp.auth={}", clean_user(user)));
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn push(v: &mut Vec<String>, s: &str) {
-    if !v.iter().any(|x| x == s) {
+    if !s.is_empty() && !v.iter().any(|x| x == s) {
         v.push(s.to_string());
     }
 }
 
-/// IPv4 addresses in brackets or parentheses of a Received field.
-fn ips_in(r: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for piece in r.split(['[', ']', '(', ')', ' ', ';']) {
-        let p = piece.trim().trim_start_matches("IPv6:");
-        if let Ok(ip) = p.parse::<std::net::IpAddr>() {
-            out.push(ip.to_string());
-        }
-    }
-    out
-}
-
-/// Not private, loopback, link-local, CGNAT, documentation-free check
-/// (documentation ranges are kept: samples use them as public addresses).
+/// True for an address on the public Internet: not private, loopback,
+/// link-local, CGNAT (100.64/10), unspecified, multicast or reserved.
+/// Documentation ranges are kept: samples and tests use them as public.
 pub fn is_public(ip: &str) -> bool {
-    match ip.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(v4)) => {
+    match ip.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => {
             let o = v4.octets();
             !(v4.is_private()
                 || v4.is_loopback()
@@ -73,13 +425,197 @@ pub fn is_public(ip: &str) -> bool {
                 || o[0] == 0
                 || o[0] >= 224)
         }
-        Ok(std::net::IpAddr::V6(v6)) => {
+        Ok(IpAddr::V6(v6)) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(&v4.to_string());
+            }
             let s = v6.segments();
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || (s[0] & 0xfe00) == 0xfc00
-                || (s[0] & 0xffc0) == 0xfe80)
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xff00) == 0xff00)
         }
         Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn orig(received: &[&str]) -> Original {
+        Original {
+            from: Some("Tanaka <tanaka@example.co.jp>".into()),
+            received: received.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn postfix_esmtpsa() {
+        let h = parse_received(
+            "from [198.51.100.23] (unknown [198.51.100.23])\n\t(Authenticated sender: tanaka@example.co.jp)\n\tby smtp.example.co.jp (Postfix) with ESMTPSA id 4Xy7;\n\tWed, 5 Nov 2026 03:51:35 +0900",
+        );
+        assert_eq!(h.client_ip.as_deref(), Some("198.51.100.23"));
+        assert_eq!(h.by.as_deref(), Some("smtp.example.co.jp"));
+        assert_eq!(h.with.as_deref(), Some("esmtpsa"));
+        assert!(h.authenticated);
+        assert_eq!(h.user.as_deref(), Some("tanaka@example.co.jp"));
+        let h = parse_received("from mail.example.org (mail.example.org [192.0.2.44]) by mx.example.com (Postfix) with ESMTPS id 1; Mon, 1 Jan 2026 00:00:00 +0000");
+        assert_eq!(h.client_ip.as_deref(), Some("192.0.2.44"));
+        assert!(!h.authenticated);
+    }
+
+    #[test]
+    fn exim_forms() {
+        let h = parse_received("from [203.0.113.9] (port=51234 helo=[192.168.1.20])\n\tby box.example.net with esmtpsa (TLS1.3) tls TLS_AES_256_GCM_SHA384\n\t(Exim 4.97)\n\t(envelope-from <u@example.net>)\n\tid 1rABCD-000123-XY; Tue, 2 Jan 2026");
+        assert_eq!(h.client_ip.as_deref(), Some("203.0.113.9"));
+        assert!(h.authenticated);
+        let h = parse_received("from host.example ([45.83.64.7]:40112 helo=bot) by mail.example.com with esmtp (Exim 4.96.2.1) id 1r");
+        assert_eq!(h.client_ip.as_deref(), Some("45.83.64.7"));
+        assert!(!h.authenticated);
+    }
+
+    #[test]
+    fn sendmail_authenticated() {
+        let h = parse_received("from pc01 (p123.example-isp.ne.jp [198.51.100.40] (may be forged))\n\t(authenticated bits=0)\n\tby mail.example.jp (8.17.1/8.17.1) with ESMTP id 5AB12345; Wed, 5 Nov 2026");
+        assert_eq!(h.client_ip.as_deref(), Some("198.51.100.40"));
+        assert!(h.authenticated);
+        assert_eq!(h.with.as_deref(), Some("esmtp"));
+    }
+
+    #[test]
+    fn qmail_forms() {
+        let h = parse_received("(qmail 12345 invoked from network); 5 Nov 2026 03:00:00 -0000");
+        assert_eq!(h, Hop::default());
+        let h = parse_received("from unknown (HELO ?192.168.0.5?) (tanaka@example.jp@[203.0.113.77])\n\t(envelope-sender <tanaka@example.jp>)\n\tby smtp.example.jp (qmail-ldap-1.03) with ESMTPA; 5 Nov 2026");
+        assert_eq!(h.client_ip.as_deref(), Some("203.0.113.77"));
+        assert_eq!(h.user.as_deref(), Some("tanaka@example.jp"));
+        assert!(h.authenticated);
+    }
+
+    #[test]
+    fn exchange_internal_hops_and_version_numbers() {
+        let h = parse_received("from TY2PR01MB1234.jpnprd01.prod.outlook.com (2603:1096:404:8053::17) by TY3PR01MB5678.jpnprd01.prod.outlook.com (2603:1096:400:1ba::9) with Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.7633.12; Wed, 5 Nov 2026 03:00:00 +0000");
+        assert_eq!(h.client_ip.as_deref(), Some("2603:1096:404:8053::17"));
+        assert_eq!(h.with.as_deref(), Some("microsoft smtp server"));
+        // Exchange's mapi hop: no address at all, and 15.1.2507.39 is a build.
+        let h = parse_received("from EXCH01.corp.example.com ([fe80::1c2d:3e4f:5a6b:7c8d]) by EXCH02.corp.example.com ([fe80::9]) with mapi id 15.01.2507.039; Wed, 5 Nov 2026");
+        assert_eq!(h.client_ip.as_deref(), Some("fe80::1c2d:3e4f:5a6b:7c8d"));
+        let h = parse_received(
+            "from mail.example.com by mx.example.org with SMTP (Postfix 3.5.1.1) id 9",
+        );
+        assert_eq!(h.client_ip, None);
+    }
+
+    #[test]
+    fn google_submission() {
+        let h = parse_received("from [192.168.1.2] ([203.0.113.5])\n        by smtp.gmail.com with ESMTPSA id d9443c01a7336-1f;\n        Wed, 05 Nov 2026 03:00:00 -0800 (PST)");
+        assert_eq!(h.client_ip.as_deref(), Some("203.0.113.5"));
+        assert!(h.authenticated);
+        let h = parse_received(
+            "by 2002:a05:6a10:8e0d:b0:5a1:2b3c:4d5e with SMTP id k13csp1234; Wed, 05 Nov 2026",
+        );
+        assert_eq!(h.client_ip, None);
+        assert_eq!(h.by.as_deref(), Some("2002:a05:6a10:8e0d:b0:5a1:2b3c:4d5e"));
+    }
+
+    #[test]
+    fn ipv6_literal() {
+        let h = parse_received("from [IPv6:2001:db8::1] (unknown [IPv6:2001:db8::1]) by smtp.example.jp (Postfix) with ESMTPSA id 1");
+        assert_eq!(h.client_ip.as_deref(), Some("2001:db8::1"));
+        let h = parse_received("from x (x [::ffff:198.51.100.9]) by y with SMTP id 2");
+        assert_eq!(h.client_ip.as_deref(), Some("198.51.100.9"));
+    }
+
+    #[test]
+    fn hijack_chain_origin_is_the_authenticated_client() {
+        let o = Original {
+            dkim_domains: vec!["example.co.jp".into()],
+            ..orig(&[
+                "from mo21.example.co.jp (mo21.example.co.jp [192.0.2.50]) by mx.example.com with ESMTPS id A; Wed, 5 Nov 2026",
+                "from smtp.example.co.jp (smtp.example.co.jp [192.0.2.31]) by mo21.example.co.jp (Postfix) with ESMTP id B; Wed, 5 Nov 2026",
+                "from [10.0.0.5] (unknown [185.234.217.9]) (Authenticated sender: tanaka@example.co.jp) by smtp.example.co.jp (Postfix) with ESMTPSA id C; Wed, 5 Nov 2026",
+                "from localhost (localhost [127.0.0.1]) by pc.local with SMTP id D",
+            ])
+        };
+        let ev = analyse(&o);
+        assert_eq!(ev.origin_ip.as_deref(), Some("185.234.217.9"));
+        assert_eq!(
+            ev.relay_ips,
+            vec!["185.234.217.9", "192.0.2.31", "192.0.2.50"]
+        );
+        assert_eq!(
+            ev.auth,
+            vec![
+                "smtp-auth:esmtpsa",
+                "authenticated-sender:tanaka@example.co.jp",
+                "dkim:d=example.co.jp"
+            ]
+        );
+    }
+
+    #[test]
+    fn forged_chain_is_direct_to_mx_with_spf_fail() {
+        let o = Original {
+            auth_results: vec!["mx.example.com; spf=fail (domain of x does not designate 45.83.64.9) smtp.mailfrom=example.co.jp; dkim=none; dmarc=fail (p=NONE) header.from=example.co.jp".into()],
+            ..orig(&["from unknown (HELO abc123.ru) ([45.83.64.9]) by mx.example.com (Postfix) with ESMTP id X for <a@example.com>; Wed, 5 Nov 2026"])
+        };
+        let ev = analyse(&o);
+        assert_eq!(ev.origin_ip.as_deref(), Some("45.83.64.9"));
+        assert_eq!(ev.auth, vec!["direct-to-mx", "spf=fail", "dmarc=fail"]);
+    }
+
+    #[test]
+    fn webmail_header_names_the_origin() {
+        let o = Original {
+            evidence: vec![
+                ("x-originating-ip".into(), "[198.51.100.77]".into()),
+                ("x-ms-exchange-organization-authas".into(), "Internal".into()),
+                ("x-authenticated-sender".into(), "Tanaka@Example.jp".into()),
+            ],
+            auth_results: vec!["spf=pass smtp.auth=tanaka@example.jp; auth=pass (LOGIN)".into()],
+            ..orig(&[
+                "from mail.example.jp (mail.example.jp [192.0.2.7]) by mx.example.com with ESMTPS id 1",
+                "from webmail.example.jp (localhost [127.0.0.1]) by mail.example.jp with HTTP; Wed",
+            ])
+        };
+        let ev = analyse(&o);
+        assert_eq!(ev.origin_ip.as_deref(), Some("198.51.100.77"));
+        assert_eq!(ev.relay_ips, vec!["198.51.100.77", "192.0.2.7"]);
+        for want in [
+            "x-originating-ip:198.51.100.77",
+            "ms-authas:internal",
+            "authenticated-sender:tanaka@example.jp",
+            "smtp.auth=tanaka@example.jp",
+            "auth=pass",
+        ] {
+            assert!(ev.auth.iter().any(|a| a == want), "{want} in {:?}", ev.auth);
+        }
+        assert!(!ev.auth.iter().any(|a| a == "direct-to-mx"));
+    }
+
+    #[test]
+    fn private_and_special_ranges_are_not_public() {
+        for ip in [
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "127.0.0.1",
+            "169.254.1.1",
+            "100.64.0.1",
+            "100.127.255.254",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:10.0.0.1",
+            "not-an-ip",
+        ] {
+            assert!(!is_public(ip), "{ip}");
+        }
+        for ip in ["100.128.0.1", "8.8.8.8", "2001:4860::8888", "192.0.2.5"] {
+            assert!(is_public(ip), "{ip}");
+        }
     }
 }

@@ -16,6 +16,7 @@ pub mod campaign;
 pub mod date;
 pub mod discover;
 pub mod evidence;
+pub mod iocs;
 pub mod mailbox;
 pub mod message;
 pub mod original;
@@ -62,8 +63,16 @@ pub struct MailboxRow {
     pub last_seen: Option<String>,
     pub verdict: &'static str,
     pub evidence: String,
-    /// How the account was found (`--account`, `delivered-to`, ...).
-    pub account_source: &'static str,
+    /// How the account was found (`--account`, `delivered-to`, `sent-from`,
+    /// `to`, `bounced-sender`).
+    pub account_source: String,
+    /// Rows in campaigns, and their distinct recipients and domains.
+    pub campaign_bounces: usize,
+    pub recipients: usize,
+    pub recipient_domains: usize,
+    /// Estimated messages sent (see `scale_assumption` in summary.json).
+    pub estimated_sent_min: u64,
+    pub estimated_sent_max: u64,
     pub feedback_reports: u64,
     pub rows: usize,
     pub files: usize,
@@ -95,6 +104,12 @@ pub struct Summary {
     pub inputs: Vec<InputFile>,
     pub mailboxes: Vec<MailboxRow>,
     pub campaigns: Vec<campaign::CampaignRow>,
+    /// The campaign rule and its thresholds, in words.
+    pub campaign_rule: String,
+    /// How `estimated_sent_min/max` are computed.
+    pub scale_assumption: &'static str,
+    /// What to do now, when a mailbox is compromised (empty otherwise).
+    pub next_steps: Vec<&'static str>,
     pub totals: Totals,
     pub problems: Vec<Problem>,
 }
@@ -198,27 +213,28 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
             sent_ids.extend(r.sent_ids.drain(..));
         }
         record::sort(&mut rows);
-        let refs: Vec<&Record> = rows.iter().collect();
-        let account = campaign::infer_account(&config.accounts, &tally, &refs);
-        let mut mrefs: Vec<&mut Record> = rows.iter_mut().collect();
-        let camps = campaign::campaigns(m, &spec.name, &account, &mut mrefs);
-        let refs: Vec<&Record> = rows.iter().collect();
-        let (verdict, evidence) = verdict::decide(&account, &camps, &refs, &sent_ids);
-        let camps: Vec<_> = camps
-            .into_iter()
-            .map(|mut c| {
-                c.verdict = verdict.as_str().to_string();
-                c
-            })
-            .collect();
-        row.account = account.address.clone();
-        row.account_source = account.source;
-        row.campaigns = camps.len();
+        let found = verdict::assess(
+            m,
+            &spec.name,
+            &config.accounts,
+            &tally,
+            &mut rows,
+            &sent_ids,
+        );
+        row.account = found.account.display();
+        row.account_source = found.account.source;
+        row.campaigns = found.campaigns.len();
+        row.campaign_bounces = found.campaigns.iter().map(|c| c.bounces).sum();
+        row.recipients = found.recipients;
+        row.recipient_domains = found.recipient_domains;
+        row.estimated_sent_min = found.estimated_sent_min;
+        row.estimated_sent_max = found.estimated_sent_max;
         row.rows = rows.len();
         row.first_seen = rows.iter().find_map(|r| r.time.clone());
         row.last_seen = rows.iter().rev().find_map(|r| r.time.clone());
-        row.verdict = verdict.as_str();
-        row.evidence = evidence;
+        row.verdict = found.verdict.as_str();
+        row.evidence = found.evidence;
+        let camps = found.campaigns;
         mailboxes.push(row);
         campaigns.extend(camps);
         records.extend(rows);
@@ -226,9 +242,9 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
     record::sort(&mut records);
     // Compromised first, then backscatter, inconclusive, clean; stable by name.
     let rank = |v: &str| {
-        ["compromised", "backscatter", "inconclusive", "clean"]
+        verdict::Verdict::ALL
             .iter()
-            .position(|x| *x == v)
+            .position(|x| x.as_str() == v)
             .unwrap_or(9)
     };
     let mut sorted_mailboxes = mailboxes.clone();
@@ -254,6 +270,13 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
         inputs,
         mailboxes: sorted_mailboxes.clone(),
         campaigns: campaigns.clone(),
+        campaign_rule: campaign::rule(),
+        scale_assumption: campaign::SCALE_ASSUMPTION,
+        next_steps: if mailboxes.iter().any(|m| m.verdict == "compromised") {
+            report::NEXT_STEPS.to_vec()
+        } else {
+            Vec::new()
+        },
         totals,
         problems,
     };
@@ -266,6 +289,10 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
     })?;
     output::write_file(out, "campaigns.csv", |w| {
         output::csv::write(w, &campaigns, config.excel)
+    })?;
+    let iocs = iocs::collect(&records);
+    output::write_file(out, "iocs.csv", |w| {
+        output::csv::write(w, &iocs, config.excel)
     })?;
     output::write_file(out, "mailboxes.csv", |w| {
         output::csv::write(w, &sorted_mailboxes, config.excel)

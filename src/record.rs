@@ -64,6 +64,10 @@ pub struct Record {
     /// Unix seconds of `time`, for sorting.
     #[serde(skip)]
     pub time_unix: Option<i64>,
+    /// Unix seconds of the bounce's own Date: when the mailbox saw it (the
+    /// campaign clock; an original's Date may be forged).
+    #[serde(skip)]
+    pub bounce_unix: Option<i64>,
     /// Position of the source in discovery order, for sorting.
     #[serde(skip)]
     pub source_index: usize,
@@ -142,6 +146,7 @@ pub fn records(
             time_source,
             time_exact: ts.map(|t| t.1 == date::Trust::Exact),
             time_unix: ts.map(|t| t.0 .0),
+            bounce_unix: bounce_ts.map(|t| t.0 .0),
             source_index: place.source_index,
             mailbox_index: place.mailbox_index,
             sender: orig

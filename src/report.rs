@@ -50,6 +50,14 @@ pub fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
     bar
 }
 
+/// What to do when a mailbox is compromised, in order (stdout and summary.json).
+pub const NEXT_STEPS: &[&str] = &[
+    "Change the mail password now: long and random (a password manager can make one), not used anywhere else.",
+    "Then change the passwords, or the registered e-mail address, of bank, card and shopping sites tied to this address, those first.",
+    "Check the computers and phones that use this mailbox for malware; the password may have been stolen there.",
+    "If bounces keep coming after a strong new password, suspect the hosting provider or its control panel and change that password too.",
+];
+
 /// The closing summary on stdout.
 pub fn print_summary(s: &Summary, config: &Config) {
     let mut out = std::io::stdout().lock();
@@ -76,6 +84,17 @@ fn write_summary(out: &mut dyn Write, s: &Summary, config: &Config) -> std::io::
             m.campaigns
         )?;
         writeln!(out, "      {}", sanitize(&m.evidence))?;
+        if m.campaigns > 0 {
+            writeln!(
+                out,
+                "      scale: {} bounces to {} recipients at {} domains; estimated {}-{} messages sent",
+                m.campaign_bounces,
+                m.recipients,
+                m.recipient_domains,
+                m.estimated_sent_min,
+                m.estimated_sent_max
+            )?;
+        }
     }
     let mut counts = std::collections::BTreeMap::new();
     for m in &s.mailboxes {
@@ -88,6 +107,22 @@ fn write_summary(out: &mut dyn Write, s: &Summary, config: &Config) -> std::io::
             .collect();
         writeln!(out, "verdicts: {}", line.join(", "))?;
     }
+    let compromised: std::collections::BTreeSet<&str> = s
+        .mailboxes
+        .iter()
+        .filter(|m| m.verdict == "compromised")
+        .map(|m| m.account.as_deref().unwrap_or(m.mailbox.as_str()))
+        .collect();
+    if !compromised.is_empty() {
+        writeln!(
+            out,
+            "what to do next ({}):",
+            sanitize(&compromised.into_iter().collect::<Vec<_>>().join(", "))
+        )?;
+        for (i, step) in NEXT_STEPS.iter().enumerate() {
+            writeln!(out, "  {}. {step}", i + 1)?;
+        }
+    }
     if t.problems > 0 {
         writeln!(
             out,
@@ -97,7 +132,7 @@ fn write_summary(out: &mut dyn Write, s: &Summary, config: &Config) -> std::io::
     }
     writeln!(
         out,
-        "report: {}/ (timeline.csv, timeline.jsonl, campaigns.csv, mailboxes.csv, summary.json)",
+        "report: {}/ (timeline.csv, timeline.jsonl, campaigns.csv, iocs.csv, mailboxes.csv, summary.json)",
         config.out.display()
     )?;
     Ok(())

@@ -1,12 +1,35 @@
-//! The verdict per mailbox: compromised, backscatter, inconclusive or clean,
-//! with the sentence of evidence that supports it.
+//! Stage 6b: the verdict per campaign and per mailbox — compromised,
+//! backscatter, inconclusive or clean — with the sentence of evidence that
+//! supports it.
+//!
+//! Takes a mailbox's campaigns, its rows (with `campaign` set), its account
+//! and the Message-IDs of its Sent folder; fills `verdict` and `evidence` of
+//! each [`CampaignRow`] and hands on the mailbox's [`Verdict`] and evidence.
+//!
+//! Per campaign, counting rows:
+//!
+//! - *supporting* (the mail passed the account's own provider): the original
+//!   records authenticated submission (`smtp-auth:`, `authenticated-sender:`,
+//!   `smtp.auth=`, `auth=pass`, `ms-authas:internal`), carries a DKIM
+//!   signature of the account's domain, or its Message-ID is in the Sent
+//!   folder. A forger has neither the password nor the provider's DKIM key.
+//! - *contrary* (forged): `spf=fail`/`softfail`, `dmarc=fail` or
+//!   `direct-to-mx`, and nothing supporting.
+//!
+//! `compromised` when at least [`MIN_SUPPORTING`] rows support and they are
+//! at least as many as the contrary ones (one or two could be the owner's own
+//! mail bouncing during someone else's flood); else `backscatter` when some rows are contrary; else
+//! `inconclusive` (originals missing, or present but showing neither). The
+//! mailbox takes its most serious campaign's verdict; `clean` without one.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::Serialize;
 
 use crate::campaign::{Account, CampaignRow};
 use crate::record::Record;
 
-/// A mailbox's verdict.
+/// A verdict; the order is the order of seriousness (batch sorting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
@@ -31,91 +54,408 @@ impl Verdict {
             Verdict::Clean => "clean",
         }
     }
+
+    /// Every verdict, most serious first.
+    pub const ALL: [Verdict; 4] = [
+        Verdict::Compromised,
+        Verdict::Backscatter,
+        Verdict::Inconclusive,
+        Verdict::Clean,
+    ];
 }
 
-/// Decides the verdict from the campaign rows of one mailbox.
+/// Fewest supporting rows for `compromised`.
+pub const MIN_SUPPORTING: usize = 3;
+
+/// Labels in `auth` that record authenticated submission.
+fn is_auth_label(l: &str) -> bool {
+    l.starts_with("smtp-auth:")
+        || l.starts_with("authenticated-sender:")
+        || l.starts_with("smtp.auth=")
+        || l == "auth=pass"
+        || l == "ms-authas:internal"
+}
+
+/// Labels in `auth` that mark a forged original.
+fn is_forged_label(l: &str) -> bool {
+    matches!(
+        l,
+        "spf=fail" | "spf=softfail" | "dmarc=fail" | "direct-to-mx"
+    )
+}
+
+/// What the rows of one campaign show.
+#[derive(Default)]
+struct Facts {
+    rows: usize,
+    with_original: usize,
+    authed: usize,
+    protocols: BTreeSet<String>,
+    auth_ips: BTreeSet<String>,
+    own_dkim: usize,
+    in_sent: usize,
+    supporting: usize,
+    contrary: usize,
+    spf_fail: usize,
+    dmarc_fail: usize,
+    direct: usize,
+    forged_ips: BTreeSet<String>,
+}
+
+fn facts(rows: &[&Record], domains: &[String], sent_ids: &HashSet<String>) -> Facts {
+    let mut f = Facts {
+        rows: rows.len(),
+        ..Default::default()
+    };
+    for r in rows {
+        let labels: Vec<&str> = r.auth.as_deref().unwrap_or("").split(' ').collect();
+        if r.original_message_id.is_some() || r.relay_ips.is_some() {
+            f.with_original += 1;
+        }
+        let authed = labels.iter().any(|l| is_auth_label(l));
+        if authed {
+            f.authed += 1;
+            for l in &labels {
+                if let Some(p) = l.strip_prefix("smtp-auth:") {
+                    f.protocols.insert(p.to_ascii_uppercase());
+                }
+            }
+            if let Some(ip) = &r.origin_ip {
+                f.auth_ips.insert(ip.clone());
+            }
+        }
+        let dkim = r.dkim_domains.as_deref().is_some_and(|ds| {
+            ds.split(' ').any(|d| {
+                domains
+                    .iter()
+                    .any(|dom| d == dom || d.ends_with(&format!(".{dom}")))
+            })
+        });
+        f.own_dkim += usize::from(dkim);
+        let sent = r
+            .original_message_id
+            .as_ref()
+            .is_some_and(|m| sent_ids.contains(m));
+        f.in_sent += usize::from(sent);
+        if authed || dkim || sent {
+            f.supporting += 1;
+        } else if labels.iter().any(|l| is_forged_label(l)) {
+            f.contrary += 1;
+            if let Some(ip) = &r.origin_ip {
+                f.forged_ips.insert(ip.clone());
+            }
+        }
+        f.spf_fail += usize::from(labels.iter().any(|l| l.starts_with("spf=")));
+        f.dmarc_fail += usize::from(labels.contains(&"dmarc=fail"));
+        f.direct += usize::from(labels.contains(&"direct-to-mx"));
+    }
+    f
+}
+
+/// "1 auto-reply", "3 auto-replies".
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// "31 h" or "45 min".
+fn duration(hours: f64) -> String {
+    if hours >= 1.0 {
+        format!("{} h", hours.round() as i64)
+    } else {
+        format!("{} min", (hours * 60.0).round() as i64)
+    }
+}
+
+/// Judges one campaign from its rows; returns the verdict and the evidence sentence.
+pub fn judge(
+    c: &CampaignRow,
+    rows: &[&Record],
+    account: &Account,
+    sent_ids: &HashSet<String>,
+) -> (Verdict, String) {
+    let domains = account.domains();
+    let f = facts(rows, &domains, sent_ids);
+    let dom = domains.join(" ");
+    let replies = rows.iter().filter(|r| r.kind == "autoreply").count();
+    let reports = rows.iter().filter(|r| r.kind == "feedback").count();
+    let mut extra = Vec::new();
+    if replies > 0 {
+        extra.push(plural(replies, "auto-reply", "auto-replies"));
+    }
+    if reports > 0 {
+        extra.push(plural(reports, "abuse report", "abuse reports"));
+    }
+    let extra = if extra.is_empty() {
+        String::new()
+    } else {
+        format!(" and {}", extra.join(" and "))
+    };
+    let mut parts = vec![format!(
+        "{} bounces{extra} in {} ({} to {})",
+        f.rows - replies - reports,
+        duration(c.duration_hours),
+        c.first_seen.as_deref().unwrap_or("?"),
+        c.last_seen.as_deref().unwrap_or("?")
+    )];
+    if f.supporting >= MIN_SUPPORTING && f.supporting >= f.contrary {
+        if f.authed > 0 {
+            let how = if f.protocols.is_empty() {
+                "authentication".to_string()
+            } else {
+                f.protocols.iter().cloned().collect::<Vec<_>>().join("/")
+            };
+            parts.push(format!(
+                "{} originals submitted with {how} from {} IP(s)",
+                f.authed,
+                f.auth_ips.len()
+            ));
+        }
+        if f.own_dkim > 0 {
+            parts.push(format!("{} signed with DKIM d={dom}", f.own_dkim));
+        }
+        if f.in_sent > 0 {
+            parts.push(format!(
+                "{} Message-IDs also in the account's Sent folder",
+                f.in_sent
+            ));
+        }
+        if f.contrary > 0 {
+            parts.push(format!("{} others look forged", f.contrary));
+        }
+        return (Verdict::Compromised, parts.join("; "));
+    }
+    if f.contrary > 0 {
+        if f.direct > 0 {
+            parts.push(format!(
+                "{} originals went straight from {} outside IP(s) to the recipients' servers",
+                f.direct,
+                f.forged_ips.len()
+            ));
+        }
+        let mut fails = Vec::new();
+        if f.spf_fail > 0 {
+            fails.push(format!("SPF fail on {}", f.spf_fail));
+        }
+        if f.dmarc_fail > 0 {
+            fails.push(format!("DMARC fail on {}", f.dmarc_fail));
+        }
+        if !fails.is_empty() {
+            parts.push(fails.join(", "));
+        }
+        let own = if dom.is_empty() {
+            String::new()
+        } else {
+            format!(", no DKIM of {dom}")
+        };
+        parts.push(format!("no authenticated submission{own}"));
+        return (Verdict::Backscatter, parts.join("; "));
+    }
+    if f.with_original * 2 < f.rows {
+        let which = match f.with_original {
+            0 => "none".to_string(),
+            n => format!("only {n}"),
+        };
+        parts.push(format!(
+            "{which} return the original, so hijack and forgery cannot be told apart; ask the provider for the account's submission log"
+        ));
+    } else {
+        parts.push(format!(
+            "{} originals returned but show neither authenticated submission nor forgery",
+            f.with_original
+        ));
+    }
+    (Verdict::Inconclusive, parts.join("; "))
+}
+
+/// Judges every campaign of a mailbox (filling `verdict` and `evidence`)
+/// and returns the mailbox's verdict and evidence.
 pub fn decide(
     account: &Account,
-    campaigns: &[CampaignRow],
-    rows: &[&Record],
-    sent_ids: &std::collections::HashSet<String>,
+    campaigns: &mut [CampaignRow],
+    rows: &[Record],
+    sent_ids: &HashSet<String>,
 ) -> (Verdict, String) {
-    if campaigns.is_empty() {
+    let mut by_campaign: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
+    for r in rows {
+        if let Some(c) = r.campaign.as_deref() {
+            by_campaign.entry(c).or_default().push(r);
+        }
+    }
+    let mut worst: Option<(Verdict, usize)> = None;
+    for (i, c) in campaigns.iter_mut().enumerate() {
+        let members = by_campaign
+            .get(c.campaign.as_str())
+            .map_or(&[][..], |v| &v[..]);
+        let (v, ev) = judge(c, members, account, sent_ids);
+        c.verdict = v.as_str().to_string();
+        c.evidence = ev;
+        // Most serious first; among equals, the earliest campaign speaks.
+        if worst.is_none_or(|(wv, _)| v < wv) {
+            worst = Some((v, i));
+        }
+    }
+    let Some((v, i)) = worst else {
+        let bounces = rows.iter().filter(|r| r.kind != "autoreply").count();
         return (
             Verdict::Clean,
-            format!("{} bounce rows, no flood", rows.len()),
-        );
-    }
-    let in_campaign: Vec<&&Record> = rows.iter().filter(|r| r.campaign.is_some()).collect();
-    let n = in_campaign.len();
-    let with_original = in_campaign
-        .iter()
-        .filter(|r| {
-            r.original_message_id.is_some() || !r.relay_ips.as_deref().unwrap_or("").is_empty()
-        })
-        .count();
-    let domain = account
-        .address
-        .as_deref()
-        .and_then(|a| a.rsplit_once('@'))
-        .map(|(_, d)| d.to_string());
-    let authed = in_campaign
-        .iter()
-        .filter(|r| r.auth.as_deref().is_some_and(|a| a.contains("smtp-auth")))
-        .count();
-    let dkim = in_campaign
-        .iter()
-        .filter(|r| match (&r.dkim_domains, &domain) {
-            (Some(d), Some(dom)) => d
-                .split(' ')
-                .any(|x| x == dom || x.ends_with(&format!(".{dom}"))),
-            _ => false,
-        })
-        .count();
-    let in_sent = in_campaign
-        .iter()
-        .filter(|r| {
-            r.original_message_id
-                .as_ref()
-                .is_some_and(|m| sent_ids.contains(m))
-        })
-        .count();
-    let span = match (
-        campaigns.first().and_then(|c| c.first_seen.clone()),
-        campaigns.last().and_then(|c| c.last_seen.clone()),
-    ) {
-        (Some(a), Some(b)) => format!(" from {a} to {b}"),
-        _ => String::new(),
-    };
-    if authed + dkim + in_sent > 0 {
-        let mut facts = vec![format!(
-            "{n} bounces in {} campaign(s){span}",
-            campaigns.len()
-        )];
-        if authed > 0 {
-            facts.push(format!("{authed} originals submitted with SMTP AUTH"));
-        }
-        if dkim > 0 {
-            facts.push(format!(
-                "{dkim} signed with DKIM d={}",
-                domain.clone().unwrap_or_default()
-            ));
-        }
-        if in_sent > 0 {
-            facts.push(format!(
-                "{in_sent} Message-IDs found in the account's Sent folder"
-            ));
-        }
-        return (Verdict::Compromised, facts.join("; "));
-    }
-    if with_original * 2 < n {
-        return (
-            Verdict::Inconclusive,
             format!(
-                "{n} bounces in {} campaign(s){span}; only {with_original} return the original",
-                campaigns.len()
+                "{bounces} bounce(s), none in a flood (a campaign needs {} bounces to {} recipients)",
+                crate::campaign::MIN_ROWS,
+                crate::campaign::MIN_RECIPIENTS
             ),
         );
+    };
+    let ev = if campaigns.len() > 1 {
+        format!(
+            "{} campaigns; worst: {}",
+            campaigns.len(),
+            campaigns[i].evidence
+        )
+    } else {
+        campaigns[i].evidence.clone()
+    };
+    (v, ev)
+}
+
+/// A mailbox's forensics: its account, campaigns and verdict.
+#[derive(Debug, Clone, Default)]
+pub struct Assessment {
+    pub account: Account,
+    pub campaigns: Vec<CampaignRow>,
+    pub verdict: Verdict,
+    pub evidence: String,
+    /// Distinct recipients and recipient domains over the campaigns.
+    pub recipients: usize,
+    pub recipient_domains: usize,
+    /// Sums of the campaigns' estimates.
+    pub estimated_sent_min: u64,
+    pub estimated_sent_max: u64,
+}
+
+/// Runs the forensics of one mailbox over its sorted rows: infers the
+/// account, groups campaigns (setting `campaign` on the rows) and judges them.
+pub fn assess(
+    mailbox_no: usize,
+    mailbox: &str,
+    given: &[String],
+    tally: &crate::scan::Tally,
+    rows: &mut [Record],
+    sent_ids: &HashSet<String>,
+) -> Assessment {
+    let refs: Vec<&Record> = rows.iter().collect();
+    let account = crate::campaign::infer_account(given, tally, &refs);
+    let mut campaigns = crate::campaign::campaigns(mailbox_no, mailbox, &account, rows);
+    let (verdict, evidence) = decide(&account, &mut campaigns, rows, sent_ids);
+    let in_campaign = rows.iter().filter(|r| r.campaign.is_some());
+    let recipients: BTreeSet<&str> = in_campaign.clone().map(|r| r.recipient.as_str()).collect();
+    let domains: BTreeSet<&str> = in_campaign
+        .filter_map(|r| r.recipient_domain.as_deref())
+        .collect();
+    Assessment {
+        recipients: recipients.len(),
+        recipient_domains: domains.len(),
+        estimated_sent_min: campaigns.iter().map(|c| c.estimated_sent_min).sum(),
+        estimated_sent_max: campaigns.iter().map(|c| c.estimated_sent_max).sum(),
+        account,
+        campaigns,
+        verdict,
+        evidence,
     }
-    (Verdict::Backscatter, format!("{n} bounces in {} campaign(s){span}; originals show no submission through the account's provider", campaigns.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(auth: &str, dkim: Option<&str>, mid: Option<&str>) -> Record {
+        Record {
+            recipient: "v@example.com".into(),
+            auth: (!auth.is_empty()).then(|| auth.to_string()),
+            dkim_domains: dkim.map(String::from),
+            original_message_id: mid.map(String::from),
+            relay_ips: mid.map(|_| "45.83.64.7".to_string()),
+            origin_ip: mid.map(|_| "45.83.64.7".to_string()),
+            campaign: Some("m1-c1".into()),
+            kind: "dsn",
+            ..Default::default()
+        }
+    }
+
+    fn account() -> Account {
+        Account {
+            addresses: vec!["me@example.jp".into()],
+            source: "--account".into(),
+        }
+    }
+
+    fn camp() -> CampaignRow {
+        CampaignRow {
+            campaign: "m1-c1".into(),
+            bounces: 12,
+            duration_hours: 31.0,
+            first_seen: Some("2026-11-04T19:00:00Z".into()),
+            last_seen: Some("2026-11-06T02:00:00Z".into()),
+            ..Default::default()
+        }
+    }
+
+    fn verdict_of(rows: &[Record], sent: &[&str]) -> (Verdict, String) {
+        let mut c = vec![camp()];
+        let sent: HashSet<String> = sent.iter().map(|s| s.to_string()).collect();
+        decide(&account(), &mut c, rows, &sent)
+    }
+
+    #[test]
+    fn authenticated_submission_is_compromised() {
+        let rows: Vec<Record> = (0..12)
+            .map(|i| {
+                row(
+                    "smtp-auth:esmtpsa authenticated-sender:me@example.jp",
+                    Some("example.jp"),
+                    Some(&format!("{i}@smtp.example.jp")),
+                )
+            })
+            .collect();
+        let (v, ev) = verdict_of(&rows, &["1@smtp.example.jp"]);
+        assert_eq!(v, Verdict::Compromised);
+        assert_eq!(ev, "12 bounces in 31 h (2026-11-04T19:00:00Z to 2026-11-06T02:00:00Z); 12 originals submitted with ESMTPSA from 1 IP(s); 12 signed with DKIM d=example.jp; 1 Message-IDs also in the account's Sent folder");
+    }
+
+    #[test]
+    fn sent_folder_alone_is_enough_but_not_one_stray_row() {
+        let rows: Vec<Record> = (0..12)
+            .map(|i| row("", None, Some(&format!("{i}@x"))))
+            .collect();
+        assert_eq!(
+            verdict_of(&rows, &["1@x", "2@x", "3@x"]).0,
+            Verdict::Compromised
+        );
+        // One authenticated original (the owner's own typo) among a forged flood.
+        let mut rows: Vec<Record> = (0..11)
+            .map(|i| row("direct-to-mx spf=fail", None, Some(&format!("{i}@bot"))))
+            .collect();
+        rows.push(row(
+            "smtp-auth:esmtpsa",
+            Some("example.jp"),
+            Some("own@smtp.example.jp"),
+        ));
+        let (v, ev) = verdict_of(&rows, &[]);
+        assert_eq!(v, Verdict::Backscatter);
+        assert!(
+            ev.contains("11 originals went straight from 1 outside IP(s)"),
+            "{ev}"
+        );
+        assert!(ev.contains("SPF fail on 11"), "{ev}");
+    }
+
+    #[test]
+    fn missing_originals_are_inconclusive_and_no_campaign_is_clean() {
+        let rows: Vec<Record> = (0..12).map(|_| row("", None, None)).collect();
+        let (v, ev) = verdict_of(&rows, &[]);
+        assert_eq!(v, Verdict::Inconclusive);
+        assert!(ev.contains("; none return the original"), "{ev}");
+        let (v, ev) = decide(&account(), &mut [], &[], &HashSet::new());
+        assert_eq!(v, Verdict::Clean);
+        assert!(ev.starts_with("0 bounce(s), none in a flood"), "{ev}");
+    }
 }

@@ -8,3 +8,5 @@ mod cli;
 mod inputs;
 // The shared bounce corpus against the reference parser's answers (skipped when absent).
 mod corpus;
+// Generated mailboxes with a known truth: planted bounces, campaigns, verdicts, batch.
+mod scenarios;
