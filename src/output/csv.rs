@@ -244,7 +244,7 @@ impl ser::SerializeStruct for &mut Cells {
 mod tests {
     use super::*;
 
-    #[derive(Serialize, Default)]
+    #[derive(serde::Serialize, Default)]
     struct Row {
         a: String,
         b: Option<u16>,
