@@ -100,7 +100,7 @@ macro_rules! display_value {
     };
 }
 
-impl<'a> ser::Serializer for &'a mut Cells {
+impl ser::Serializer for &mut Cells {
     type Ok = ();
     type Error = CellError;
     type SerializeSeq = Self;
