@@ -170,14 +170,40 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
     });
     // A report without a Diagnostic-Code often says it in its text
     // (OpenSMTPD, Sendmail's transcript, EZweb): take the recipient's line there.
-    if b.kind != Kind::Autoreply && b.failures.iter().any(|f| f.diagnostic.is_none()) {
+    // A diagnostic that is a bare number (Sendmail's "X-Unix; 255", a
+    // program's exit status) says less than the transcript beside it.
+    let says_nothing = |f: &Failure| {
+        f.diagnostic
+            .as_deref()
+            .is_none_or(|d| !d.chars().any(char::is_alphabetic))
+    };
+    // The SMTP command, when the report leaves it out but the text says it
+    // (Sendmail's transcript, Postfix's "(in reply to end of DATA command)").
+    let no_command = |f: &Failure| {
+        f.command.is_none()
+            && f.diagnostic
+                .as_deref()
+                .is_none_or(|d| status::SmtpCommand::find(&d.to_lowercase()).is_none())
+    };
+    if matches!(b.kind, Kind::Dsn | Kind::MtaText)
+        && b.failures.iter().any(|f| says_nothing(f) || no_command(f))
+    {
         let head = text::error_head(input.text());
         let lines: Vec<&str> = head.lines().collect();
         let all: Vec<String> = b.failures.iter().map(|f| f.recipient.clone()).collect();
         let others: Vec<&str> = all.iter().map(String::as_str).collect();
-        for f in b.failures.iter_mut().filter(|f| f.diagnostic.is_none()) {
-            f.diagnostic = text::diagnostic_for(&lines, &f.recipient, &others)
-                .filter(|d| find_reply_code(d).is_some() || Status::find(d).is_some());
+        for f in b.failures.iter_mut() {
+            if says_nothing(f) {
+                let found = text::diagnostic_for(&lines, &f.recipient, &others)
+                    .filter(|d| find_reply_code(d).is_some() || Status::find(d).is_some());
+                if found.is_some() {
+                    f.diagnostic = found;
+                    f.diagnostic_type = None;
+                }
+            }
+            if no_command(f) {
+                f.command = text::command_for(&lines, &f.recipient, &others);
+            }
         }
     }
     for f in &mut b.failures {
@@ -236,7 +262,11 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
             f.command =
                 status::SmtpCommand::find(&f.diagnostic.as_deref().unwrap_or("").to_lowercase());
         }
-        f.reason = Some(reason::classify(f, b.kind));
+        // A family decoder that knows what its notice means (Google Groups'
+        // refusal, written in the sender's language) has set it already.
+        if f.reason.is_none() {
+            f.reason = Some(reason::classify(f, b.kind));
+        }
     }
     b
 }
