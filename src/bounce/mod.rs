@@ -194,8 +194,13 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
         let others: Vec<&str> = all.iter().map(String::as_str).collect();
         for f in b.failures.iter_mut() {
             if says_nothing(f) {
-                let found = text::diagnostic_for(&lines, &f.recipient, &others)
-                    .filter(|d| find_reply_code(d).is_some() || Status::find(d).is_some());
+                // A line without codes is taken only when it names the
+                // recipient itself (OpenSMTPD: "a@b: Domain does not exist").
+                let found = text::diagnostic_for(&lines, &f.recipient, &others).filter(|d| {
+                    find_reply_code(d).is_some()
+                        || Status::find(d).is_some()
+                        || d.to_lowercase().contains(&f.recipient)
+                });
                 if found.is_some() {
                     f.diagnostic = found;
                     f.diagnostic_type = None;

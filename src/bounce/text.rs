@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use super::dsn::clean_address;
 use super::status::SmtpCommand;
-use super::types::{Bounce, Failure, Kind};
+use super::types::{Action, Bounce, Failure, Kind};
 use super::{Decoder, Input};
 use crate::original::find_inline;
 
@@ -142,11 +142,27 @@ impl Decoder for Text {
         for f in &mut failures {
             f.diagnostic = diagnostic_for(&lines, &f.recipient, &others);
         }
+        // A warning that delivery is only delayed (Gmail's "THIS IS A
+        // WARNING MESSAGE ONLY"), often with no code at all.
+        let lower = head.to_lowercase();
+        if DELAYED.iter().any(|d| lower.contains(d)) {
+            for f in &mut failures {
+                f.action = Some(Action::Delayed);
+            }
+        }
         let mut b = Bounce::new(Kind::MtaText, self.name());
         b.failures = failures;
         Some(b)
     }
 }
+
+/// Sentences of notices that report a delay, not a failure (lowercase,
+/// sorted; each from the MTA that writes it).
+const DELAYED: &[&str] = &[
+    "delivery to the following recipient has been delayed", // Gmail
+    "is only a temporary failure report",                   // OpenSMTPD
+    "this is a warning message only",                       // Gmail
+];
 
 /// Sentences that introduce the list of failed recipients (lowercase).
 /// Sorted; each from the MTA whose notice uses it.
@@ -346,12 +362,28 @@ pub fn diagnostic_for(lines: &[&str], rcpt: &str, others: &[&str]) -> Option<Str
         }
     }
     if out.is_empty() {
-        let l = lines
+        if let Some(l) = lines
             .iter()
-            .find(|l| super::status::find_reply_code(l).is_some())?;
-        out.push(l.trim().to_string());
+            .find(|l| super::status::find_reply_code(l).is_some())
+        {
+            out.push(l.trim().to_string());
+        }
     }
-    Some(out.join(" "))
+    // Lotus Notes puts the reason on the lines just before the address
+    // ("------- Failure Reasons --------", "User not listed in public Name &
+    // Address Book", "a@b"): with nothing after it, read upwards within
+    // the paragraph, stopping at a separator or another address.
+    if let (true, Some(p)) = (out.is_empty(), pos) {
+        let above: Vec<&str> = lines[..p]
+            .iter()
+            .rev()
+            .map(|l| l.trim())
+            .take_while(|l| !l.is_empty() && !l.starts_with("---") && !address_regex().is_match(l))
+            .take(3)
+            .collect();
+        out.extend(above.into_iter().rev().map(str::to_string));
+    }
+    (!out.is_empty()).then(|| out.join(" "))
 }
 
 /// The SMTP command a bounce text names for one recipient:
