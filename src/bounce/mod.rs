@@ -170,14 +170,45 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
     });
     // A report without a Diagnostic-Code often says it in its text
     // (OpenSMTPD, Sendmail's transcript, EZweb): take the recipient's line there.
-    if b.kind != Kind::Autoreply && b.failures.iter().any(|f| f.diagnostic.is_none()) {
+    // A diagnostic that is a bare number (Sendmail's "X-Unix; 255", a
+    // program's exit status) says less than the transcript beside it.
+    let says_nothing = |f: &Failure| {
+        f.diagnostic
+            .as_deref()
+            .is_none_or(|d| !d.chars().any(char::is_alphabetic))
+    };
+    // The SMTP command, when the report leaves it out but the text says it
+    // (Sendmail's transcript, Postfix's "(in reply to end of DATA command)").
+    let no_command = |f: &Failure| {
+        f.command.is_none()
+            && f.diagnostic
+                .as_deref()
+                .is_none_or(|d| status::SmtpCommand::find(&d.to_lowercase()).is_none())
+    };
+    if matches!(b.kind, Kind::Dsn | Kind::MtaText)
+        && b.failures.iter().any(|f| says_nothing(f) || no_command(f))
+    {
         let head = text::error_head(input.text());
         let lines: Vec<&str> = head.lines().collect();
         let all: Vec<String> = b.failures.iter().map(|f| f.recipient.clone()).collect();
         let others: Vec<&str> = all.iter().map(String::as_str).collect();
-        for f in b.failures.iter_mut().filter(|f| f.diagnostic.is_none()) {
-            f.diagnostic = text::diagnostic_for(&lines, &f.recipient, &others)
-                .filter(|d| find_reply_code(d).is_some() || Status::find(d).is_some());
+        for f in b.failures.iter_mut() {
+            if says_nothing(f) {
+                // A line without codes is taken only when it names the
+                // recipient itself (OpenSMTPD: "a@b: Domain does not exist").
+                let found = text::diagnostic_for(&lines, &f.recipient, &others).filter(|d| {
+                    find_reply_code(d).is_some()
+                        || Status::find(d).is_some()
+                        || d.to_lowercase().contains(&f.recipient)
+                });
+                if found.is_some() {
+                    f.diagnostic = found;
+                    f.diagnostic_type = None;
+                }
+            }
+            if no_command(f) {
+                f.command = text::command_for(&lines, &f.recipient, &others);
+            }
         }
     }
     for f in &mut b.failures {
@@ -236,7 +267,11 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
             f.command =
                 status::SmtpCommand::find(&f.diagnostic.as_deref().unwrap_or("").to_lowercase());
         }
-        f.reason = Some(reason::classify(f, b.kind));
+        // A family decoder that knows what its notice means (Google Groups'
+        // refusal, written in the sender's language) has set it already.
+        if f.reason.is_none() {
+            f.reason = Some(reason::classify(f, b.kind));
+        }
     }
     b
 }
@@ -280,6 +315,188 @@ mod tests {
                 assert!(detect(&p, hints).is_none());
             }
         }
+    }
+
+    /// One hand-written sample per MTA style (not corpus copies): the
+    /// recipient, status, reply code and SMTP command the decoders (family
+    /// or generic) must find.
+    #[test]
+    fn families_from_hand_written_samples() {
+        type Row = (
+            &'static str,
+            &'static str,
+            &'static str,
+            Option<&'static str>,
+            Option<u16>,
+            Option<status::SmtpCommand>,
+        );
+        use status::SmtpCommand::{Connect, Data, Mail, Rcpt};
+        const DSN: &str = "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\n";
+        let postfix = format!("From: MAILER-DAEMON@mx.example.jp (Mail Delivery System)\nSubject: Undelivered Mail Returned to Sender\n{DSN}This is the mail system at host mx.example.jp.\n\n<hana@example.net>: host mx.example.net[192.0.2.7] said: 550 5.7.1\n    Message refused (in reply to end of DATA command)\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.jp\n\nFinal-Recipient: rfc822; hana@example.net\nAction: failed\nStatus: 5.7.1\nDiagnostic-Code: smtp; 550 5.7.1 Message refused\n\n--B--\n");
+        let sendmail_pipelined = format!("From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.jp>\nSubject: Returned mail: see transcript for details\n{DSN}   ----- The following addresses had permanent fatal errors -----\n<ken@example.org>\n    (reason: 550 5.1.1 <ken@example.org>... User unknown)\n\n   ----- Transcript of session follows -----\n... while talking to mx.example.org.:\n>>> DATA\n<<< 550 5.1.1 <ken@example.org>... User unknown\n550 5.1.1 <ken@example.org>... User unknown\n<<< 503 5.0.0 Need RCPT (recipient)\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.jp\n\nFinal-Recipient: RFC822; ken@example.org\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: SMTP; 550 5.1.1 <ken@example.org>... User unknown\n\n--B--\n");
+        let sendmail_data = format!("From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.jp>\nSubject: Returned mail: see transcript for details\n{DSN}   ----- Transcript of session follows -----\n... while talking to mx.example.org.:\n>>> DATA\n<<< 554 5.7.1 Spam message rejected for <yuki@example.org>\n554 5.0.0 Service unavailable\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.jp\n\nFinal-Recipient: RFC822; yuki@example.org\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: SMTP; 554 5.7.1 Spam message rejected for <yuki@example.org>\n\n--B--\n");
+        let sendmail_exit = format!("From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.jp>\nSubject: Returned mail: see transcript for details\n{DSN}   ----- The following addresses had permanent fatal errors -----\n\"|/usr/local/bin/filter\"\n    (reason: 75)\n    (expanded from: <sora@example.jp>)\n\n   ----- Transcript of session follows -----\nfilter: cannot open database\n554 5.3.0 unknown mailer error 75\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.jp\n\nFinal-Recipient: RFC822; sora@example.jp\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: X-Unix; 75\n\n--B--\n");
+        let v5sendmail = "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.jp>\nSubject: Returned mail: Remote protocol error\n\n   ----- Transcript of session follows -----\nWhile talking to mx.example.edu:\n>>> MAIL From:<taro@example.jp>\n<<< 550 Relaying denied\n554 <jiro@example.edu>... Remote protocol error\n\n   ----- Unsent message follows -----\nFrom: taro@example.jp\nTo: jiro@example.edu\nSubject: hi\n\nhi\n".to_string();
+        let exim = "From: Mail Delivery System <Mailer-Daemon@mx.example.jp>\nX-Failed-Recipients: mei@example.net\nSubject: Mail delivery failed: returning message to sender\n\nThis message was created automatically by mail delivery software.\n\nA message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n  mei@example.net\n    host mx.example.net [192.0.2.9]\n    SMTP error from remote mail server after RCPT TO:<mei@example.net>:\n    550 5.1.1 No such mailbox\n\n------ This is a copy of the message, including all the headers. ------\n\nFrom: taro@example.jp\nTo: mei@example.net\nSubject: hi\n\nhi\n".to_string();
+        let exim_greeting = "From: Mail Delivery System <Mailer-Daemon@mx.example.jp>\nX-Failed-Recipients: rin@example.net\nSubject: Mail delivery failed: returning message to sender\n\nA message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n  rin@example.net\n    host mx.example.net [192.0.2.9]\n    SMTP error from remote mail server after initial connection:\n    554 5.7.1 Client host rejected\n".to_string();
+        let qmail = "From: MAILER-DAEMON@mx.example.jp\nSubject: failure notice\n\nHi. This is the qmail-send program at mx.example.jp.\nI'm afraid I wasn't able to deliver your message to the following addresses.\nThis is a permanent error; I've given up. Sorry it didn't work out.\n\n<nao@example.org>:\n192.0.2.4 does not like recipient.\nRemote host said: 550 5.1.1 <nao@example.org>: Recipient address rejected\nGiving up on 192.0.2.4.\n\n--- Below this line is a copy of the message.\n\nFrom: taro@example.jp\nTo: nao@example.org\n\nhi\n".to_string();
+        let notes = "From: postmaster@notes.example.jp\nSubject: Undeliverable message\n\n------- Failure Reasons  --------\n\nUser not listed in public Name & Address Book\nmio@example.co.jp\n\n\n------- Returned Message --------\nFrom: taro@example.jp\nTo: mio@example.co.jp\nSubject: hi\n\nhi\n".to_string();
+        let opensmtpd = format!("From: Mailer Daemon <MAILER-DAEMON@smtpd.example.jp>\nSubject: Delivery status notification: error\n{DSN}    This is the MAILER-DAEMON, please DO NOT REPLY to this email.\n\n    An error has occurred while attempting to deliver a message for\n    the following list of recipients:\n\nriku@example.org: Domain does not exist\n\n    Below is a copy of the original message:\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; smtpd.example.jp\n\nFinal-Recipient: rfc822; riku@example.org\nAction: failed\nStatus: 5.0.0\n\n--B--\n");
+        let gmail_delay = "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\nSubject: Delivery Status Notification (Delay)\n\nThis is an automatically generated Delivery Status Notification\n\nTHIS IS A WARNING MESSAGE ONLY.\n\nDelivery to the following recipient has been delayed:\n\n     aoi@example.com\n\nMessage will be retried for 2 more day(s)\n".to_string();
+        let rows: Vec<(String, Row)> = vec![
+            (
+                postfix,
+                (
+                    "postfix",
+                    "hana@example.net",
+                    "",
+                    Some("5.7.1"),
+                    Some(550),
+                    Some(Data),
+                ),
+            ),
+            (
+                sendmail_pipelined,
+                (
+                    "sendmail pipelined",
+                    "ken@example.org",
+                    "",
+                    Some("5.1.1"),
+                    Some(550),
+                    Some(Rcpt),
+                ),
+            ),
+            (
+                sendmail_data,
+                (
+                    "sendmail DATA",
+                    "yuki@example.org",
+                    "",
+                    Some("5.7.1"),
+                    Some(554),
+                    Some(Data),
+                ),
+            ),
+            (
+                sendmail_exit,
+                (
+                    "sendmail X-Unix",
+                    "sora@example.jp",
+                    "",
+                    Some("5.3.0"),
+                    Some(554),
+                    None,
+                ),
+            ),
+            (
+                v5sendmail,
+                (
+                    "v5 sendmail",
+                    "jiro@example.edu",
+                    "",
+                    Some("5.0.0"),
+                    Some(554),
+                    Some(Mail),
+                ),
+            ),
+            (
+                exim,
+                (
+                    "exim",
+                    "mei@example.net",
+                    "",
+                    Some("5.1.1"),
+                    Some(550),
+                    Some(Rcpt),
+                ),
+            ),
+            (
+                exim_greeting,
+                (
+                    "exim greeting",
+                    "rin@example.net",
+                    "",
+                    Some("5.7.1"),
+                    Some(554),
+                    Some(Connect),
+                ),
+            ),
+            (
+                qmail,
+                (
+                    "qmail",
+                    "nao@example.org",
+                    "",
+                    Some("5.1.1"),
+                    Some(550),
+                    None,
+                ),
+            ),
+            (
+                notes,
+                ("notes", "mio@example.co.jp", "not listed", None, None, None),
+            ),
+            (
+                opensmtpd,
+                (
+                    "opensmtpd",
+                    "riku@example.org",
+                    "domain does not exist",
+                    Some("5.0.0"),
+                    None,
+                    None,
+                ),
+            ),
+            (
+                gmail_delay,
+                (
+                    "gmail delay",
+                    "aoi@example.com",
+                    "retried",
+                    None,
+                    None,
+                    None,
+                ),
+            ),
+        ];
+        let mut bad = Vec::new();
+        for (m, (name, rcpt, diag, st, reply, cmd)) in &rows {
+            let p = parse(m.as_bytes()).unwrap();
+            let raw = crate::message::RawMessage {
+                bytes: m.as_bytes(),
+                offset: 0,
+                index: 0,
+            };
+            let hints = match crate::triage::triage(&raw).0 {
+                crate::triage::Triage::BounceLike(h) | crate::triage::Triage::CheckSubject(h) => h,
+                _ => Hints::default(),
+            };
+            let Some(b) = detect(&p, hints) else {
+                bad.push(format!("{name}: no bounce"));
+                continue;
+            };
+            let f = &b.failures[0];
+            let got = (
+                f.recipient.as_str(),
+                f.status.map(|s| s.to_string()),
+                f.reply_code,
+                f.command,
+            );
+            let want = (*rcpt, st.map(str::to_string), *reply, *cmd);
+            let diag_ok = f
+                .diagnostic
+                .as_deref()
+                .unwrap_or("")
+                .to_lowercase()
+                .contains(diag);
+            if got != want || !diag_ok {
+                bad.push(format!(
+                    "{name}: want {want:?} got {got:?} ({:?})",
+                    f.diagnostic
+                ));
+            }
+        }
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
     }
 
     #[test]

@@ -8,7 +8,8 @@ use regex::Regex;
 use std::sync::OnceLock;
 
 use super::dsn::clean_address;
-use super::types::{Bounce, Failure, Kind};
+use super::status::SmtpCommand;
+use super::types::{Action, Bounce, Failure, Kind};
 use super::{Decoder, Input};
 use crate::original::find_inline;
 
@@ -141,11 +142,27 @@ impl Decoder for Text {
         for f in &mut failures {
             f.diagnostic = diagnostic_for(&lines, &f.recipient, &others);
         }
+        // A warning that delivery is only delayed (Gmail's "THIS IS A
+        // WARNING MESSAGE ONLY"), often with no code at all.
+        let lower = head.to_lowercase();
+        if DELAYED.iter().any(|d| lower.contains(d)) {
+            for f in &mut failures {
+                f.action = Some(Action::Delayed);
+            }
+        }
         let mut b = Bounce::new(Kind::MtaText, self.name());
         b.failures = failures;
         Some(b)
     }
 }
+
+/// Sentences of notices that report a delay, not a failure (lowercase,
+/// sorted; each from the MTA that writes it).
+const DELAYED: &[&str] = &[
+    "delivery to the following recipient has been delayed", // Gmail
+    "is only a temporary failure report",                   // OpenSMTPD
+    "this is a warning message only",                       // Gmail
+];
 
 /// Sentences that introduce the list of failed recipients (lowercase).
 /// Sorted; each from the MTA whose notice uses it.
@@ -286,14 +303,28 @@ pub fn diagnostic_for(lines: &[&str], rcpt: &str, others: &[&str]) -> Option<Str
     if let Some(p) = pos {
         let own = lines[p].trim();
         let rest = own.to_lowercase().replace(rcpt, "");
-        if rest.trim_matches(|c: char| !c.is_alphanumeric()).len() > 8
-            && (is_error_line(own) || has_code(own))
-        {
+        let own_taken = rest.trim_matches(|c: char| !c.is_alphanumeric()).len() > 8
+            && (is_error_line(own) || has_code(own));
+        if own_taken {
             out.push(own.to_string());
+            // Sendmail's summary line ("554 <a@b>... Remote protocol error")
+            // right after the server's answer in a transcript ("<<< 550
+            // Insecure Mail Relay"): the answer is the cause.
+            if let Some(answer) = p
+                .checked_sub(1)
+                .map(|q| lines[q].trim())
+                .filter(|l| l.starts_with("<<<") && has_code(l))
+            {
+                out.push(answer.to_string());
+            }
         }
         let mut paragraph: Vec<String> = Vec::new();
         let mut paragraphs = 0;
         let mut coded = out.iter().any(|l| has_code(l));
+        // The lines that continue the recipient's own line belong to it
+        // (Postfix wraps "... said: 550\n    : User unknown (in reply to end
+        // of DATA command)").
+        let mut continued = own_taken;
         for l in lines.iter().skip(p + 1).take(24) {
             let lower = l.to_lowercase();
             if others.iter().any(|o| *o != rcpt && lower.contains(o)) {
@@ -301,12 +332,14 @@ pub fn diagnostic_for(lines: &[&str], rcpt: &str, others: &[&str]) -> Option<Str
             }
             if l.trim().is_empty() {
                 if paragraph.is_empty() {
+                    continued = false;
                     continue;
                 }
                 let with_code = paragraph.iter().any(|x| has_code(x));
-                if out.is_empty() || with_code || !coded {
+                if out.is_empty() || with_code || !coded || continued {
                     out.append(&mut paragraph);
                 }
+                continued = false;
                 paragraph.clear();
                 coded |= with_code;
                 paragraphs += 1;
@@ -320,7 +353,7 @@ pub fn diagnostic_for(lines: &[&str], rcpt: &str, others: &[&str]) -> Option<Str
             }
             paragraph.push(l.trim().to_string());
         }
-        if !paragraph.is_empty() && (out.is_empty() || !coded) {
+        if !paragraph.is_empty() && (out.is_empty() || !coded || continued) {
             out.append(&mut paragraph);
         }
         // Without a code anywhere, the first paragraph is all we trust.
@@ -329,12 +362,100 @@ pub fn diagnostic_for(lines: &[&str], rcpt: &str, others: &[&str]) -> Option<Str
         }
     }
     if out.is_empty() {
-        let l = lines
+        if let Some(l) = lines
             .iter()
-            .find(|l| super::status::find_reply_code(l).is_some())?;
-        out.push(l.trim().to_string());
+            .find(|l| super::status::find_reply_code(l).is_some())
+        {
+            out.push(l.trim().to_string());
+        }
     }
-    Some(out.join(" "))
+    // Lotus Notes puts the reason on the lines just before the address
+    // ("------- Failure Reasons --------", "User not listed in public Name &
+    // Address Book", "a@b"): with nothing after it, read upwards within
+    // the paragraph, stopping at a separator or another address.
+    if let (true, Some(p)) = (out.is_empty(), pos) {
+        let above: Vec<&str> = lines[..p]
+            .iter()
+            .rev()
+            .map(|l| l.trim())
+            .take_while(|l| !l.is_empty() && !l.starts_with("---") && !address_regex().is_match(l))
+            .take(3)
+            .collect();
+        out.extend(above.into_iter().rev().map(str::to_string));
+    }
+    (!out.is_empty()).then(|| out.join(" "))
+}
+
+/// The SMTP command a bounce text names for one recipient:
+/// - a Sendmail transcript (`>>> DATA` then `<<< 550 ... <rcpt>`): the
+///   command before the answer that names the recipient, or before the
+///   answer the recipient's summary line follows ("<<< 550 Insecure Mail
+///   Relay" then "554 <rcpt>... Remote protocol error"). With PIPELINING
+///   Sendmail shows only the last command sent (`>>> DATA`) and then every
+///   answer in order: only the last answer is DATA's ("503 Need RCPT",
+///   "554 no valid recipients"); an answer naming the recipient that is
+///   followed by another one was the answer to its RCPT TO;
+/// - else Postfix's "(in reply to end of DATA command)", Exim's "after
+///   RCPT TO:" and the like in the recipient's paragraph (`diagnostic_for`),
+///   for reports whose `Diagnostic-Code` leaves the command out.
+pub fn command_for(lines: &[&str], rcpt: &str, others: &[&str]) -> Option<SmtpCommand> {
+    let mut last: Option<SmtpCommand> = None;
+    // The recipient's answer, waiting to see whether another answer follows.
+    let mut pending: Option<Option<SmtpCommand>> = None;
+    let mut after_answer: Option<SmtpCommand> = None;
+    for l in lines {
+        let t = l.trim_start();
+        let lower = t.to_ascii_lowercase();
+        if let Some(cmd) = lower.strip_prefix(">>>") {
+            if let Some(c) = pending {
+                return c;
+            }
+            last = transcript_command(cmd.trim());
+            after_answer = None;
+        } else if lower.starts_with("<<<") {
+            if pending.is_some() {
+                return Some(SmtpCommand::Rcpt);
+            }
+            if lower.contains(rcpt) {
+                pending = Some(last);
+            }
+            after_answer = last;
+        } else if lower.starts_with("... while talking to") || lower.starts_with("while talking to")
+        {
+            if let Some(c) = pending {
+                return c;
+            }
+            last = None;
+            after_answer = None;
+        } else if !t.is_empty() {
+            if pending.is_none() && after_answer.is_some() && lower.contains(rcpt) {
+                pending = Some(after_answer);
+            }
+            after_answer = None;
+        }
+    }
+    if let Some(c) = pending {
+        return c;
+    }
+    let paragraph = diagnostic_for(lines, rcpt, others)?;
+    SmtpCommand::find(&paragraph.to_lowercase())
+}
+
+/// The command of a transcript's `>>> ` line (lowercase, without `>>>`).
+fn transcript_command(cmd: &str) -> Option<SmtpCommand> {
+    // Sendmail shows the end of data as ">>> ." or as ">>> DATA".
+    const COMMANDS: &[(&str, SmtpCommand)] = &[
+        (".", SmtpCommand::Data),
+        ("data", SmtpCommand::Data),
+        ("ehlo", SmtpCommand::Connect),
+        ("helo", SmtpCommand::Connect),
+        ("mail from", SmtpCommand::Mail),
+        ("rcpt to", SmtpCommand::Rcpt),
+    ];
+    COMMANDS
+        .iter()
+        .find(|(w, _)| cmd == *w || (w.len() > 1 && cmd.starts_with(w)))
+        .map(|(_, c)| *c)
 }
 
 #[cfg(test)]

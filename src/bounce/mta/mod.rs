@@ -6,12 +6,18 @@
 
 pub mod amazonses;
 pub mod ezweb;
+pub mod googlegroups;
 pub mod verizon;
 
 use super::{Bounce, Decoder, Input};
 
 /// The family decoders, most specific first.
-pub const FAMILIES: &[&dyn Decoder] = &[&amazonses::AmazonSes, &ezweb::Ezweb, &verizon::Verizon];
+pub const FAMILIES: &[&dyn Decoder] = &[
+    &amazonses::AmazonSes,
+    &ezweb::Ezweb,
+    &googlegroups::GoogleGroups,
+    &verizon::Verizon,
+];
 
 /// All families, as one decoder.
 pub struct Families;
