@@ -414,6 +414,7 @@ const REJECTED: &[&str] = &[
     "mail from not owned by user",                   // La Poste (LPN105_421)
     "message rejected: email address is not verified", // Amazon SES
     "null sender is not allowed",                    // Sisimai Rejected
+    "permission to post messages to the group",      // Google Groups (not a member / no such group)
     "returned mail not accepted here",               // Sisimai Rejected
     "sender address has been blacklisted",           // Sisimai Rejected
     "sender address rejected",                       // Postfix smtpd(8) "Sender address rejected:"
@@ -428,6 +429,8 @@ const REJECTED: &[&str] = &[
     "syntax error: empty email address",             // Sisimai Rejected
     "this server does not accept mail from",         // Sisimai Rejected
     "unroutable sender address",                     // Exim
+    "using the 'send mail as' feature",              // Gmail ?p=CustomFromDenied
+    "you are not a member of this mailing list",     // fml (closed list)
     "you are not allowed to post to this mailing list", // Sisimai Rejected
     "you are sending to/from an address that has been blacklisted", // Sisimai Rejected
     "your email address has been blacklisted",       // MessageLabs
@@ -465,9 +468,13 @@ const USER_UNKNOWN: &[&str] = &[
     "no such person at this address", // Sisimai UserUnknown
     "no such recipient", // generic MTA wording
     "no such user",      // Sendmail, Postfix local(8)
+    "no valid recipients for this mm", // Verizon Wireless MMS gateway
     "not a valid recipient", // Sisimai UserUnknown
     "not a valid user here", // Sisimai UserUnknown
+    "not listed in domino directory", // Lotus Domino router
+    "not listed in public name & address book", // Lotus Notes router
     "not our customer",  // AT&T, generic
+    "recipient address rejected.", // bare RCPT refusal (au one net, fixture lhost-postfix-46)
     "recipient address rejected: access denied", // Microsoft 5.4.1 (directory-based edge blocking)
     "recipient address rejected: invalid user", // Sisimai UserUnknown
     "recipient address rejected: unknown user", // Postfix
@@ -752,10 +759,12 @@ const EXPIRED: &[&str] = &[
     "have been failing for a long time", // Sisimai Expired
     "message expired",        // Exchange, Sisimai Expired
     "message timed out",      // Sisimai Expired
+    "message will be retried for", // Gmail delay notice ("... for 2 more day(s)")
     "retry time not reached for any host after a long failure period", // Exim
     "retry timeout exceeded", // Exim
     "server did not respond", // Sisimai Expired
     "this message has been in the queue too long", // qmail-send
+    "was not delivered within * days", // au EZweb ("... within 0 days and 1 hours")
     "was not reachable within the allowed queue period", // Sisimai Expired
     "your message could not be delivered for more than", // Sisimai Expired
 ];
@@ -1257,8 +1266,10 @@ fn from_reply(code: u16) -> Option<Reason> {
         523 | 524 | 538 => FailedStartTls, // RFC 3207, RFC 4954: encryption required
         525 => Suspend,                    // RFC 4954: user account disabled
         530 | 534 | 535 => SecurityError,  // RFC 4954: authentication
-        550 | 551 | 553 => UserUnknown,    // mailbox unavailable / not local / name not allowed
-        552 => MailboxFull,                // exceeded storage allocation
+        // 550 alone is "mailbox unavailable, no access, or policy" (RFC 5321
+        // §4.2.2): too broad to name a reason, so it is left to `onhold`.
+        551 | 553 => UserUnknown, // user not local / mailbox name not allowed
+        552 => MailboxFull,       // exceeded storage allocation
         _ => return None,
     })
 }
@@ -1412,10 +1423,15 @@ pub fn classify(f: &Failure, kind: Kind) -> Reason {
     let cmd = f.command.or_else(|| SmtpCommand::find(&lower));
 
     if let Some(r) = from_provider(f, &lower) {
-        return r;
+        return refine(r, status, cmd);
     }
     if let Some(r) = find_in(STRONG, &lower) {
         return refine(r, status, cmd);
+    }
+    // RFC 3464 §2.3.6: an `X-Unix` diagnostic is a local delivery program's
+    // exit status ("X-Unix; 255"), whatever the status code says.
+    if f.diagnostic_type.as_deref() == Some("x-unix") {
+        return Reason::MailerError;
     }
     if let Some(r) = status.and_then(from_status) {
         return refine(r, status, cmd);
@@ -1427,7 +1443,17 @@ pub fn classify(f: &Failure, kind: Kind) -> Reason {
     if cmd == Some(SmtpCommand::Connect) {
         return Reason::Blocked;
     }
-    if let Some(r) = status.and_then(from_generic_status) {
+    // A refusal of MAIL FROM with nothing more specific is about the sender
+    // (envelope from): "550 5.7.1 Access denied (in reply to MAIL FROM command)".
+    if cmd == Some(SmtpCommand::Mail) {
+        return Reason::Rejected;
+    }
+    // A temporary generic code (`4.y.0`) names no cause; the bounce means the
+    // MTA gave up retrying, which the reply and `expired` rungs below say.
+    if let Some(r) = status
+        .filter(|s| s.class == 5)
+        .and_then(from_generic_status)
+    {
         return refine(r, status, cmd);
     }
     if let Some(r) = reply.and_then(from_reply) {
@@ -1647,6 +1673,58 @@ mod tests {
         assert_eq!(classify(&f, Kind::Dsn), Reason::Delivered);
         assert_eq!(classify(&fail("", ""), Kind::Autoreply), Reason::Vacation);
         assert_eq!(classify(&fail("", ""), Kind::Feedback), Reason::Feedback);
+    }
+
+    #[test]
+    fn round_two_phrases() {
+        for (diag, want) in [
+            ("because: User some.name (a@b.example) not listed in Domino Directory", "userunknown"),
+            ("User not listed in public Name & Address Book", "userunknown"),
+            ("Error: No valid recipients for this MM", "userunknown"),
+            ("550 <a@b.example>: Recipient address rejected.", "userunknown"),
+            ("Your message was not delivered within 0 days and 1 hours. Remote host is not responding.", "expired"),
+            ("Message will be retried for 2 more day(s)", "expired"),
+            ("We're writing to let you know that the group you tried to contact (x) may not exist, or you may not have permission to post messages to the group.", "rejected"),
+            ("You're sending this from a different address or alias using the 'Send mail as' feature.", "rejected"),
+            ("You are not a member of this mailing list <x@b.example>.", "rejected"),
+        ] {
+            assert_eq!(reason(diag, ""), want, "{diag}");
+        }
+    }
+
+    #[test]
+    fn round_two_ladder() {
+        // A bare 550 says too little to name a reason.
+        assert_eq!(
+            reason(
+                "550 5.0.0 <a@b>: Recipient address rejected: On hold",
+                "5.0.0"
+            ),
+            "onhold"
+        );
+        // An X-Unix diagnostic is a local program's exit status.
+        let mut f = fail("255", "5.0.0");
+        f.diagnostic_type = Some("x-unix".into());
+        assert_eq!(classify(&f, Kind::Dsn), Reason::MailerError);
+        // A refusal of MAIL FROM with nothing specific is the sender's.
+        f = fail("550 5.7.1 Access denied", "5.7.1");
+        f.command = Some(SmtpCommand::Mail);
+        assert_eq!(classify(&f, Kind::Dsn), Reason::Rejected);
+        // ... but a specific phrase still wins.
+        f = fail(
+            "550 5.7.1 Access denied, banned sending IP [192.0.2.1]",
+            "5.7.1",
+        );
+        f.command = Some(SmtpCommand::Mail);
+        assert_eq!(classify(&f, Kind::Dsn), Reason::Blocked);
+        // A temporary generic code alone: the MTA gave up retrying.
+        assert_eq!(reason("", "4.4.0"), "expired");
+        assert_eq!(reason("", "5.4.0"), "networkerror");
+        // Provider answers are refined like the others: docomo's "550
+        // Unknown user" under Sendmail's 5.2.0 is a refusal after DATA.
+        f = fail("550 Unknown user a@docomo.ne.jp", "5.2.0");
+        f.remote_mta = Some("mfsmax.docomo.ne.jp".into());
+        assert_eq!(classify(&f, Kind::Dsn), Reason::Filtered);
     }
 
     #[test]
