@@ -12,13 +12,21 @@
 //!    the recipient's domain or a provider marker in the text names one;
 //! 3. the specific phrases of the diagnostic (`STRONG`, in that order): a
 //!    clear text beats any code, so "5.1.1 ... mailbox full" is `mailboxfull`;
+//!    then an `X-Unix` diagnostic type (a local program's exit status);
 //! 4. a specific enhanced status code (RFC 3463 and the IANA registry:
 //!    `5.1.1`, `5.2.2`, `5.7.25`, ...);
 //! 5. generic words of the diagnostic (`WEAK`: "blocked", "spam", "policy",
-//!    ...) and the SMTP command the text says was refused;
-//! 6. a generic status code (`x.y.0`, `5.7.1`) and then the reply code;
+//!    ...) and the SMTP command the text says was refused (greeting/HELO:
+//!    `blocked`, MAIL FROM: `rejected`);
+//! 6. a permanent generic status code (`5.y.0`, `5.7.1`) and then the reply
+//!    code (a bare 550 names no reason);
 //! 7. `expired` for a delayed delivery, `onhold` when there was a diagnostic
 //!    that said nothing we know, `undefined` when there was nothing at all.
+//!
+//! What rungs 2-6 find passes through `refine`, which weighs it against the
+//! status code and the SMTP command (`Failure.command`): "user unknown"
+//! answered to DATA, or under `x.2.0`/`x.2.1` without a RCPT refusal, is
+//! `filtered`; answered to MAIL FROM it is `rejected`.
 //!
 //! The phrase tables are data: sorted lowercase substrings, one table per
 //! reason, each entry with where it comes from. A `*` in a phrase stands for
@@ -1475,7 +1483,8 @@ pub fn classify(f: &Failure, kind: Kind) -> Reason {
 ///   not the system limit (RFC 3463 X.2.3 vs X.3.4);
 /// - "unknown user" answered to DATA means the address was accepted at
 ///   RCPT and this message was refused afterwards: a filter;
-///   Sendmail's `5.2.0` says the same;
+///   Sendmail's `5.2.0` says the same, and so does `x.2.1` (mailbox not
+///   accepting messages) unless the refusal came at RCPT;
 /// - an unknown user or host answered to MAIL FROM is about the sender.
 fn refine(r: Reason, status: Option<Status>, cmd: Option<SmtpCommand>) -> Reason {
     let subject_detail = status.map(|s| (s.subject, s.detail));
@@ -1484,7 +1493,15 @@ fn refine(r: Reason, status: Option<Status>, cmd: Option<SmtpCommand>) -> Reason
         Reason::UserUnknown if cmd == Some(SmtpCommand::Data) => Reason::Filtered,
         // Sendmail reports a recipient refused after DATA (">>> DATA <<< 550
         // Unknown user") with Status 5.2.0: the RCPT had been accepted.
-        Reason::UserUnknown if subject_detail == Some((2, 0)) => Reason::Filtered,
+        // `x.2.1` ("mailbox disabled, not accepting messages") with a canned
+        // "User Unknown" is an access-map refusal of this mail (Sendmail's
+        // `ERROR:5.2.1:550 User Unknown`): the mailbox refused it, unless the
+        // refusal came at RCPT, where the address itself was unknown.
+        Reason::UserUnknown
+            if matches!(subject_detail, Some((2, 0 | 1))) && cmd != Some(SmtpCommand::Rcpt) =>
+        {
+            Reason::Filtered
+        }
         Reason::UserUnknown | Reason::HostUnknown if cmd == Some(SmtpCommand::Mail) => {
             Reason::Rejected
         }
@@ -1619,10 +1636,17 @@ mod tests {
             reason("host mx.example.jp[192.0.2.2] said: 550 Unknown user (in reply to end of DATA command)", "5.0.0"),
             "filtered"
         );
+        // Under 5.2.1 a canned "User Unknown" is the mailbox refusing this
+        // mail, unless the address was refused at RCPT.
         assert_eq!(
             reason("550 5.2.1 <a@b>... User Unknown", "5.2.1"),
-            "userunknown"
+            "filtered"
         );
+        let mut f = fail("550 5.2.1 <a@b>... User Unknown", "5.2.1");
+        f.command = Some(SmtpCommand::Rcpt);
+        assert_eq!(classify(&f, Kind::Dsn), Reason::UserUnknown);
+        f.command = Some(SmtpCommand::Data);
+        assert_eq!(classify(&f, Kind::Dsn), Reason::Filtered);
         // An unknown domain answered to MAIL FROM is the sender's.
         assert_eq!(
             reason("SMTP error from remote mail server after MAIL FROM:<a@b.example>: 550 5.1.7 No such domain b.example", "5.1.7"),
