@@ -911,15 +911,18 @@ const PROVIDERS: &[Provider] = &[
         marks: &["protection.outlook.com", "go.microsoft.com/fwlink"],
         rules: &[
             (Text("5.1.10"), Reason::UserUnknown), // RESOLVER.ADR.RecipientNotFound
+            // Directory-based edge blocking, for one recipient ("5.4.1
+            // Recipient address rejected: Access denied") or all of them
+            // ("5.4.1 All recipient addresses rejected : Access denied").
             (
-                Text("5.4.1 recipient address rejected: access denied"),
+                Text("5.4.1 * rejected * access denied"),
                 Reason::UserUnknown,
-            ), // directory-based edge blocking
+            ),
             (Text("5.7.509"), Reason::AuthFailure), // sending domain does not pass DMARC
-            (Text("5.7.606"), Reason::Blocked),    // banned sending IP
-            (Text("5.7.607"), Reason::Blocked),    // banned sending IP
-            (Text("5.7.708"), Reason::Blocked),    // traffic not accepted from this IP
-            (Text("5.7.750"), Reason::Blocked),    // client blocked (unregistered domain)
+            (Text("5.7.606"), Reason::Blocked),     // banned sending IP
+            (Text("5.7.607"), Reason::Blocked),     // banned sending IP
+            (Text("5.7.708"), Reason::Blocked),     // traffic not accepted from this IP
+            (Text("5.7.750"), Reason::Blocked),     // client blocked (unregistered domain)
         ],
     },
     // Yahoo/AOL: senders.yahooinc.com/smtp-error-codes. TSS04 ("deferred due
@@ -1266,8 +1269,9 @@ fn from_generic_status(s: Status) -> Option<Reason> {
 fn from_reply(code: u16) -> Option<Reason> {
     use Reason::*;
     Some(match code {
-        // A bounce with only a temporary reply was given up after retries.
-        400..=451 | 453..=499 => Expired,
+        // Other temporary replies name no cause: whether the MTA gave up
+        // retrying is for `Action: delayed` and the time-out phrases to say
+        // ("450 4.0.0 Temporary failure" with `Action: failed` is `onhold`).
         452 => SystemFull,                 // insufficient system storage
         500..=504 => SyntaxError,          // syntax error, not implemented, bad sequence
         521 | 556 => NotAccept,            // RFC 7504: host / domain does not accept mail
@@ -1456,8 +1460,8 @@ pub fn classify(f: &Failure, kind: Kind) -> Reason {
     if cmd == Some(SmtpCommand::Mail) {
         return Reason::Rejected;
     }
-    // A temporary generic code (`4.y.0`) names no cause; the bounce means the
-    // MTA gave up retrying, which the reply and `expired` rungs below say.
+    // A temporary generic code (`4.y.0`) names no cause: a delay notice is
+    // `expired` below, anything else `onhold`.
     if let Some(r) = status
         .filter(|s| s.class == 5)
         .and_then(from_generic_status)
@@ -1467,7 +1471,7 @@ pub fn classify(f: &Failure, kind: Kind) -> Reason {
     if let Some(r) = reply.and_then(from_reply) {
         return refine(r, status, cmd);
     }
-    if f.action == Some(Action::Delayed) || status.is_some_and(|s| s.class == 4) {
+    if f.action == Some(Action::Delayed) {
         return Reason::Expired;
     }
     if lower.trim().is_empty() {
@@ -1680,6 +1684,10 @@ mod tests {
         // Gmail's support keyword.
         f = fail("550-5.7.1 Please visit https://support.google.com/mail/?p=RfcMessageNonCompliant and review RFC 5322", "5.7.1");
         assert_eq!(classify(&f, Kind::Dsn), Reason::NotCompliantRfc);
+        // Microsoft's 5.4.1 is its directory refusing the recipients, not a
+        // host that did not answer.
+        f = fail("550 5.4.1 All recipient addresses rejected : Access denied [X.prod.protection.outlook.com]", "5.4.1");
+        assert_eq!(classify(&f, Kind::Dsn), Reason::UserUnknown);
         // The same code from somebody else is not the provider's.
         f = fail("550 5.1.1 ib607 unknown", "5.1.1");
         assert_eq!(classify(&f, Kind::Dsn), Reason::UserUnknown);
@@ -1741,9 +1749,13 @@ mod tests {
         );
         f.command = Some(SmtpCommand::Mail);
         assert_eq!(classify(&f, Kind::Dsn), Reason::Blocked);
-        // A temporary generic code alone: the MTA gave up retrying.
-        assert_eq!(reason("", "4.4.0"), "expired");
+        // A temporary code alone names no cause; a delay notice expires.
+        assert_eq!(reason("450 4.0.0 Temporary failure", "4.0.0"), "onhold");
+        assert_eq!(reason("", "4.4.0"), "undefined");
         assert_eq!(reason("", "5.4.0"), "networkerror");
+        f = fail("", "4.4.0");
+        f.action = Some(Action::Delayed);
+        assert_eq!(classify(&f, Kind::Dsn), Reason::Expired);
         // Provider answers are refined like the others: docomo's "550
         // Unknown user" under Sendmail's 5.2.0 is a refusal after DATA.
         f = fail("550 Unknown user a@docomo.ne.jp", "5.2.0");
