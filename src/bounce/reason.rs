@@ -12,13 +12,21 @@
 //!    the recipient's domain or a provider marker in the text names one;
 //! 3. the specific phrases of the diagnostic (`STRONG`, in that order): a
 //!    clear text beats any code, so "5.1.1 ... mailbox full" is `mailboxfull`;
+//!    then an `X-Unix` diagnostic type (a local program's exit status);
 //! 4. a specific enhanced status code (RFC 3463 and the IANA registry:
 //!    `5.1.1`, `5.2.2`, `5.7.25`, ...);
 //! 5. generic words of the diagnostic (`WEAK`: "blocked", "spam", "policy",
-//!    ...) and the SMTP command the text says was refused;
-//! 6. a generic status code (`x.y.0`, `5.7.1`) and then the reply code;
+//!    ...) and the SMTP command the text says was refused (greeting/HELO:
+//!    `blocked`, MAIL FROM: `rejected`);
+//! 6. a permanent generic status code (`5.y.0`, `5.7.1`) and then the reply
+//!    code (a bare 550 names no reason);
 //! 7. `expired` for a delayed delivery, `onhold` when there was a diagnostic
 //!    that said nothing we know, `undefined` when there was nothing at all.
+//!
+//! What rungs 2-6 find passes through `refine`, which weighs it against the
+//! status code and the SMTP command (`Failure.command`): "user unknown"
+//! answered to DATA, or under `x.2.0`/`x.2.1` without a RCPT refusal, is
+//! `filtered`; answered to MAIL FROM it is `rejected`.
 //!
 //! The phrase tables are data: sorted lowercase substrings, one table per
 //! reason, each entry with where it comes from. A `*` in a phrase stands for
@@ -414,6 +422,7 @@ const REJECTED: &[&str] = &[
     "mail from not owned by user",                   // La Poste (LPN105_421)
     "message rejected: email address is not verified", // Amazon SES
     "null sender is not allowed",                    // Sisimai Rejected
+    "permission to post messages to the group",      // Google Groups (not a member / no such group)
     "returned mail not accepted here",               // Sisimai Rejected
     "sender address has been blacklisted",           // Sisimai Rejected
     "sender address rejected",                       // Postfix smtpd(8) "Sender address rejected:"
@@ -428,6 +437,8 @@ const REJECTED: &[&str] = &[
     "syntax error: empty email address",             // Sisimai Rejected
     "this server does not accept mail from",         // Sisimai Rejected
     "unroutable sender address",                     // Exim
+    "using the 'send mail as' feature",              // Gmail ?p=CustomFromDenied
+    "you are not a member of this mailing list",     // fml (closed list)
     "you are not allowed to post to this mailing list", // Sisimai Rejected
     "you are sending to/from an address that has been blacklisted", // Sisimai Rejected
     "your email address has been blacklisted",       // MessageLabs
@@ -465,9 +476,13 @@ const USER_UNKNOWN: &[&str] = &[
     "no such person at this address", // Sisimai UserUnknown
     "no such recipient", // generic MTA wording
     "no such user",      // Sendmail, Postfix local(8)
+    "no valid recipients for this mm", // Verizon Wireless MMS gateway
     "not a valid recipient", // Sisimai UserUnknown
     "not a valid user here", // Sisimai UserUnknown
+    "not listed in domino directory", // Lotus Domino router
+    "not listed in public name & address book", // Lotus Notes router
     "not our customer",  // AT&T, generic
+    "recipient address rejected.", // bare RCPT refusal (au one net, fixture lhost-postfix-46)
     "recipient address rejected: access denied", // Microsoft 5.4.1 (directory-based edge blocking)
     "recipient address rejected: invalid user", // Sisimai UserUnknown
     "recipient address rejected: unknown user", // Postfix
@@ -752,10 +767,12 @@ const EXPIRED: &[&str] = &[
     "have been failing for a long time", // Sisimai Expired
     "message expired",        // Exchange, Sisimai Expired
     "message timed out",      // Sisimai Expired
+    "message will be retried for", // Gmail delay notice ("... for 2 more day(s)")
     "retry time not reached for any host after a long failure period", // Exim
     "retry timeout exceeded", // Exim
     "server did not respond", // Sisimai Expired
     "this message has been in the queue too long", // qmail-send
+    "was not delivered within * days", // au EZweb ("... within 0 days and 1 hours")
     "was not reachable within the allowed queue period", // Sisimai Expired
     "your message could not be delivered for more than", // Sisimai Expired
 ];
@@ -894,15 +911,18 @@ const PROVIDERS: &[Provider] = &[
         marks: &["protection.outlook.com", "go.microsoft.com/fwlink"],
         rules: &[
             (Text("5.1.10"), Reason::UserUnknown), // RESOLVER.ADR.RecipientNotFound
+            // Directory-based edge blocking, for one recipient ("5.4.1
+            // Recipient address rejected: Access denied") or all of them
+            // ("5.4.1 All recipient addresses rejected : Access denied").
             (
-                Text("5.4.1 recipient address rejected: access denied"),
+                Text("5.4.1 * rejected * access denied"),
                 Reason::UserUnknown,
-            ), // directory-based edge blocking
+            ),
             (Text("5.7.509"), Reason::AuthFailure), // sending domain does not pass DMARC
-            (Text("5.7.606"), Reason::Blocked),    // banned sending IP
-            (Text("5.7.607"), Reason::Blocked),    // banned sending IP
-            (Text("5.7.708"), Reason::Blocked),    // traffic not accepted from this IP
-            (Text("5.7.750"), Reason::Blocked),    // client blocked (unregistered domain)
+            (Text("5.7.606"), Reason::Blocked),     // banned sending IP
+            (Text("5.7.607"), Reason::Blocked),     // banned sending IP
+            (Text("5.7.708"), Reason::Blocked),     // traffic not accepted from this IP
+            (Text("5.7.750"), Reason::Blocked),     // client blocked (unregistered domain)
         ],
     },
     // Yahoo/AOL: senders.yahooinc.com/smtp-error-codes. TSS04 ("deferred due
@@ -1249,16 +1269,19 @@ fn from_generic_status(s: Status) -> Option<Reason> {
 fn from_reply(code: u16) -> Option<Reason> {
     use Reason::*;
     Some(match code {
-        // A bounce with only a temporary reply was given up after retries.
-        400..=451 | 453..=499 => Expired,
+        // Other temporary replies name no cause: whether the MTA gave up
+        // retrying is for `Action: delayed` and the time-out phrases to say
+        // ("450 4.0.0 Temporary failure" with `Action: failed` is `onhold`).
         452 => SystemFull,                 // insufficient system storage
         500..=504 => SyntaxError,          // syntax error, not implemented, bad sequence
         521 | 556 => NotAccept,            // RFC 7504: host / domain does not accept mail
         523 | 524 | 538 => FailedStartTls, // RFC 3207, RFC 4954: encryption required
         525 => Suspend,                    // RFC 4954: user account disabled
         530 | 534 | 535 => SecurityError,  // RFC 4954: authentication
-        550 | 551 | 553 => UserUnknown,    // mailbox unavailable / not local / name not allowed
-        552 => MailboxFull,                // exceeded storage allocation
+        // 550 alone is "mailbox unavailable, no access, or policy" (RFC 5321
+        // §4.2.2): too broad to name a reason, so it is left to `onhold`.
+        551 | 553 => UserUnknown, // user not local / mailbox name not allowed
+        552 => MailboxFull,       // exceeded storage allocation
         _ => return None,
     })
 }
@@ -1412,10 +1435,15 @@ pub fn classify(f: &Failure, kind: Kind) -> Reason {
     let cmd = f.command.or_else(|| SmtpCommand::find(&lower));
 
     if let Some(r) = from_provider(f, &lower) {
-        return r;
+        return refine(r, status, cmd);
     }
     if let Some(r) = find_in(STRONG, &lower) {
         return refine(r, status, cmd);
+    }
+    // RFC 3464 §2.3.6: an `X-Unix` diagnostic is a local delivery program's
+    // exit status ("X-Unix; 255"), whatever the status code says.
+    if f.diagnostic_type.as_deref() == Some("x-unix") {
+        return Reason::MailerError;
     }
     if let Some(r) = status.and_then(from_status) {
         return refine(r, status, cmd);
@@ -1427,13 +1455,23 @@ pub fn classify(f: &Failure, kind: Kind) -> Reason {
     if cmd == Some(SmtpCommand::Connect) {
         return Reason::Blocked;
     }
-    if let Some(r) = status.and_then(from_generic_status) {
+    // A refusal of MAIL FROM with nothing more specific is about the sender
+    // (envelope from): "550 5.7.1 Access denied (in reply to MAIL FROM command)".
+    if cmd == Some(SmtpCommand::Mail) {
+        return Reason::Rejected;
+    }
+    // A temporary generic code (`4.y.0`) names no cause: a delay notice is
+    // `expired` below, anything else `onhold`.
+    if let Some(r) = status
+        .filter(|s| s.class == 5)
+        .and_then(from_generic_status)
+    {
         return refine(r, status, cmd);
     }
     if let Some(r) = reply.and_then(from_reply) {
         return refine(r, status, cmd);
     }
-    if f.action == Some(Action::Delayed) || status.is_some_and(|s| s.class == 4) {
+    if f.action == Some(Action::Delayed) {
         return Reason::Expired;
     }
     if lower.trim().is_empty() {
@@ -1449,7 +1487,8 @@ pub fn classify(f: &Failure, kind: Kind) -> Reason {
 ///   not the system limit (RFC 3463 X.2.3 vs X.3.4);
 /// - "unknown user" answered to DATA means the address was accepted at
 ///   RCPT and this message was refused afterwards: a filter;
-///   Sendmail's `5.2.0` says the same;
+///   Sendmail's `5.2.0` says the same, and so does `x.2.1` (mailbox not
+///   accepting messages) unless the refusal came at RCPT;
 /// - an unknown user or host answered to MAIL FROM is about the sender.
 fn refine(r: Reason, status: Option<Status>, cmd: Option<SmtpCommand>) -> Reason {
     let subject_detail = status.map(|s| (s.subject, s.detail));
@@ -1458,7 +1497,15 @@ fn refine(r: Reason, status: Option<Status>, cmd: Option<SmtpCommand>) -> Reason
         Reason::UserUnknown if cmd == Some(SmtpCommand::Data) => Reason::Filtered,
         // Sendmail reports a recipient refused after DATA (">>> DATA <<< 550
         // Unknown user") with Status 5.2.0: the RCPT had been accepted.
-        Reason::UserUnknown if subject_detail == Some((2, 0)) => Reason::Filtered,
+        // `x.2.1` ("mailbox disabled, not accepting messages") with a canned
+        // "User Unknown" is an access-map refusal of this mail (Sendmail's
+        // `ERROR:5.2.1:550 User Unknown`): the mailbox refused it, unless the
+        // refusal came at RCPT, where the address itself was unknown.
+        Reason::UserUnknown
+            if matches!(subject_detail, Some((2, 0 | 1))) && cmd != Some(SmtpCommand::Rcpt) =>
+        {
+            Reason::Filtered
+        }
         Reason::UserUnknown | Reason::HostUnknown if cmd == Some(SmtpCommand::Mail) => {
             Reason::Rejected
         }
@@ -1593,10 +1640,17 @@ mod tests {
             reason("host mx.example.jp[192.0.2.2] said: 550 Unknown user (in reply to end of DATA command)", "5.0.0"),
             "filtered"
         );
+        // Under 5.2.1 a canned "User Unknown" is the mailbox refusing this
+        // mail, unless the address was refused at RCPT.
         assert_eq!(
             reason("550 5.2.1 <a@b>... User Unknown", "5.2.1"),
-            "userunknown"
+            "filtered"
         );
+        let mut f = fail("550 5.2.1 <a@b>... User Unknown", "5.2.1");
+        f.command = Some(SmtpCommand::Rcpt);
+        assert_eq!(classify(&f, Kind::Dsn), Reason::UserUnknown);
+        f.command = Some(SmtpCommand::Data);
+        assert_eq!(classify(&f, Kind::Dsn), Reason::Filtered);
         // An unknown domain answered to MAIL FROM is the sender's.
         assert_eq!(
             reason("SMTP error from remote mail server after MAIL FROM:<a@b.example>: 550 5.1.7 No such domain b.example", "5.1.7"),
@@ -1630,6 +1684,10 @@ mod tests {
         // Gmail's support keyword.
         f = fail("550-5.7.1 Please visit https://support.google.com/mail/?p=RfcMessageNonCompliant and review RFC 5322", "5.7.1");
         assert_eq!(classify(&f, Kind::Dsn), Reason::NotCompliantRfc);
+        // Microsoft's 5.4.1 is its directory refusing the recipients, not a
+        // host that did not answer.
+        f = fail("550 5.4.1 All recipient addresses rejected : Access denied [X.prod.protection.outlook.com]", "5.4.1");
+        assert_eq!(classify(&f, Kind::Dsn), Reason::UserUnknown);
         // The same code from somebody else is not the provider's.
         f = fail("550 5.1.1 ib607 unknown", "5.1.1");
         assert_eq!(classify(&f, Kind::Dsn), Reason::UserUnknown);
@@ -1647,6 +1705,62 @@ mod tests {
         assert_eq!(classify(&f, Kind::Dsn), Reason::Delivered);
         assert_eq!(classify(&fail("", ""), Kind::Autoreply), Reason::Vacation);
         assert_eq!(classify(&fail("", ""), Kind::Feedback), Reason::Feedback);
+    }
+
+    #[test]
+    fn round_two_phrases() {
+        for (diag, want) in [
+            ("because: User some.name (a@b.example) not listed in Domino Directory", "userunknown"),
+            ("User not listed in public Name & Address Book", "userunknown"),
+            ("Error: No valid recipients for this MM", "userunknown"),
+            ("550 <a@b.example>: Recipient address rejected.", "userunknown"),
+            ("Your message was not delivered within 0 days and 1 hours. Remote host is not responding.", "expired"),
+            ("Message will be retried for 2 more day(s)", "expired"),
+            ("We're writing to let you know that the group you tried to contact (x) may not exist, or you may not have permission to post messages to the group.", "rejected"),
+            ("You're sending this from a different address or alias using the 'Send mail as' feature.", "rejected"),
+            ("You are not a member of this mailing list <x@b.example>.", "rejected"),
+        ] {
+            assert_eq!(reason(diag, ""), want, "{diag}");
+        }
+    }
+
+    #[test]
+    fn round_two_ladder() {
+        // A bare 550 says too little to name a reason.
+        assert_eq!(
+            reason(
+                "550 5.0.0 <a@b>: Recipient address rejected: On hold",
+                "5.0.0"
+            ),
+            "onhold"
+        );
+        // An X-Unix diagnostic is a local program's exit status.
+        let mut f = fail("255", "5.0.0");
+        f.diagnostic_type = Some("x-unix".into());
+        assert_eq!(classify(&f, Kind::Dsn), Reason::MailerError);
+        // A refusal of MAIL FROM with nothing specific is the sender's.
+        f = fail("550 5.7.1 Access denied", "5.7.1");
+        f.command = Some(SmtpCommand::Mail);
+        assert_eq!(classify(&f, Kind::Dsn), Reason::Rejected);
+        // ... but a specific phrase still wins.
+        f = fail(
+            "550 5.7.1 Access denied, banned sending IP [192.0.2.1]",
+            "5.7.1",
+        );
+        f.command = Some(SmtpCommand::Mail);
+        assert_eq!(classify(&f, Kind::Dsn), Reason::Blocked);
+        // A temporary code alone names no cause; a delay notice expires.
+        assert_eq!(reason("450 4.0.0 Temporary failure", "4.0.0"), "onhold");
+        assert_eq!(reason("", "4.4.0"), "undefined");
+        assert_eq!(reason("", "5.4.0"), "networkerror");
+        f = fail("", "4.4.0");
+        f.action = Some(Action::Delayed);
+        assert_eq!(classify(&f, Kind::Dsn), Reason::Expired);
+        // Provider answers are refined like the others: docomo's "550
+        // Unknown user" under Sendmail's 5.2.0 is a refusal after DATA.
+        f = fail("550 Unknown user a@docomo.ne.jp", "5.2.0");
+        f.remote_mta = Some("mfsmax.docomo.ne.jp".into());
+        assert_eq!(classify(&f, Kind::Dsn), Reason::Filtered);
     }
 
     #[test]
