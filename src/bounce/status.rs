@@ -117,6 +117,11 @@ impl SmtpCommand {
             ("after initial connection", SmtpCommand::Connect), // Exim
             ("after mail from", SmtpCommand::Mail),   // Exim
             ("after rcpt to", SmtpCommand::Rcpt),     // Exim
+            ("after rcpt command", SmtpCommand::Rcpt), // GMX
+            ("[rcpt_to]", SmtpCommand::Rcpt),         // Yahoo
+            ("does not like recipient", SmtpCommand::Rcpt), // qmail-remote.c
+            ("did not like our rcpt to", SmtpCommand::Rcpt), // DragonFly dma
+            ("sender was rejected", SmtpCommand::Mail), // qmail-remote.c
             ("in reply to data command", SmtpCommand::Data), // Postfix
             ("in reply to ehlo command", SmtpCommand::Connect), // Postfix
             ("in reply to end of data command", SmtpCommand::Data), // Postfix
