@@ -429,7 +429,8 @@ mod tests {
                     "",
                     Some("5.1.1"),
                     Some(550),
-                    None,
+                    // qmail-remote says "does not like recipient" for a RCPT refusal.
+                    Some(Rcpt),
                 ),
             ),
             (

@@ -35,6 +35,10 @@
 //! were learned from the MTAs' sources and manuals, the providers' published
 //! error pages, RFC 3463 and Sisimai's reason and rhost tables (BSD-2).
 
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
+
 use super::status::{find_reply_code, SmtpCommand, Status};
 use super::types::{Action, Failure, Kind};
 
@@ -1340,12 +1344,69 @@ fn contains(text: &str, phrase: &str) -> bool {
     })
 }
 
+/// A phrase table compiled for one pass: an Aho-Corasick automaton over the
+/// literal start of every phrase (the part before a `*`), so a diagnostic is
+/// read once whatever the size of the tables. A wildcard phrase whose start
+/// is found is then checked in full with `contains`.
+struct Compiled {
+    automaton: AhoCorasick,
+    /// Per pattern: the index of its entry in the table.
+    entry: Vec<usize>,
+    /// Per pattern: the whole phrase when it has a `*`.
+    wildcard: Vec<Option<&'static str>>,
+}
+
+impl Compiled {
+    fn new(table: &[(Reason, &'static [&'static str])]) -> Compiled {
+        let mut literals = Vec::new();
+        let mut entry = Vec::new();
+        let mut wildcard = Vec::new();
+        for (i, (_, phrases)) in table.iter().enumerate() {
+            for &p in phrases.iter() {
+                let lit = p.split('*').next().unwrap_or(p).trim_end();
+                literals.push(if lit.is_empty() { p } else { lit });
+                entry.push(i);
+                wildcard.push(p.contains('*').then_some(p));
+            }
+        }
+        let automaton = AhoCorasick::new(&literals).expect("phrase tables are valid literals");
+        Compiled {
+            automaton,
+            entry,
+            wildcard,
+        }
+    }
+
+    /// The index of the first table entry with a phrase in `lower`.
+    fn first(&self, lower: &str) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        for m in self.automaton.find_overlapping_iter(lower) {
+            let id = m.pattern().as_usize();
+            let e = self.entry[id];
+            if best.is_some_and(|b| b <= e) {
+                continue;
+            }
+            if self.wildcard[id].is_none_or(|p| contains(&lower[m.start()..], p)) {
+                best = Some(e);
+            }
+        }
+        best
+    }
+}
+
+fn strong() -> &'static Compiled {
+    static C: OnceLock<Compiled> = OnceLock::new();
+    C.get_or_init(|| Compiled::new(STRONG))
+}
+
+fn weak() -> &'static Compiled {
+    static C: OnceLock<Compiled> = OnceLock::new();
+    C.get_or_init(|| Compiled::new(WEAK))
+}
+
 /// The first reason of a table with a phrase in `lower`.
-fn find_in(table: &[(Reason, &[&str])], lower: &str) -> Option<Reason> {
-    table
-        .iter()
-        .find(|(_, phrases)| phrases.iter().any(|p| contains(lower, p)))
-        .map(|(r, _)| *r)
+fn find_in(table: &[(Reason, &[&str])], compiled: &Compiled, lower: &str) -> Option<Reason> {
+    compiled.first(lower).map(|i| table[i].0)
 }
 
 /// The number right after `label` (a few letters, `#`, `-` skipped).
@@ -1376,13 +1437,15 @@ impl Pattern {
     }
 }
 
-/// Does a host name (or a domain) end with one of the suffixes? A suffix
-/// without a leading dot also matches the name itself.
+/// Does a host name (or a domain), lowercase, end with one of the suffixes?
+/// A suffix without a leading dot also matches the name itself.
 fn host_matches(host: &str, suffixes: &[&str]) -> bool {
-    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
     suffixes.iter().any(|s| {
         let bare = s.trim_start_matches('.');
-        host == bare || host.ends_with(&format!(".{bare}"))
+        host == bare
+            || (host.len() > bare.len()
+                && host.ends_with(bare)
+                && host.as_bytes()[host.len() - bare.len() - 1] == b'.')
     })
 }
 
@@ -1394,12 +1457,17 @@ fn from_provider(f: &Failure, lower: &str) -> Option<Reason> {
         .remote_mta
         .as_deref()
         .and_then(|h| h.split_whitespace().next())
-        .map(|h| h.trim_matches(|c| c == '[' || c == ']'));
+        .map(|h| {
+            h.trim_matches(|c| c == '[' || c == ']')
+                .trim_end_matches('.')
+                .to_ascii_lowercase()
+        });
+    let domain = domain.map(|d| d.trim_end_matches('.').to_ascii_lowercase());
     PROVIDERS
         .iter()
         .filter(|p| {
-            host.is_some_and(|h| host_matches(h, p.hosts))
-                || domain.is_some_and(|d| host_matches(d, p.hosts))
+            host.as_deref().is_some_and(|h| host_matches(h, p.hosts))
+                || domain.as_deref().is_some_and(|d| host_matches(d, p.hosts))
                 || p.marks.iter().any(|m| lower.contains(m))
         })
         .find_map(|p| {
@@ -1412,7 +1480,7 @@ fn from_provider(f: &Failure, lower: &str) -> Option<Reason> {
 
 /// The reason the diagnostic's specific phrases name, if any.
 pub fn from_text(text: &str) -> Option<Reason> {
-    find_in(STRONG, &text.to_lowercase())
+    find_in(STRONG, strong(), &text.to_lowercase())
 }
 
 /// Decides a failure's reason; see the module documentation for the ladder.
@@ -1437,7 +1505,7 @@ pub fn classify(f: &Failure, kind: Kind) -> Reason {
     if let Some(r) = from_provider(f, &lower) {
         return refine(r, status, cmd);
     }
-    if let Some(r) = find_in(STRONG, &lower) {
+    if let Some(r) = find_in(STRONG, strong(), &lower) {
         return refine(r, status, cmd);
     }
     // RFC 3464 §2.3.6: an `X-Unix` diagnostic is a local delivery program's
@@ -1448,7 +1516,7 @@ pub fn classify(f: &Failure, kind: Kind) -> Reason {
     if let Some(r) = status.and_then(from_status) {
         return refine(r, status, cmd);
     }
-    if let Some(r) = find_in(WEAK, &lower) {
+    if let Some(r) = find_in(WEAK, weak(), &lower) {
         return r;
     }
     // A refusal at the greeting or HELO is about the connecting client.
