@@ -6,27 +6,37 @@
 //! (flat rows) → `campaign`/`verdict` (aggregate) → `output` (writers).
 //! `scan` drives stages 2–5 for one file; `run` below is the whole pipeline.
 
+// Around the pipeline: settings, errors, what the user sees.
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod report;
 
-pub mod bounce;
-pub mod campaign;
-pub mod date;
+// 1. inputs → mailboxes and their files
 pub mod discover;
-pub mod evidence;
-pub mod iocs;
+// 2. a file → messages (mbox, gzip, single message)
 pub mod mailbox;
 pub mod message;
-pub mod original;
-pub mod output;
-pub mod parse;
-pub mod record;
-pub mod scan;
+// 3. a cheap look at the header block
 pub mod triage;
+// 4. MIME parse of bounce-like messages
+pub mod parse;
+// 5. bounce decoders, and what they read: dates, the returned original
+pub mod bounce;
+pub mod date;
+pub mod original;
+// stages 2–5 for one file
+pub mod scan;
+// 6. rows, forensic evidence, campaigns, verdicts, indicators
+pub mod campaign;
+pub mod evidence;
+pub mod iocs;
+pub mod record;
 pub mod verdict;
+// 7. writers
+pub mod output;
 
+// Synthetic mail for tests, sample data and benchmarks.
 pub mod synth;
 
 use std::collections::HashSet;
@@ -121,53 +131,77 @@ impl Summary {
     }
 }
 
-/// Runs the whole pipeline.
+/// Runs the whole pipeline: discover → scan (split, triage, parse, decode)
+/// → aggregate (campaigns, verdicts) → write.
 pub fn run(config: &Config) -> Result<Summary, Error> {
     output::prepare(&config.out)?;
     let found = discover::discover(&config.inputs, config.batch)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads.unwrap_or(0))
         .build()
-        .map_err(|e| {
-            Error::Usage(format!(
-                "cannot start {} threads: {e}",
-                config.threads.unwrap_or(0)
-            ))
-        })?;
+        .map_err(|e| Error::Usage(format!("cannot start the worker threads: {e}")))?;
+    pool.install(|| {
+        let results = scan_all(&found, config);
+        let problems = collect_problems(&found, &results);
+        if !results
+            .iter()
+            .any(|r| matches!(r.format, "mbox" | "mbox.gz" | "message"))
+        {
+            return Err(Error::NothingReadable);
+        }
+        let report = aggregate(&found, results, problems, config);
+        write_report(&report, config)?;
+        Ok(report.summary)
+    })
+}
+
+/// Stages 2–5 on every file, in parallel; results in discovery order.
+fn scan_all(found: &discover::Discovery, config: &Config) -> Vec<scan::SourceResult> {
     let total: u64 = found.sources.iter().map(|s| s.len).sum();
     let progress = report::progress_bar(total, config.quiet);
-    let results: Vec<scan::SourceResult> = pool.install(|| {
-        found
-            .sources
-            .par_iter()
-            .enumerate()
-            .map(|(i, s)| {
-                scan::scan_source(s, i, &found.mailboxes[s.mailbox].name, config, &progress)
-            })
-            .collect()
-    });
+    let results = found
+        .sources
+        .par_iter()
+        .enumerate()
+        .map(|(i, s)| scan::scan_source(s, i, &found.mailboxes[s.mailbox].name, config, &progress))
+        .collect();
     progress.finish_and_clear();
+    results
+}
 
-    // Warnings, in input order.
+/// Every problem of discovery and scan, in input order, printed as warnings.
+fn collect_problems(found: &discover::Discovery, results: &[scan::SourceResult]) -> Vec<Problem> {
     let mut problems = found.problems.clone();
-    for r in &results {
+    for r in results {
         problems.extend(r.problems.iter().cloned());
     }
     for p in &problems {
         report::warn(p);
     }
-    let readable = results
-        .iter()
-        .any(|r| matches!(r.format, "mbox" | "mbox.gz" | "message"));
-    if !readable {
-        return Err(Error::NothingReadable);
-    }
+    problems
+}
 
-    // Aggregate per mailbox.
-    let mut records: Vec<Record> = Vec::new();
-    let mut inputs = Vec::new();
-    for (s, r) in found.sources.iter().zip(&results) {
-        inputs.push(InputFile {
+/// What the writers write.
+struct Report {
+    records: Vec<Record>,
+    campaigns: Vec<campaign::CampaignRow>,
+    iocs: Vec<iocs::IocRow>,
+    summary: Summary,
+}
+
+/// Stage 6: rows → campaigns and a verdict per mailbox (mailboxes in
+/// parallel), the timeline in time order, the indicators.
+fn aggregate(
+    found: &discover::Discovery,
+    results: Vec<scan::SourceResult>,
+    problems: Vec<Problem>,
+    config: &Config,
+) -> Report {
+    let inputs: Vec<InputFile> = found
+        .sources
+        .iter()
+        .zip(&results)
+        .map(|(s, r)| InputFile {
             path: s.display.clone(),
             mailbox: found.mailboxes[s.mailbox].name.clone(),
             format: r.format,
@@ -175,71 +209,30 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
             sha256: r.sha256.clone(),
             messages: r.counts.messages,
             errors: r.problems.len(),
-        });
-    }
-    let mut mailboxes = Vec::new();
-    let mut campaigns = Vec::new();
-    let mut results = results;
-    let per_mailbox: Vec<Vec<usize>> = (0..found.mailboxes.len())
-        .map(|m| {
-            found
-                .sources
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.mailbox == m)
-                .map(|(i, _)| i)
-                .collect()
         })
         .collect();
-    for (m, spec) in found.mailboxes.iter().enumerate() {
-        let mut rows: Vec<Record> = Vec::new();
-        let mut tally = scan::Tally::default();
-        let mut sent_ids = HashSet::new();
-        let mut row = MailboxRow {
-            mailbox: spec.name.clone(),
-            files: per_mailbox[m].len(),
-            ..Default::default()
-        };
-        for &i in &per_mailbox[m] {
-            let r = &mut results[i];
-            row.messages += r.counts.messages;
-            row.bounces += r.counts.bounces;
-            row.autoreplies += r.counts.autoreplies;
-            row.feedback_reports += r.counts.feedback;
-            row.problems += r.problems.len();
-            rows.append(&mut r.records);
-            let t = std::mem::take(&mut r.tally);
-            merge_tally(&mut tally, t);
-            sent_ids.extend(r.sent_ids.drain(..));
-        }
-        record::sort(&mut rows);
-        let found = verdict::assess(
-            m,
-            &spec.name,
-            &config.accounts,
-            &tally,
-            &mut rows,
-            &sent_ids,
-        );
-        row.account = found.account.display();
-        row.account_source = found.account.source;
-        row.campaigns = found.campaigns.len();
-        row.campaign_bounces = found.campaigns.iter().map(|c| c.bounces).sum();
-        row.recipients = found.recipients;
-        row.recipient_domains = found.recipient_domains;
-        row.estimated_sent_min = found.estimated_sent_min;
-        row.estimated_sent_max = found.estimated_sent_max;
-        row.rows = rows.len();
-        row.first_seen = rows.iter().find_map(|r| r.time.clone());
-        row.last_seen = rows.iter().rev().find_map(|r| r.time.clone());
-        row.verdict = found.verdict.as_str();
-        row.evidence = found.evidence;
-        let camps = found.campaigns;
+    let parsed = results.iter().map(|r| r.counts.parsed).sum();
+    // Discovery lists each mailbox's files together and in mailbox order.
+    let mut groups: Vec<Vec<scan::SourceResult>> =
+        (0..found.mailboxes.len()).map(|_| Vec::new()).collect();
+    for (s, r) in found.sources.iter().zip(results) {
+        groups[s.mailbox].push(r);
+    }
+    let assessed: Vec<(MailboxRow, Vec<campaign::CampaignRow>, Vec<Record>)> = groups
+        .into_par_iter()
+        .enumerate()
+        .map(|(m, files)| assess_mailbox(m, &found.mailboxes[m].name, files, config))
+        .collect();
+    let mut mailboxes = Vec::with_capacity(assessed.len());
+    let mut campaigns = Vec::new();
+    let mut records = Vec::new();
+    for (row, camps, rows) in assessed {
         mailboxes.push(row);
         campaigns.extend(camps);
         records.extend(rows);
     }
     record::sort(&mut records);
+    let iocs = iocs::collect(&records);
     // Compromised first, then backscatter, inconclusive, clean; stable by name.
     let rank = |v: &str| {
         verdict::Verdict::ALL
@@ -247,14 +240,12 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
             .position(|x| x.as_str() == v)
             .unwrap_or(9)
     };
-    let mut sorted_mailboxes = mailboxes.clone();
-    sorted_mailboxes.sort_by_key(|r| rank(r.verdict));
-
+    mailboxes.sort_by_key(|r| rank(r.verdict));
     let totals = Totals {
         files: inputs.len(),
         bytes: inputs.iter().map(|i| i.size).sum(),
         messages: inputs.iter().map(|i| i.messages).sum(),
-        parsed: results.iter().map(|r| r.counts.parsed).sum(),
+        parsed,
         bounces: mailboxes.iter().map(|m| m.bounces).sum(),
         autoreplies: mailboxes.iter().map(|m| m.autoreplies).sum(),
         feedback: mailboxes.iter().map(|m| m.feedback_reports).sum(),
@@ -262,45 +253,103 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
         campaigns: campaigns.len(),
         problems: problems.len(),
     };
+    let next_steps = if mailboxes.iter().any(|m| m.verdict == "compromised") {
+        report::NEXT_STEPS.to_vec()
+    } else {
+        Vec::new()
+    };
     let summary = Summary {
         tool: env!("CARGO_PKG_NAME"),
         version: env!("CARGO_PKG_VERSION"),
         arguments: config.arguments.clone(),
         out_dir: config.out.display().to_string(),
         inputs,
-        mailboxes: sorted_mailboxes.clone(),
+        mailboxes,
         campaigns: campaigns.clone(),
         campaign_rule: campaign::rule(),
         scale_assumption: campaign::SCALE_ASSUMPTION,
-        next_steps: if mailboxes.iter().any(|m| m.verdict == "compromised") {
-            report::NEXT_STEPS.to_vec()
-        } else {
-            Vec::new()
-        },
+        next_steps,
         totals,
         problems,
     };
-    let out = &config.out;
-    output::write_file(out, "timeline.csv", |w| {
-        output::csv::write(w, &records, config.excel)
-    })?;
-    output::write_file(out, "timeline.jsonl", |w| {
-        output::json::write_lines(w, &records)
-    })?;
-    output::write_file(out, "campaigns.csv", |w| {
-        output::csv::write(w, &campaigns, config.excel)
-    })?;
-    let iocs = iocs::collect(&records);
-    output::write_file(out, "iocs.csv", |w| {
-        output::csv::write(w, &iocs, config.excel)
-    })?;
-    output::write_file(out, "mailboxes.csv", |w| {
-        output::csv::write(w, &sorted_mailboxes, config.excel)
-    })?;
-    output::write_file(out, "summary.json", |w| {
-        output::json::write_pretty(w, &summary)
-    })?;
-    Ok(summary)
+    Report {
+        records,
+        campaigns,
+        iocs,
+        summary,
+    }
+}
+
+/// One mailbox: its rows in time order, the account, campaigns and verdict.
+fn assess_mailbox(
+    m: usize,
+    name: &str,
+    files: Vec<scan::SourceResult>,
+    config: &Config,
+) -> (MailboxRow, Vec<campaign::CampaignRow>, Vec<Record>) {
+    let mut rows: Vec<Record> = Vec::new();
+    let mut tally = scan::Tally::default();
+    let mut sent_ids = HashSet::new();
+    let mut row = MailboxRow {
+        mailbox: name.to_string(),
+        files: files.len(),
+        ..Default::default()
+    };
+    for r in files {
+        row.messages += r.counts.messages;
+        row.bounces += r.counts.bounces;
+        row.autoreplies += r.counts.autoreplies;
+        row.feedback_reports += r.counts.feedback;
+        row.problems += r.problems.len();
+        rows.extend(r.records);
+        merge_tally(&mut tally, r.tally);
+        sent_ids.extend(r.sent_ids);
+    }
+    record::sort(&mut rows);
+    let found = verdict::assess(m, name, &config.accounts, &tally, &mut rows, &sent_ids);
+    row.account = found.account.display();
+    row.account_source = found.account.source;
+    row.campaigns = found.campaigns.len();
+    row.campaign_bounces = found.campaigns.iter().map(|c| c.bounces).sum();
+    row.recipients = found.recipients;
+    row.recipient_domains = found.recipient_domains;
+    row.estimated_sent_min = found.estimated_sent_min;
+    row.estimated_sent_max = found.estimated_sent_max;
+    row.rows = rows.len();
+    row.first_seen = rows.iter().find_map(|r| r.time.clone());
+    row.last_seen = rows.iter().rev().find_map(|r| r.time.clone());
+    row.verdict = found.verdict.as_str();
+    row.evidence = found.evidence;
+    (row, found.campaigns, rows)
+}
+
+/// Writes one report file's content.
+type WriteFn<'a> = dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()> + Sync + 'a;
+
+/// Stage 7: every report file, written in parallel, each atomically.
+fn write_report(report: &Report, config: &Config) -> Result<(), Error> {
+    let (out, excel) = (&config.out, config.excel);
+    let s = &report.summary;
+    let jobs: [(&str, &WriteFn<'_>); 6] = [
+        ("timeline.csv", &|w| {
+            output::csv::write(w, &report.records, excel)
+        }),
+        ("timeline.jsonl", &|w| {
+            output::json::write_lines(w, &report.records)
+        }),
+        ("campaigns.csv", &|w| {
+            output::csv::write(w, &report.campaigns, excel)
+        }),
+        ("iocs.csv", &|w| output::csv::write(w, &report.iocs, excel)),
+        ("mailboxes.csv", &|w| {
+            output::csv::write(w, &s.mailboxes, excel)
+        }),
+        ("summary.json", &|w| output::json::write_pretty(w, s)),
+    ];
+    jobs.par_iter()
+        .map(|(name, write)| output::write_file(out, name, |w| write(w)).map(|_| ()))
+        .collect::<Result<Vec<()>, Error>>()?;
+    Ok(())
 }
 
 fn merge_tally(into: &mut scan::Tally, from: scan::Tally) {
