@@ -21,12 +21,25 @@ impl Timestamp {
     pub fn iso(&self) -> String {
         let (days, secs) = (self.0.div_euclid(86400), self.0.rem_euclid(86400));
         let (y, m, d) = civil_from_days(days);
-        format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60
-        )
+        if !(0..=9999).contains(&y) {
+            return format!("{y}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60);
+        }
+        // Written digit by digit: this runs for every timeline row.
+        let mut b = *b"0000-00-00T00:00:00Z";
+        let mut put = |at: usize, v: u32, width: usize| {
+            let mut v = v;
+            for i in (0..width).rev() {
+                b[at + i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(0, y as u32, 4);
+        put(5, m, 2);
+        put(8, d, 2);
+        put(11, (secs / 3600) as u32, 2);
+        put(14, (secs / 60 % 60) as u32, 2);
+        put(17, (secs % 60) as u32, 2);
+        String::from_utf8_lossy(&b).into_owned()
     }
 }
 
@@ -295,6 +308,13 @@ mod tests {
             parse("Tue, 03 Nov 2026 09:14:07 XYZT").unwrap().1,
             Trust::ZoneAssumed
         );
+    }
+
+    #[test]
+    fn iso_formatting() {
+        assert_eq!(Timestamp(0).iso(), "1970-01-01T00:00:00Z");
+        assert_eq!(Timestamp(1_780_000_000).iso(), "2026-05-28T20:26:40Z");
+        assert_eq!(Timestamp(-1).iso(), "1969-12-31T23:59:59Z");
     }
 
     #[test]
