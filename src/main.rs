@@ -7,6 +7,11 @@ use clap::Parser;
 
 use bouncetrail::cli::{Cli, Command};
 
+// Many small allocations per decoded bounce: mimalloc is faster than the
+// system allocator for that pattern (measured in BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let arguments: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
