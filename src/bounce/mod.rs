@@ -429,7 +429,8 @@ mod tests {
                     "",
                     Some("5.1.1"),
                     Some(550),
-                    None,
+                    // "does not like recipient": qmail-remote's RCPT refusal.
+                    Some(Rcpt),
                 ),
             ),
             (
