@@ -238,6 +238,7 @@ const BOUNCE_SUBJECTS: &[&[u8]] = &[
     b"returned message", // various
     b"delivery report", // various
     b"mail delivery",   // Courier "Mail delivery failed"
+    b"are not member",  // fml "You a@b are not member (name ML)"
     b"\xe9\x85\x8d\xe4\xbf\xa1", // 配信 (UTF-8)
     b"\xe4\xb8\x8d\xe9\x81\x94", // 不達 (UTF-8)
     b"\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc", // エラー (UTF-8)
