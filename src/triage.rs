@@ -238,9 +238,16 @@ const BOUNCE_SUBJECTS: &[&[u8]] = &[
     b"returned message", // various
     b"delivery report", // various
     b"mail delivery",   // Courier "Mail delivery failed"
+    b"are not member",  // fml "You a@b are not member (name ML)"
     b"\xe9\x85\x8d\xe4\xbf\xa1", // 配信 (UTF-8)
     b"\xe4\xb8\x8d\xe9\x81\x94", // 不達 (UTF-8)
     b"\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc", // エラー (UTF-8)
+];
+
+/// Subject phrases of feedback reports sent without an RFC 5965 report
+/// part (lowercase).
+const FEEDBACK_SUBJECTS: &[&[u8]] = &[
+    b"complaint about message from", // Hotmail/Outlook.com JMRP: "complaint about message from 192.0.2.1"
 ];
 
 /// Subject phrases of auto-replies (lowercase).
@@ -308,7 +315,8 @@ pub fn triage<'a>(msg: &RawMessage<'a>) -> (Triage, HeaderFacts<'a>) {
                 facts.subject = Some(value);
                 let s = strip_prefixes(value, &mut hints.forward_or_reply);
                 hints.bounce_subject = BOUNCE_SUBJECTS.iter().any(|k| contains_ci(s, k));
-                subject_signal = hints.bounce_subject;
+                hints.feedback |= FEEDBACK_SUBJECTS.iter().any(|k| contains_ci(s, k));
+                subject_signal = hints.bounce_subject || hints.feedback;
                 hints.autoreply |= AUTOREPLY_SUBJECTS.iter().any(|k| contains_ci(s, k));
                 // Encoded words (or raw 8-bit text) may hide a Japanese bounce
                 // or auto-reply subject.

@@ -10,3 +10,5 @@ mod inputs;
 mod corpus;
 // Generated mailboxes with a known truth: planted bounces, campaigns, verdicts, batch.
 mod scenarios;
+// Hand-written bounce fixtures, one or more per family, against expected.tsv.
+mod families;

@@ -3,6 +3,18 @@
 //! Source-IP, Original-Rcpt-To and Arrival-Date are read from the
 //! `message/feedback-report` part; the reported message comes back as
 //! `message/rfc822` or `text/rfc822-headers`.
+//!
+//! Also recognizes two reports without a `message/feedback-report` part:
+//! - Hotmail/Outlook.com complaints (JMRP): a bare `message/rfc822` part
+//!   whose headers name the complaining recipient in
+//!   `X-HmXmrOriginalRecipient` (triage flags their subject);
+//! - a mail client's automatic unsubscribe message (Apple Mail: "Apple Mail
+//!   sent this email to unsubscribe from the message ..."): an opt-out by
+//!   the sender of that message, whatever its Auto-Submitted header says.
+//!
+//! Fixtures: `tests/fixtures/bounce/arf-*.eml` and the unit tests below.
+//!
+//! Known gaps: other providers' non-ARF complaint formats.
 
 use super::dsn::{clean_address, unfolded_fields};
 use super::types::{Action, Bounce, Failure, Kind};
@@ -17,11 +29,15 @@ impl Decoder for Arf {
     }
 
     fn sniff(&self, input: &Input<'_, '_>) -> bool {
-        input.hints.feedback || input.parsed.part(&["message/feedback-report"]).is_some()
+        input.hints.feedback
+            || input.parsed.part(&["message/feedback-report"]).is_some()
+            || input.subject.trim().eq_ignore_ascii_case("unsubscribe")
     }
 
     fn decode(&self, input: &Input<'_, '_>) -> Option<Bounce> {
-        let part = input.parsed.part(&["message/feedback-report"])?;
+        let Some(part) = input.parsed.part(&["message/feedback-report"]) else {
+            return self.hotmail(input).or_else(|| self.unsubscribe(input));
+        };
         let fields = unfolded_fields(&part.text());
         let get = |name: &str| {
             fields
@@ -65,5 +81,101 @@ impl Decoder for Arf {
         }
         b.original = original;
         Some(b)
+    }
+}
+
+/// Sentences of automatic unsubscribe messages written by mail clients
+/// (lowercase, sorted).
+const UNSUBSCRIBE_NOTICES: &[&str] = &[
+    "sent this email to unsubscribe from the message", // Apple Mail (iOS/macOS "Unsubscribe" button)
+];
+
+/// The header naming the complaining recipient in Hotmail/Outlook.com
+/// complaint reports (JMRP), inside the returned message.
+const HOTMAIL_RECIPIENT: &str = "x-hmxmroriginalrecipient";
+
+impl Arf {
+    /// Hotmail/Outlook.com complaint: the recipient from
+    /// `X-HmXmrOriginalRecipient` in the returned message's headers.
+    fn hotmail(&self, input: &Input<'_, '_>) -> Option<Bounce> {
+        let part = input.original_part()?;
+        let raw = part.raw();
+        let head_end = [&b"\n\n"[..], b"\r\n\r\n"]
+            .iter()
+            .filter_map(|sep| memchr::memmem::find(&raw, sep))
+            .min()
+            .unwrap_or(raw.len());
+        let head = String::from_utf8_lossy(&raw[..head_end]);
+        let recipient = head.lines().find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case(HOTMAIL_RECIPIENT)
+                .then(|| clean_address(value))?
+        })?;
+        let mut b = Bounce::new(Kind::Feedback, self.name());
+        b.failures.push(Failure {
+            recipient,
+            action: Some(Action::Reported),
+            feedback_type: Some("abuse".to_string()),
+            diagnostic: Some(input.subject.trim().to_string()),
+            ..Default::default()
+        });
+        b.original = returned_original(input);
+        Some(b)
+    }
+
+    /// A mail client's automatic unsubscribe message: an opt-out by its sender.
+    fn unsubscribe(&self, input: &Input<'_, '_>) -> Option<Bounce> {
+        let lower = input.text().to_lowercase();
+        let line = lower
+            .lines()
+            .map(str::trim)
+            .find(|l| UNSUBSCRIBE_NOTICES.iter().any(|n| l.contains(n)))?
+            .to_string();
+        let mut b = Bounce::new(Kind::Feedback, self.name());
+        b.failures.push(Failure {
+            recipient: clean_address(&input.from)?,
+            action: Some(Action::Reported),
+            feedback_type: Some("opt-out".to_string()),
+            diagnostic: Some(line),
+            ..Default::default()
+        });
+        Some(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bounce::detect;
+    use crate::parse::parse;
+    use crate::triage::Hints;
+
+    #[test]
+    fn hotmail_complaint_without_report_part() {
+        let m = b"From: staff@hotmail.example\nSubject: complaint about message from 192.0.2.9\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"H\"\n\n--H\nContent-Type: message/rfc822\n\nX-HmXmrOriginalRecipient: <rina@example.com>\nFrom: taro@example.jp\nTo: rina@example.com\nSubject: sale\n\nhi\n--H--\n";
+        let p = parse(m).unwrap();
+        let hints = Hints {
+            feedback: true,
+            bounce_subject: true,
+            ..Default::default()
+        };
+        let b = detect(&p, hints).unwrap();
+        assert_eq!(b.kind, Kind::Feedback);
+        assert_eq!(b.failures[0].recipient, "rina@example.com");
+    }
+
+    #[test]
+    fn apple_mail_unsubscribe_is_feedback_not_autoreply() {
+        let m = "From: mio@icloud.example\nTo: opt-out-1@example.org\nSubject: unsubscribe\nAuto-Submitted: auto-replied\nContent-Type: text/plain; charset=UTF-8\n\nApple Mail sent this email to unsubscribe from the message \u{201c}Sale\u{201d}.\n";
+        let p = parse(m.as_bytes()).unwrap();
+        let hints = Hints {
+            autoreply: true,
+            ..Default::default()
+        };
+        let b = detect(&p, hints).unwrap();
+        assert_eq!(b.kind, Kind::Feedback);
+        assert_eq!(b.failures[0].recipient, "mio@icloud.example");
+        assert_eq!(b.failures[0].feedback_type.as_deref(), Some("opt-out"));
     }
 }

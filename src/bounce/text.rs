@@ -54,6 +54,7 @@ const ERROR_WORDS: &[&str] = &[
     "mailbox",
     "recipient",
     "giving up",
+    "malformed", // Exim "malformed address"
     "550",
     "551",
     "552",
@@ -173,6 +174,7 @@ const INTROS: &[&str] = &[
     "following address",                   // Exim "The following address(es) failed", Yahoo, GMX
     "following recipient",                 // Office 365, Domino, Gmail
     "failure reasons",                     // Lotus Notes/Domino "------- Failure Reasons  --------"
+    "incorrectly constructed", // Exim "contained one or more recipient addresses that were incorrectly constructed"
     "had delivery problems", // McAfee Email Gateway "--- The following addresses had delivery problems ---"
     "had permanent fatal errors", // Sendmail "----- The following addresses had permanent fatal errors -----"
     "undeliverable to",           // IMail Server "undeliverable to a@b"
@@ -208,7 +210,14 @@ fn introduced_recipients(lines: &[&str]) -> Vec<String> {
         if !starts_with_address(l) {
             continue;
         }
-        if let Some(m) = address_regex().find(l) {
+        // An address as written in a header ("Name a@b <c@d>: malformed
+        // address", Exim): the bracketed one is where mail would go.
+        let item = l.split(">:").next().unwrap_or(l);
+        let found = item
+            .rfind('<')
+            .and_then(|at| address_regex().find(&item[at..]))
+            .or_else(|| address_regex().find(l));
+        if let Some(m) = found {
             let a = m.as_str().trim_matches('.').to_lowercase();
             if !out.contains(&a) {
                 out.push(a);
@@ -228,6 +237,7 @@ fn starts_with_address(l: &str) -> bool {
 fn cut_at_marker(text: &str) -> usize {
     const MARKERS: &[&str] = &[
         "------ This is a copy of the message",
+        "------ This is a copy of your message", // Exim "malformed recipient address"
         "--- Below this line is a copy of the message",
         "----- Original message -----",
         "------ Original message ------",

@@ -6,6 +6,7 @@
 
 pub mod amazonses;
 pub mod ezweb;
+pub mod fml;
 pub mod googlegroups;
 pub mod verizon;
 
@@ -15,6 +16,7 @@ use super::{Bounce, Decoder, Input};
 pub const FAMILIES: &[&dyn Decoder] = &[
     &amazonses::AmazonSes,
     &ezweb::Ezweb,
+    &fml::Fml,
     &googlegroups::GoogleGroups,
     &verizon::Verizon,
 ];
