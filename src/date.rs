@@ -22,7 +22,12 @@ impl Timestamp {
         let (days, secs) = (self.0.div_euclid(86400), self.0.rem_euclid(86400));
         let (y, m, d) = civil_from_days(days);
         if !(0..=9999).contains(&y) {
-            return format!("{y}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60);
+            return format!(
+                "{y}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+                secs / 3600,
+                secs / 60 % 60,
+                secs % 60
+            );
         }
         // Written digit by digit: this runs for every timeline row.
         let mut b = *b"0000-00-00T00:00:00Z";

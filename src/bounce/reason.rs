@@ -486,15 +486,16 @@ const USER_UNKNOWN: &[&str] = &[
     "not listed in domino directory", // Lotus Domino router
     "not listed in public name & address book", // Lotus Notes router
     "not our customer",  // AT&T, generic
+    "please check if address is correct", // Trend Micro InterScan MSS "Unable to deliver message to <a>"
     "recipient address rejected.", // bare RCPT refusal (au one net, fixture lhost-postfix-46)
     "recipient address rejected: access denied", // Microsoft 5.4.1 (directory-based edge blocking)
     "recipient address rejected: invalid user", // Sisimai UserUnknown
     "recipient address rejected: unknown user", // Postfix
-    "recipient does not exist", // Sisimai UserUnknown
-    "recipient is not local", // Sisimai UserUnknown
-    "recipient not found", // GoDaddy, Exchange
-    "recipient unknown", // Sisimai UserUnknown
-    "recipientnotfound", // Exchange RESOLVER.ADR.RecipientNotFound
+    "recipient does not exist",    // Sisimai UserUnknown
+    "recipient is not local",      // Sisimai UserUnknown
+    "recipient not found",         // GoDaddy, Exchange
+    "recipient unknown",           // Sisimai UserUnknown
+    "recipientnotfound",           // Exchange RESOLVER.ADR.RecipientNotFound
     "requested action not taken: mailbox unavailable", // RFC 5321 550 text
     "sorry, no mailbox here by that name", // qmail-local
     "the user's email name is not found", // Sisimai UserUnknown
@@ -533,6 +534,7 @@ const FILTERED: &[&str] = &[
 /// The domain part does not exist or has no mail host.
 const HOST_UNKNOWN: &[&str] = &[
     "553 * does not exist",                              // Sisimai HostUnknown
+    "dns lookup failure: host * not found",              // DragonFly dma
     "domain does not exist",                             // generic MTA wording
     "domain is not reachable",                           // Outlook.com 554
     "domain must exist",                                 // Postfix reject_unknown_recipient_domain
@@ -753,6 +755,7 @@ const SYNTAX_ERROR: &[&str] = &[
     "bad sequence of commands",                // RFC 5321 503 text
     "command parameter not implemented",       // RFC 5321 504 text
     "command unrecognized",                    // RFC 5321 500 text
+    "malformed address",                       // Exim: "malformed address: <a> may not follow b"
     "syntax error in parameters or arguments", // RFC 5321 501 text
 ];
 
