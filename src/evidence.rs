@@ -134,6 +134,10 @@ pub fn parse_received(value: &str) -> Hop {
     // Comments that say the session was authenticated: Postfix
     // `(Authenticated sender: u)`, Sendmail `(authenticated bits=0)` /
     // `(authenticated as u)`, Exim `(authenticated_id: u)`.
+    // One search decides whether any of the markers below can be there.
+    if !lower.contains("authenticated") {
+        return hop;
+    }
     for marker in [
         "(authenticated sender:",
         "(authenticated ",

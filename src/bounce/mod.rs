@@ -12,6 +12,7 @@ pub mod arf;
 pub mod autoreply;
 pub mod dsn;
 pub mod mta;
+pub mod phrases;
 pub mod reason;
 pub mod status;
 pub mod text;

@@ -2,6 +2,7 @@
 //! parsed out of report fields and free text.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 /// An RFC 3463 enhanced status code `class.subject.detail`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -129,10 +130,16 @@ impl SmtpCommand {
             ("in reply to mail from command", SmtpCommand::Mail), // Postfix
             ("in reply to rcpt to command", SmtpCommand::Rcpt), // Postfix
         ];
-        WORDS
-            .iter()
-            .find(|(w, _)| lower.contains(w))
-            .map(|(_, c)| *c)
+        // One pass over the text for all phrases; the first phrase of the
+        // table that occurs wins.
+        static SET: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+        let set = SET.get_or_init(|| {
+            aho_corasick::AhoCorasick::new(WORDS.iter().map(|(w, _)| *w)).expect("literal phrases")
+        });
+        set.find_overlapping_iter(lower)
+            .map(|m| m.pattern().as_usize())
+            .min()
+            .map(|i| WORDS[i].1)
     }
 }
 

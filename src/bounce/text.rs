@@ -8,6 +8,7 @@ use regex::Regex;
 use std::sync::OnceLock;
 
 use super::dsn::clean_address;
+use super::phrases::Phrases;
 use super::status::SmtpCommand;
 use super::types::{Action, Bounce, Failure, Kind};
 use super::{Decoder, Input};
@@ -247,11 +248,8 @@ fn cut_at_marker(text: &str) -> usize {
         "--- The header of the original message is following. ---",
         "Original message headers:",
     ];
-    MARKERS
-        .iter()
-        .filter_map(|m| text.find(m))
-        .min()
-        .unwrap_or(text.len())
+    static SET: Phrases = Phrases::new(MARKERS);
+    SET.find(text).map_or(text.len(), |(at, _)| at)
 }
 
 /// A line naming the sender ("From: a@b", "MAIL FROM: <a@b>", "Sender:")
@@ -270,8 +268,8 @@ fn is_sender_line(l: &str) -> bool {
 }
 
 fn is_error_line(l: &str) -> bool {
-    let lower = l.to_lowercase();
-    ERROR_WORDS.iter().any(|w| lower.contains(w))
+    static SET: Phrases = Phrases::new(ERROR_WORDS);
+    SET.any_in(l)
 }
 
 fn is_system_address(a: &str) -> bool {

@@ -1,0 +1,70 @@
+//! Sets of phrases searched in one pass. Decoders test a line or a text
+//! against tables of dozens of phrases; one `contains` per phrase builds a
+//! searcher per phrase per call, which dominated the decode profile. A
+//! `Phrases` is a `const` table plus an Aho-Corasick automaton built on first
+//! use, matching ASCII case-insensitively (no lowercase copy of the text).
+
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+/// A phrase table with its automaton.
+pub struct Phrases {
+    list: &'static [&'static str],
+    automaton: OnceLock<AhoCorasick>,
+}
+
+impl Phrases {
+    /// Wraps a table; the automaton is built on first use.
+    pub const fn new(list: &'static [&'static str]) -> Phrases {
+        Phrases {
+            list,
+            automaton: OnceLock::new(),
+        }
+    }
+
+    fn automaton(&self) -> &AhoCorasick {
+        self.automaton.get_or_init(|| {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(self.list)
+                .expect("phrase tables are plain literals")
+        })
+    }
+
+    /// Does any phrase occur in `hay` (ASCII case ignored)?
+    pub fn any_in(&self, hay: &str) -> bool {
+        self.automaton().is_match(hay)
+    }
+
+    /// The leftmost occurrence: (byte offset, phrase).
+    pub fn find(&self, hay: &str) -> Option<(usize, &'static str)> {
+        self.automaton()
+            .find(hay)
+            .map(|m| (m.start(), self.list[m.pattern().as_usize()]))
+    }
+
+    /// The table.
+    pub fn list(&self) -> &'static [&'static str] {
+        self.list
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static SET: Phrases = Phrases::new(&["user unknown", "mailbox full", "ユーザ"]);
+
+    #[test]
+    fn finds_case_insensitively() {
+        assert!(SET.any_in("550 5.1.1 User Unknown"));
+        assert!(SET.any_in("存在しないユーザです"));
+        assert!(!SET.any_in("all fine"));
+        assert_eq!(
+            SET.find("x MAILBOX FULL; user unknown"),
+            Some((2, "mailbox full"))
+        );
+    }
+}
