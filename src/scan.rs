@@ -263,13 +263,16 @@ fn scan_mbox(ctx: &Ctx<'_>, hay: &[u8], progress: &indicatif::ProgressBar) -> Ac
         .collect::<Vec<_>>()
         .concat();
     let ranges = mbox::message_ranges(hay, &seps);
-    // 2. Messages in chunks of about 8 MiB, processed in parallel, merged in order.
+    // 2. Messages in chunks, processed in parallel, merged in order.
     let mut chunks: Vec<std::ops::Range<usize>> = Vec::new();
     let mut start = 0;
     let mut bytes = 0;
     for (i, (_, r)) in ranges.iter().enumerate() {
         bytes += r.len();
-        if bytes >= (8 << 20) || i + 1 == ranges.len() {
+        // Chunks end at 4 MiB or 128 messages, whichever comes first: large
+        // enough to amortize the task, small enough that a file full of
+        // bounces (each costing a full parse) still spreads over all workers.
+        if bytes >= (4 << 20) || i + 1 - start >= 128 || i + 1 == ranges.len() {
             chunks.push(start..i + 1);
             start = i + 1;
             bytes = 0;
