@@ -158,14 +158,14 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
 /// Stages 2–5 on every file, in parallel; results in discovery order.
 fn scan_all(found: &discover::Discovery, config: &Config) -> Vec<scan::SourceResult> {
     let total: u64 = found.sources.iter().map(|s| s.len).sum();
-    let progress = report::progress_bar(total, config.quiet);
+    let progress = report::Progress::new(total, config.quiet);
     let results = found
         .sources
         .par_iter()
         .enumerate()
         .map(|(i, s)| scan::scan_source(s, i, &found.mailboxes[s.mailbox].name, config, &progress))
         .collect();
-    progress.finish_and_clear();
+    progress.finish();
     results
 }
 

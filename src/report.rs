@@ -3,6 +3,8 @@
 //! closing summary on stdout. A closed stdout (`| head`) is not an error.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -34,20 +36,51 @@ pub fn warn(p: &Problem) {
     );
 }
 
-/// A byte-based progress bar on stderr, hidden when stderr is not a
-/// terminal or `--quiet` is set.
-pub fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+/// Progress on stderr: bytes done of total, messages and messages per
+/// second, ETA. Hidden when stderr is not a terminal or `--quiet` is set.
+pub struct Progress {
+    bar: ProgressBar,
+    messages: AtomicU64,
+    start: Instant,
+}
+
+impl Progress {
+    /// A bar for `total` input bytes.
+    pub fn new(total: u64, quiet: bool) -> Progress {
+        let bar = if quiet || !std::io::stderr().is_terminal() {
+            ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden())
+        } else {
+            let bar = ProgressBar::new(total);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {bytes}/{total_bytes} {bytes_per_sec} {msg} ETA {eta} [{wide_bar}]",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar
+        };
+        Progress {
+            bar,
+            messages: AtomicU64::new(0),
+            start: Instant::now(),
+        }
     }
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} [{wide_bar}]",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar
+
+    /// Records work done: input bytes and messages (called per chunk or file).
+    pub fn advance(&self, bytes: u64, messages: u64) {
+        self.bar.inc(bytes);
+        let n = self.messages.fetch_add(messages, Ordering::Relaxed) + messages;
+        if !self.bar.is_hidden() {
+            let secs = self.start.elapsed().as_secs_f64().max(1e-3);
+            self.bar
+                .set_message(format!("{n} msgs {:.0} msgs/s", n as f64 / secs));
+        }
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }
 
 /// What to do when a mailbox is compromised, in order (stdout and summary.json).

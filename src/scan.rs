@@ -145,7 +145,7 @@ pub fn scan_source(
     source_index: usize,
     mailbox: &str,
     config: &Config,
-    progress: &indicatif::ProgressBar,
+    progress: &crate::report::Progress,
 ) -> SourceResult {
     let ctx = Ctx {
         source,
@@ -163,7 +163,7 @@ pub fn scan_source(
             result
                 .problems
                 .push(Problem::file(&source.display, format!("cannot read: {e}")));
-            progress.inc(source.len);
+            progress.advance(source.len, 0);
             return result;
         }
     };
@@ -211,15 +211,15 @@ pub fn scan_source(
         Format::Gzip => {
             result.format = "mbox.gz";
             let acc = scan_gzip(&ctx, config, &mut result);
-            progress.inc(source.len);
+            progress.advance(source.len, acc.counts.messages);
             Some(acc)
         }
     };
     if config.hash && result.sha256.is_none() && format != Format::Gzip {
         result.sha256 = Some(sha256(&content));
     }
-    if !matches!(format, Format::Mbox) && format != Format::Gzip {
-        progress.inc(source.len);
+    if !matches!(format, Format::Mbox | Format::Gzip) {
+        progress.advance(source.len, acc.as_ref().map_or(0, |a| a.counts.messages));
     }
     if let Some(acc) = acc {
         result.counts = acc.counts;
@@ -247,7 +247,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Splits a mapped mbox in parallel and processes its messages in chunks.
-fn scan_mbox(ctx: &Ctx<'_>, hay: &[u8], progress: &indicatif::ProgressBar) -> Acc {
+fn scan_mbox(ctx: &Ctx<'_>, hay: &[u8], progress: &crate::report::Progress) -> Acc {
     // 1. Separators, searched in parallel slices of the file.
     const SLICE: usize = 32 << 20;
     let slices: Vec<_> = (0..hay.len().div_ceil(SLICE))
@@ -293,7 +293,7 @@ fn scan_mbox(ctx: &Ctx<'_>, hay: &[u8], progress: &indicatif::ProgressBar) -> Ac
                 process(ctx, &msg, &mut acc);
                 done += (r.end - *sep) as u64;
             }
-            progress.inc(done);
+            progress.advance(done, acc.counts.messages);
             acc
         })
         .collect();
