@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# End-to-end figures for BENCHMARKS.md. Needs hyperfine, ripgrep, openssl
+# and libsisimai-perl (Debian packages); builds the release binary and the
+# generators, makes the inputs under $DIR if missing, then measures side by
+# side in one hyperfine run each.
+#
+#   bash benches/e2e.sh [DIR]      (default /tmp/bouncetrail-bench)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DIR=${1:-/tmp/bouncetrail-bench}
+mkdir -p "$DIR"
+cargo build --release --examples --bins
+BT=target/release/bouncetrail
+[ -f "$DIR/mixed-1g.mbox" ] || target/release/examples/gen_mbox "$DIR/mixed-1g.mbox" 1024 1
+[ -f "$DIR/mixed-4g.mbox" ] || target/release/examples/gen_mbox "$DIR/mixed-4g.mbox" 4096 4
+[ -f "$DIR/bounces-10k.mbox" ] || target/release/examples/gen_bounces "$DIR/bounces-10k.mbox" 10000
+cat "$DIR/mixed-1g.mbox" "$DIR/bounces-10k.mbox" > /dev/null   # warm the page cache
+
+echo "== 1 GiB mixed mbox: split + triage vs ripgrep, hashing vs openssl"
+hyperfine -N -w 2 -r 10 \
+  "rg -c '^From ' $DIR/mixed-1g.mbox" \
+  "$BT scan -q --no-hash --out $DIR/out-nohash $DIR/mixed-1g.mbox" \
+  "openssl dgst -sha256 $DIR/mixed-1g.mbox" \
+  "$BT scan -q --out $DIR/out-hash $DIR/mixed-1g.mbox"
+
+echo "== peak anonymous memory (the mapped input excluded), 1 GiB vs 4 GiB"
+python3 benches/peak_anon.py "$BT" scan -q --out "$DIR/out-1g" "$DIR/mixed-1g.mbox"
+cat "$DIR/mixed-4g.mbox" > /dev/null
+python3 benches/peak_anon.py "$BT" scan -q --out "$DIR/out-4g" "$DIR/mixed-4g.mbox"
+
+echo "== decoding: 10,000 bounces, bouncetrail vs Sisimai (Perl)"
+hyperfine -N -w 1 -r 3 \
+  "$BT scan -q --no-hash --out $DIR/out-bounces $DIR/bounces-10k.mbox" \
+  "perl -MSisimai -e 'Sisimai->dump(shift)' $DIR/bounces-10k.mbox"
