@@ -10,6 +10,8 @@ const EXAMPLES: &str = "\
 Examples:
   bouncetrail scan sample-data/tanaka.mbox
       one mailbox; writes bouncetrail-report/{timeline.csv,timeline.jsonl,campaigns.csv,mailboxes.csv,iocs.csv,summary.json}
+  bouncetrail scan --batch sample-data
+      the committed samples: five mailboxes, one verdict each
   bouncetrail scan --account tanaka@example.co.jp --excel Takeout/Mail/All\\ mail.mbox
       name the attacked address; CSV ready for Excel
   bouncetrail scan --batch --out triage exports/
