@@ -176,7 +176,7 @@ fn keyword(s: &str, word: &str) -> Option<usize> {
             b'(' => depth += 1,
             b')' => depth = (depth - 1).max(0),
             _ if depth == 0
-                && s[i..].starts_with(word)
+                && bytes[i..].starts_with(word.as_bytes())
                 && (i == 0 || bytes[i - 1] == b' ')
                 && bytes.get(i + word.len()).is_none_or(|&c| c == b' ') =>
             {

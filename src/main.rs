@@ -13,6 +13,11 @@ use bouncetrail::cli::{Cli, Command};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // A bug must not dump a backtrace over the report: one line, and the
+    // scan records the message it happened on (see scan::process).
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("bouncetrail: internal error: {info}");
+    }));
     let arguments: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();

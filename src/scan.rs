@@ -431,23 +431,48 @@ fn process(ctx: &Ctx<'_>, msg: &RawMessage<'_>, acc: &mut Acc) {
         return;
     };
     acc.counts.parsed += 1;
-    let bytes = parse::normalize(msg.bytes);
-    let parsed = match parse::parse(&bytes) {
-        Ok(p) => p,
-        Err(e) => {
-            acc.problems
-                .push(Problem::at(&ctx.source.display, msg.offset, e));
-            return;
+    // Decoding is the most complex code that input reaches. A bug there must
+    // cost one message, not the scan: a panic becomes a counted problem.
+    let decoded =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode(ctx, msg, hints)));
+    match decoded {
+        Ok(Ok(Some((kind, records)))) => {
+            match kind {
+                Kind::Autoreply => acc.counts.autoreplies += 1,
+                Kind::Feedback => acc.counts.feedback += 1,
+                _ => acc.counts.bounces += 1,
+            }
+            acc.records.extend(records);
         }
-    };
-    let Some(b) = bounce::detect(&parsed, hints) else {
-        return;
-    };
-    match b.kind {
-        Kind::Autoreply => acc.counts.autoreplies += 1,
-        Kind::Feedback => acc.counts.feedback += 1,
-        _ => acc.counts.bounces += 1,
+        Ok(Ok(None)) => {}
+        Ok(Err(problem)) => acc.problems.push(problem),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            acc.problems.push(Problem::at(
+                &ctx.source.display,
+                msg.offset,
+                format!("internal error while decoding this message ({what}); skipped — please report it"),
+            ));
+        }
     }
+}
+
+/// Parses and decodes one bounce-like message into its rows.
+fn decode(
+    ctx: &Ctx<'_>,
+    msg: &RawMessage<'_>,
+    hints: triage::Hints,
+) -> Result<Option<(Kind, Vec<Record>)>, Problem> {
+    let bytes = parse::normalize(msg.bytes);
+    let parsed =
+        parse::parse(&bytes).map_err(|e| Problem::at(&ctx.source.display, msg.offset, e))?;
+    let Some(b) = bounce::detect(&parsed, hints) else {
+        return Ok(None);
+    };
     let place = Place {
         mailbox: ctx.mailbox,
         mailbox_index: ctx.source.mailbox,
@@ -459,11 +484,8 @@ fn process(ctx: &Ctx<'_>, msg: &RawMessage<'_>, acc: &mut Acc) {
     let date = parsed.header("Date");
     let from = parsed.header("From").unwrap_or_default();
     let subject = parsed.header("Subject").unwrap_or_default();
-    acc.records.extend(record::records(
-        &b,
-        &place,
-        date.as_deref(),
-        &from,
-        &subject,
-    ));
+    Ok(Some((
+        b.kind,
+        record::records(&b, &place, date.as_deref(), &from, &subject),
+    )))
 }

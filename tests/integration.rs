@@ -12,3 +12,5 @@ mod corpus;
 mod scenarios;
 // Hand-written bounce fixtures, one or more per family, against expected.tsv.
 mod families;
+// Fixed bugs, one test each, named after what broke.
+mod regression;

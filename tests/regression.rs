@@ -1,0 +1,47 @@
+//! Regression tests for fixed bugs, named after what broke.
+
+use bouncetrail::synth::{self, Rng};
+
+use crate::util::scan;
+
+/// Found by mutating corpus bounces: a Received line with multi-byte text
+/// made the evidence reader slice inside a character and the whole scan
+/// panicked. Damaged copies of every generated bounce style must be read
+/// with warnings at most, never an internal error.
+#[test]
+fn damaged_bounces_never_stop_the_scan() {
+    let s = synth::hijacked(11);
+    let mut rng = Rng::new(5);
+    let dir = tempfile::tempdir().unwrap();
+    let mbx = dir.path().join("damaged");
+    let mut msgs = Vec::new();
+    for m in &s.inbox {
+        for _ in 0..3 {
+            let mut d = m.clone();
+            for _ in 0..rng.below(40) {
+                if !d.is_empty() {
+                    let at = rng.below(d.len() as u64) as usize;
+                    d[at] = *rng.pick(&[
+                        0u8, b'\n', b'\r', b' ', b':', b'(', b')', b'[', b']', b'<', b'>', b'@',
+                        b'=', 0xe3, 0xff, 0x1b,
+                    ]);
+                }
+            }
+            if rng.chance(0.5) {
+                let keep = rng.below(d.len() as u64 + 1) as usize;
+                d.truncate(keep);
+            }
+            msgs.push(d);
+        }
+    }
+    synth::write_eml_dir(&mbx, &msgs).unwrap();
+    let run = scan(dir.path(), &[mbx.to_str().unwrap()]);
+    assert!(
+        run.code() == 0 || run.code() == 1,
+        "exit {}: {}",
+        run.code(),
+        run.stderr()
+    );
+    assert!(!run.stderr().contains("internal error"), "{}", run.stderr());
+    assert!(run.summary()["totals"]["messages"].as_u64().unwrap() > 0);
+}
