@@ -248,6 +248,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Splits a mapped mbox in parallel and processes its messages in chunks.
 fn scan_mbox(ctx: &Ctx<'_>, hay: &[u8], progress: &crate::report::Progress) -> Acc {
+    let mut acc_lead = None;
     // 1. Separators, searched in parallel slices of the file.
     const SLICE: usize = 32 << 20;
     let slices: Vec<_> = (0..hay.len().div_ceil(SLICE))
@@ -263,6 +264,16 @@ fn scan_mbox(ctx: &Ctx<'_>, hay: &[u8], progress: &crate::report::Progress) -> A
         .collect::<Vec<_>>()
         .concat();
     let ranges = mbox::message_ranges(hay, &seps);
+    let lead = hay.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    if let Some(&first) = seps.first().filter(|&&f| f > lead) {
+        acc_lead = Some(Problem::at(
+            &ctx.source.display,
+            0,
+            format!(
+                "{first} bytes before the first mbox From_ line are damaged or not mail; skipped"
+            ),
+        ));
+    }
     // 2. Messages in chunks, processed in parallel, merged in order.
     let mut chunks: Vec<std::ops::Range<usize>> = Vec::new();
     let mut start = 0;
@@ -298,6 +309,7 @@ fn scan_mbox(ctx: &Ctx<'_>, hay: &[u8], progress: &crate::report::Progress) -> A
         })
         .collect();
     let mut acc = Acc::default();
+    acc.problems.extend(acc_lead);
     for a in accs {
         acc.merge(a);
     }
@@ -353,6 +365,13 @@ fn scan_gzip(ctx: &Ctx<'_>, config: &Config, result: &mut SourceResult) -> Acc {
     });
     match outcome {
         Ok(stats) => {
+            if stats.lead > 0 {
+                acc.problems.push(Problem::at(
+                    &ctx.source.display,
+                    0,
+                    format!("{} bytes before the first mbox From_ line are damaged or not mail; skipped", stats.lead),
+                ));
+            }
             if stats.truncated > 0 {
                 acc.problems.push(Problem::file(
                     &ctx.source.display,

@@ -45,3 +45,33 @@ fn damaged_bounces_never_stop_the_scan() {
     assert!(!run.stderr().contains("internal error"), "{}", run.stderr());
     assert!(run.summary()["totals"]["messages"].as_u64().unwrap() > 0);
 }
+
+/// Found by mutating an mbox: a line break inside the first `From ` line
+/// made the whole file "not mail", and every message in it was lost. Now the
+/// damaged start is reported and the rest is read.
+#[test]
+fn damaged_first_from_line_loses_only_the_start() {
+    let s = synth::hijacked(12);
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.mbox");
+    synth::write_mbox(&good, &s.inbox, synth::LineEnding::Lf, false).unwrap();
+    let mut bytes = std::fs::read(&good).unwrap();
+    // "From sender@exa\nmple ..." : the separator line broken in two.
+    let at = bytes.iter().position(|&b| b == b'@').unwrap() + 3;
+    bytes.insert(at, b'\n');
+    let bad = dir.path().join("bad.mbox");
+    std::fs::write(&bad, &bytes).unwrap();
+    let run = scan(dir.path(), &[bad.to_str().unwrap()]);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    assert!(
+        run.stderr().contains("before the first mbox From_ line"),
+        "{}",
+        run.stderr()
+    );
+    let n = run.summary()["totals"]["messages"].as_u64().unwrap();
+    assert_eq!(
+        n,
+        s.inbox.len() as u64 - 1,
+        "all but the damaged first message are read"
+    );
+}

@@ -25,6 +25,8 @@ pub struct StreamStats {
     pub truncated: u64,
     /// True when the content is one message rather than an mbox.
     pub single: bool,
+    /// Bytes before the first `From ` line (damage or junk), skipped.
+    pub lead: u64,
 }
 
 /// Decompresses `input` and calls `each` with batches of messages, in order.
@@ -67,7 +69,8 @@ pub fn for_each_batch<R: Read>(
         }
         if first {
             first = false;
-            stats.single = !mbox::looks_like_mbox(&buf);
+            stats.single = !mbox::looks_like_mbox(&buf)
+                && super::classify(&buf[..buf.len().min(64 << 10)]) != super::Format::Mbox;
         }
         if stats.single {
             // One message: keep reading to the end but analyse at most MAX_MESSAGE.

@@ -99,6 +99,14 @@ pub fn classify(bytes: &[u8]) -> Format {
     if looks_like_message(bytes) {
         return Format::Single;
     }
+    // A damaged start (a broken first `From ` line, junk before it) must not
+    // cost the whole mbox: a separator further on makes it an mbox, and the
+    // scan reports the bytes before it.
+    let mut seps = Vec::new();
+    mbox::separators_in(bytes, 0..bytes.len(), &mut seps);
+    if !seps.is_empty() {
+        return Format::Mbox;
+    }
     Format::NotMail
 }
 
@@ -187,6 +195,7 @@ mod tests {
             classify(b"Received: from x\r\tby y\rFrom: a@b\r\rbody"),
             Format::Single
         );
+        assert_eq!(classify(b"From a@e\nxample Thu Oct  1 03:32:50 2026\nX: y\n\nbody\n\nFrom b@example.jp Thu Oct  1 03:40:00 2026\nX: z\n\nbody\n"), Format::Mbox);
         assert_eq!(classify(b"just a text file\nwith lines\n"), Format::NotMail);
         assert_eq!(classify(b"[Desktop]\nIcon=1\n"), Format::NotMail);
     }
