@@ -94,6 +94,19 @@ fn display_join(base: &str, name: Option<&std::ffi::OsStr>) -> String {
 fn add_mailbox(found: &mut Discovery, root: &Path, name: String) {
     let mailbox = found.mailboxes.len();
     found.mailboxes.push(MailboxSpec { name: name.clone() });
+    // An input named on the command line is read whatever it is: a file, a
+    // link to one, a pipe or /dev/stdin.
+    if std::fs::metadata(root).is_ok_and(|m| !m.is_dir()) {
+        let len = std::fs::metadata(root).map(|m| m.len()).unwrap_or(0);
+        found.sources.push(Source {
+            path: root.to_path_buf(),
+            display: name,
+            len,
+            mailbox,
+            sent_folder: false,
+        });
+        return;
+    }
     // sort_by_file_name makes the walk independent of the file system's order.
     let walker = WalkDir::new(root).follow_links(false).sort_by_file_name();
     for entry in walker {
