@@ -324,6 +324,7 @@ fn output_is_byte_identical_across_threads_and_file_order() {
         "timeline.csv",
         "timeline.jsonl",
         "campaigns.csv",
+        "iocs.csv",
         "mailboxes.csv",
     ] {
         assert_same(
