@@ -1,9 +1,12 @@
 //! Auto-replies: RFC 3834 `Auto-Submitted: auto-replied`, vacation and
 //! out-of-office notices, and "my address has changed" notices
 //! (「アドレスが変わりました」). The row's recipient is the replying address;
-//! the original subject is recovered from the reply's subject.
+//! the original subject is recovered from the reply's subject or from a
+//! quoted `Subject:`/`件名:` line, the original Message-ID from
+//! `In-Reply-To`/`References`. An address-changed notice is `hasmoved`.
 
 use super::dsn::clean_address;
+use super::reason::Reason;
 use super::types::{Action, Bounce, Failure, Kind};
 use super::{Decoder, Input};
 use crate::triage::{contains_ci, AUTOREPLY_SUBJECTS};
@@ -32,6 +35,31 @@ const BODY_PHRASES: &[&str] = &[
     "メールアドレスを変更",
     "新しいアドレス",
     "休暇",
+];
+
+/// Phrases of "my address has changed" notices (lowercase). Japanese
+/// carriers and companies send these when an address is retired.
+const MOVED_PHRASES: &[&str] = &[
+    "address has changed",
+    "has a new address",
+    "new e-mail address",
+    "new email address",
+    "no longer in use",
+    "アドレスが変わりました",
+    "アドレス変更",
+    "メールアドレスを変更",
+    "使用しておりません",
+    "新しいアドレス",
+];
+
+/// Labels of a quoted original subject in an auto-reply body.
+const SUBJECT_LABELS: &[&str] = &[
+    "> subject:",
+    "subject:",
+    "件名:",
+    "件名：",
+    "＞件名:",
+    "> 件名:",
 ];
 
 /// The auto-reply decoder.
@@ -78,23 +106,60 @@ impl Decoder for AutoReply {
             .chars()
             .take(200)
             .collect::<String>();
+        let moved = MOVED_PHRASES
+            .iter()
+            .any(|p| lower.contains(p) || input.subject.contains(p));
         let mut b = Bounce::new(Kind::Autoreply, self.name());
         b.failures.push(Failure {
             recipient: replier,
             action: Some(Action::Autoreplied),
             diagnostic: (!first_line.is_empty()).then_some(first_line),
+            reason: moved.then_some(Reason::HasMoved),
             ..Default::default()
         });
-        // The original subject: what follows the auto-reply prefix.
-        if let Some(s) = original_subject(&input.subject) {
+        // The original: its subject after the auto-reply prefix or quoted in
+        // the body, its Message-ID in In-Reply-To (RFC 3834 §3.1.4 asks
+        // auto-responders to set it).
+        let subject = original_subject(&input.subject).or_else(|| quoted_subject(input.text()));
+        let message_id = input
+            .header("In-Reply-To")
+            .or_else(|| input.header("References"))
+            .and_then(|v| first_message_id(&v));
+        if subject.is_some() || message_id.is_some() {
             b.original = Some(crate::original::Original {
-                subject: Some(s),
+                subject,
+                message_id,
                 headers_only: true,
                 ..Default::default()
             });
         }
         Some(b)
     }
+}
+
+/// A `Subject:` or `件名:` line quoted in the body of an auto-reply.
+fn quoted_subject(text: &str) -> Option<String> {
+    text.lines()
+        .take(80)
+        .find_map(|l| {
+            let t = l.trim_start();
+            let lower = t.to_lowercase();
+            SUBJECT_LABELS.iter().find_map(|label| {
+                lower.starts_with(label).then(|| {
+                    // The label is ASCII or full-width, and lowercasing kept its length.
+                    t.get(label.len()..).unwrap_or("").trim().to_string()
+                })
+            })
+        })
+        .filter(|s| !s.is_empty())
+}
+
+/// The first `<id>` of an In-Reply-To or References value, without brackets.
+fn first_message_id(v: &str) -> Option<String> {
+    let a = v.find('<')?;
+    let b = a + v[a..].find('>')?;
+    let id = v[a + 1..b].trim();
+    (id.contains('@')).then(|| id.to_string())
 }
 
 /// `Automatic reply: Re: Invoice` → `Re: Invoice`; `Out of Office: x` → `x`.
@@ -135,6 +200,24 @@ pub fn original_subject(subject: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_subjects_and_ids() {
+        assert_eq!(
+            quoted_subject("不在です。\n\n> 件名: ご請求書\n").as_deref(),
+            Some("ご請求書")
+        );
+        assert_eq!(
+            quoted_subject("Hi\nSubject: Invoice 42\n").as_deref(),
+            Some("Invoice 42")
+        );
+        assert_eq!(quoted_subject("nothing quoted"), None);
+        assert_eq!(
+            first_message_id(" <a1@example.jp> <b@x>").as_deref(),
+            Some("a1@example.jp")
+        );
+        assert_eq!(first_message_id("none"), None);
+    }
 
     #[test]
     fn subjects() {
