@@ -128,7 +128,8 @@ pub fn records(
             original_from: orig.and_then(|o| o.from.clone()),
             original_subject: orig.and_then(|o| o.subject.clone()),
             original_message_id: orig.and_then(|o| o.message_id.clone()),
-            origin_ip: ev.origin_ip.clone(),
+            // A feedback report names the sending address itself (RFC 5965 Source-IP).
+            origin_ip: ev.origin_ip.clone().or_else(|| b.source_ip.clone()),
             relay_ips: join(&ev.relay_ips),
             auth: join(&ev.auth),
             campaign: None,

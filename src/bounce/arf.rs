@@ -80,6 +80,10 @@ impl Decoder for Arf {
             });
         }
         b.original = original;
+        b.source_ip = source_ip.and_then(|v| {
+            let ip = v.trim().trim_matches(|c| c == '[' || c == ']');
+            ip.parse::<std::net::IpAddr>().ok().map(|ip| ip.to_string())
+        });
         Some(b)
     }
 }

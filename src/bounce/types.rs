@@ -145,6 +145,8 @@ pub struct Bounce {
     pub failures: Vec<Failure>,
     /// The returned original, where the bounce carries it.
     pub original: Option<Original>,
+    /// The address that sent the reported message (ARF `Source-IP`).
+    pub source_ip: Option<String>,
 }
 
 impl Bounce {
@@ -157,6 +159,7 @@ impl Bounce {
             arrival_date: None,
             failures: Vec::new(),
             original: None,
+            source_ip: None,
         }
     }
 }
