@@ -19,9 +19,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use bouncetrail::synth::{self, LineEnding, Scenario};
-
-const SEED: u64 = 20261103;
+use bouncetrail::synth::{self, Scenario};
 
 fn planted_rows(s: &Scenario, out: &mut String) {
     for p in &s.planted {
@@ -44,21 +42,7 @@ fn planted_rows(s: &Scenario, out: &mut String) {
 }
 
 fn write_all(dir: &Path, planted: Option<&Path>) -> std::io::Result<()> {
-    fs::create_dir_all(dir)?;
-    let h = synth::hijacked(SEED);
-    let b = synth::backscatter(SEED);
-    let n = synth::no_originals(SEED);
-    let c = synth::clean(SEED);
-    synth::write_mbox(&dir.join("tanaka.mbox"), &h.inbox, LineEnding::Lf, false)?;
-    synth::write_maildir(&dir.join("tanaka-maildir"), &h.inbox, &h.sent)?;
-    synth::write_eml_dir(&dir.join("shop-backscatter"), &b.inbox)?;
-    synth::write_mbox_gz(&dir.join("yamada-no-originals.mbox.gz"), &n.inbox, 3)?;
-    synth::write_mbox(
-        &dir.join("suzuki-clean.mbox"),
-        &c.inbox,
-        LineEnding::CrLf,
-        true,
-    )?;
+    let [h, b, n, c] = synth::write_sample_data(dir)?;
     let mut tsv = String::from(
         "scenario\tkind\tstyle\trecipient\tstatus\treply_code\treason\taction\toriginal_message_id\torigin_ip\tbounce_date\tin_campaign\n",
     );

@@ -75,3 +75,36 @@ fn damaged_first_from_line_loses_only_the_start() {
         "all but the damaged first message are read"
     );
 }
+
+/// The committed `sample-data/` is what the generator writes: a change to
+/// the generator must regenerate it (README, "Development").
+#[test]
+fn sample_data_is_reproducible() {
+    let dir = tempfile::tempdir().unwrap();
+    synth::write_sample_data(dir.path()).unwrap();
+    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    let list = |root: &std::path::Path| -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(root)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .map(|e| {
+                let rel = e.path().strip_prefix(root).unwrap().display().to_string();
+                (rel, std::fs::read(e.path()).unwrap())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let (want, got) = (list(dir.path()), list(&committed));
+    let names = |v: &[(String, Vec<u8>)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&want), names(&got), "file list differs");
+    for ((name, a), (_, b)) in want.iter().zip(&got) {
+        assert!(
+            a == b,
+            "sample-data/{name} differs from the generator's output"
+        );
+    }
+    assert!(want.len() > 100);
+}

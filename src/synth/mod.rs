@@ -25,7 +25,10 @@ mod write;
 pub use bounce::{render_arf, render_autoreply, render_bounce, AutoReplyKind, BounceSpec};
 pub use scenario::{backscatter, clean, hijacked, no_originals, random_bounce, Scenario};
 pub use text::{encode_word_iso2022jp, encode_word_utf8, ordinary, ordinary_with_attachment};
-pub use write::{bounce_mbox, mixed_mbox, write_eml_dir, write_maildir, write_mbox, write_mbox_gz};
+pub use write::{
+    bounce_mbox, mixed_mbox, write_eml_dir, write_maildir, write_mbox, write_mbox_gz,
+    write_sample_data, SAMPLE_SEED,
+};
 
 /// SplitMix64 pseudo-random generator: tiny, fast and identical on every platform.
 ///

@@ -218,6 +218,39 @@ pub fn mixed_mbox(out: &mut impl Write, target_bytes: u64, seed: u64) -> io::Res
     Ok(count)
 }
 
+/// The seed of the committed `sample-data/`.
+pub const SAMPLE_SEED: u64 = 20261103;
+
+/// Writes the committed sample data set into `dir`: every child is one
+/// mailbox, so `bouncetrail scan --batch DIR` triages them all.
+///
+/// - `tanaka.mbox`: hijacked account, inbox only (mboxo, LF)
+/// - `tanaka-maildir/`: the same account as Maildir++, spam copies in `.Sent`
+/// - `shop-backscatter/`: backscatter victim as a folder of `.eml` files (CRLF)
+/// - `yamada-no-originals.mbox.gz`: flood without returned originals, 3-member gzip
+/// - `suzuki-clean.mbox`: clean mailbox, mboxrd with CRLF line ends
+///
+/// Returns the scenarios written, in that order (hijacked, backscatter,
+/// no-originals, clean).
+pub fn write_sample_data(dir: &Path) -> io::Result<[super::Scenario; 4]> {
+    fs::create_dir_all(dir)?;
+    let h = super::hijacked(SAMPLE_SEED);
+    let b = super::backscatter(SAMPLE_SEED);
+    let n = super::no_originals(SAMPLE_SEED);
+    let c = super::clean(SAMPLE_SEED);
+    write_mbox(&dir.join("tanaka.mbox"), &h.inbox, LineEnding::Lf, false)?;
+    write_maildir(&dir.join("tanaka-maildir"), &h.inbox, &h.sent)?;
+    write_eml_dir(&dir.join("shop-backscatter"), &b.inbox)?;
+    write_mbox_gz(&dir.join("yamada-no-originals.mbox.gz"), &n.inbox, 3)?;
+    write_mbox(
+        &dir.join("suzuki-clean.mbox"),
+        &c.inbox,
+        LineEnding::CrLf,
+        true,
+    )?;
+    Ok([h, b, n, c])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
