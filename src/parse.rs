@@ -42,8 +42,20 @@ impl<'p, 'a> Part<'p, 'a> {
     /// The part's body as text in its declared (or detected) charset.
     pub fn text(&self) -> String {
         let raw = self.raw();
-        let declared = self.mail.ctype.params.get("charset").map(|s| s.as_str());
-        decode_text(&raw, declared)
+        // Plain ASCII (most bounces) is already UTF-8 in every charset
+        // `decode_text` knows: keep the transfer-decoded buffer instead of
+        // copying it once more.
+        if let Cow::Owned(v) = raw {
+            if is_plain_ascii(&v) {
+                return String::from_utf8(v).unwrap_or_default();
+            }
+            return decode_text(&v, self.charset());
+        }
+        decode_text(&raw, self.charset())
+    }
+
+    fn charset(&self) -> Option<&str> {
+        self.mail.ctype.params.get("charset").map(|s| s.as_str())
     }
 }
 
@@ -88,6 +100,17 @@ impl<'a> Parsed<'a> {
             .get_all_headers(name)
             .into_iter()
             .map(header_text)
+            .collect()
+    }
+
+    /// All values of a top-level header as raw bytes (not decoded, still
+    /// folded): for cheap byte tests before decoding.
+    pub fn headers_all_raw(&self, name: &str) -> Vec<&[u8]> {
+        self.mail
+            .headers
+            .get_all_headers(name)
+            .into_iter()
+            .map(|h| h.get_value_raw())
             .collect()
     }
 
@@ -189,6 +212,12 @@ pub fn decode_header_bytes(raw: &[u8]) -> String {
     unfold(&decode_text(raw, None))
 }
 
+/// ASCII without ESC: the same text in every charset we decode (ESC would
+/// start an ISO-2022-JP shift).
+fn is_plain_ascii(raw: &[u8]) -> bool {
+    raw.is_ascii() && memchr::memchr(0x1b, raw).is_none()
+}
+
 fn unfold(s: &str) -> String {
     if !s.contains(['\r', '\n']) {
         return s.trim().to_string();
@@ -206,8 +235,10 @@ fn unfold(s: &str) -> String {
 /// Decodes bytes in a charset: the declared one if known, otherwise
 /// detected among UTF-8, ISO-2022-JP, Shift_JIS and EUC-JP.
 pub fn decode_text(raw: &[u8], declared: Option<&str>) -> String {
-    if raw.is_ascii() && memchr::memchr(0x1b, raw).is_none() {
-        return String::from_utf8_lossy(raw).into_owned();
+    if is_plain_ascii(raw) {
+        // ASCII is valid UTF-8: a plain copy, without the lossy decoder's
+        // chunk-by-chunk walk.
+        return std::str::from_utf8(raw).unwrap_or_default().to_owned();
     }
     if let Some(label) = declared {
         let label = label.trim().trim_matches('"');
