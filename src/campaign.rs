@@ -447,16 +447,23 @@ pub fn normalise_subject(s: &str) -> String {
         let plain = w
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        let shouting = original.iter().any(|o| {
-            o.len() >= 8
-                && o.to_lowercase() == w
-                && o.chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-        });
+        // Asked last, only when the cheaper tests fail: it scans every
+        // original word. An all-ASCII-uppercase word lowercases to its ASCII
+        // lowercase, and `w` is lowercase already, so an ASCII
+        // case-insensitive comparison is `to_lowercase() == w` without the
+        // allocation per pair of words.
+        let shouting = || {
+            original.iter().any(|o| {
+                o.len() >= 8
+                    && o.chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                    && o.eq_ignore_ascii_case(w)
+            })
+        };
         let random = plain
             && ((w.len() >= 5 && letters > 0 && digits > 0)
                 || (w.len() >= 8 && w.chars().all(|c| c.is_ascii_hexdigit()))
-                || shouting);
+                || shouting());
         if random && !w.is_empty() {
             words.push(word.replacen(w, "*", 1));
             continue;

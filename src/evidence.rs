@@ -35,6 +35,7 @@
 //! came unauthenticated from an outside address into a host outside the
 //! sender's domain: a bot talking to the recipient's MX).
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use crate::original::Original;
@@ -94,10 +95,23 @@ const CLIENT_IP_HEADERS: &[&str] = &["x-originating-ip", "x-sender-ip", "x-sourc
 
 /// Parses one unfolded Received value.
 pub fn parse_received(value: &str) -> Hop {
-    let flat: String = value
-        .chars()
-        .map(|c| if c.is_whitespace() { ' ' } else { c })
-        .collect();
+    // Whitespace made plain spaces. Values come unfolded, so usually there
+    // is nothing to replace: then borrow instead of rebuilding the string
+    // char by char (the old copy cost more than the rest of this function).
+    let plain = value.is_ascii()
+        && !value
+            .bytes()
+            .any(|b| matches!(b, b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r'));
+    let flat: Cow<'_, str> = if plain {
+        Cow::Borrowed(value)
+    } else {
+        Cow::Owned(
+            value
+                .chars()
+                .map(|c| if c.is_whitespace() { ' ' } else { c })
+                .collect(),
+        )
+    };
     let lower = flat.to_ascii_lowercase();
     // Cut the date off: it never holds anything but the time.
     let body_end = lower.rfind(';').unwrap_or(lower.len());

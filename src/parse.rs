@@ -201,7 +201,9 @@ pub fn header_text(h: &mailparse::MailHeader<'_>) -> String {
 pub fn decode_header_bytes(raw: &[u8]) -> String {
     if raw.is_ascii() {
         let s = std::str::from_utf8(raw).unwrap_or_default();
-        if s.contains("=?") {
+        // memmem: `str::contains` builds a Two-Way searcher per call, and
+        // this runs for every header of every returned original.
+        if memchr::memmem::find(raw, b"=?").is_some() {
             let line = format!("X: {s}");
             if let Ok((h, _)) = mailparse::parse_header(line.as_bytes()) {
                 return h.get_value();
@@ -219,14 +221,27 @@ fn is_plain_ascii(raw: &[u8]) -> bool {
 }
 
 fn unfold(s: &str) -> String {
-    if !s.contains(['\r', '\n']) {
+    // Line ends found with memchr2 rather than a per-char pattern (this runs
+    // for every header of every returned original). CR and LF are ASCII, so
+    // every cut is on a char boundary.
+    let b = s.as_bytes();
+    if memchr::memchr2(b'\r', b'\n', b).is_none() {
         return s.trim().to_string();
     }
     let mut out = String::with_capacity(s.len());
-    for (i, line) in s.split(['\r', '\n']).filter(|l| !l.is_empty()).enumerate() {
-        if i > 0 {
+    let mut start = 0;
+    let mut first = true;
+    for end in memchr::memchr2_iter(b'\r', b'\n', b).chain(std::iter::once(b.len())) {
+        let line = &s[start..end];
+        start = end + 1;
+        // Empty pieces (CRLF, blank lines) add nothing, not even a space.
+        if line.is_empty() {
+            continue;
+        }
+        if !first {
             out.push(' ');
         }
+        first = false;
         out.push_str(line.trim());
     }
     out
