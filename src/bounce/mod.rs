@@ -194,16 +194,25 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
                 .as_deref()
                 .is_none_or(|d| status::SmtpCommand::find(&d.to_lowercase()).is_none())
     };
-    if matches!(b.kind, Kind::Dsn | Kind::MtaText)
-        && b.failures.iter().any(|f| says_nothing(f) || no_command(f))
-    {
+    // Each test once per failure (`no_command` searches the diagnostic for
+    // every command phrase); `no_command` is asked again below only for a
+    // failure whose diagnostic was replaced.
+    let needs: Vec<(bool, bool)> = if matches!(b.kind, Kind::Dsn | Kind::MtaText) {
+        b.failures
+            .iter()
+            .map(|f| (says_nothing(f), no_command(f)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if needs.iter().any(|&(a, b)| a || b) {
         let lines = input.error_lines();
         let all: Vec<String> = b.failures.iter().map(|f| f.recipient.clone()).collect();
         let others: Vec<&str> = all.iter().map(String::as_str).collect();
-        for f in b.failures.iter_mut() {
+        for (f, &(silent, mut commandless)) in b.failures.iter_mut().zip(&needs) {
             // The recipient's paragraph, read at most once for both uses.
             let mut paragraph: Option<Option<String>> = None;
-            if says_nothing(f) {
+            if silent {
                 let read = text::diagnostic_for(lines, &f.recipient, &others);
                 // A line without codes is taken only when it names the
                 // recipient itself (OpenSMTPD: "a@b: Domain does not exist").
@@ -216,9 +225,10 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
                 if found.is_some() {
                     f.diagnostic = found;
                     f.diagnostic_type = None;
+                    commandless = no_command(f);
                 }
             }
-            if no_command(f) {
+            if commandless {
                 // `text::command_for`, reusing the paragraph read above.
                 f.command = match text::transcript_command_for(lines, &f.recipient) {
                     Some(c) => c,

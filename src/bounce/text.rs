@@ -98,7 +98,7 @@ impl Decoder for Text {
         if failures.is_empty() {
             // A listed address is a recipient even when it is the bounce's own
             // To (a sender who wrote to themself).
-            for addr in introduced_recipients(lines) {
+            for addr in introduced_recipients(head) {
                 if own[0].as_deref() != Some(addr.as_str())
                     && !is_system_address(&addr)
                     && !failures.iter().any(|f| f.recipient == addr)
@@ -193,10 +193,17 @@ const INTROS: &[&str] = &[
 /// of the error text that starts with an address (`<a@b>:` of qmail,
 /// `  a@b` of Exim, `* a@b`); an address inside a diagnostic sentence is not
 /// taken. Returns lowercase addresses in order.
-fn introduced_recipients(lines: &[&str]) -> Vec<String> {
+fn introduced_recipients(text: &Lines<'_>) -> Vec<String> {
+    let lines = &text.lines;
     let mut out: Vec<String> = Vec::new();
-    let Some((start, tail)) = lines.iter().enumerate().find_map(|(n, l)| {
-        let lower = l.to_lowercase();
+    // The intro line is found with one automaton pass per lowercase line
+    // (one `find` per phrase per line built a searcher each time); only on
+    // that line is the table walked in order, as before, to pick the phrase.
+    static SET: Phrases = Phrases::new(INTROS);
+    let Some((start, tail)) = text.lower.iter().enumerate().find_map(|(n, lower)| {
+        if !SET.any_in(lower) {
+            return None;
+        }
         INTROS
             .iter()
             .find_map(|i| {
