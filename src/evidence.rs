@@ -189,8 +189,10 @@ fn keyword(s: &str, word: &str) -> Option<usize> {
         match bytes[i] {
             b'(' => depth += 1,
             b')' => depth = (depth - 1).max(0),
+            // Compared as bytes: `s[i..]` would panic inside a multi-byte
+            // character, and an ASCII word cannot start there anyway.
             _ if depth == 0
-                && s[i..].starts_with(word)
+                && bytes[i..].starts_with(word.as_bytes())
                 && (i == 0 || bytes[i - 1] == b' ')
                 && bytes.get(i + word.len()).is_none_or(|&c| c == b' ') =>
             {
@@ -461,6 +463,16 @@ pub fn is_public(ip: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_ascii_outside_comments_does_not_panic() {
+        // `keyword` once sliced the text at every byte, inside multi-byte
+        // characters too.
+        let hop =
+            parse_received("héllo from mail.example (x [192.0.2.9]) by mx.example with ESMTP");
+        assert_eq!(hop.client_ip.as_deref(), Some("192.0.2.9"));
+        assert_eq!(hop.by.as_deref(), Some("mx.example"));
+    }
 
     fn orig(received: &[&str]) -> Original {
         Original {

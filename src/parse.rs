@@ -190,6 +190,9 @@ fn collect<'p, 'a>(m: &'p ParsedMail<'a>, out: &mut Vec<Part<'p, 'a>>) {
 pub fn header_text(h: &mailparse::MailHeader<'_>) -> String {
     let raw = h.get_value_raw();
     if raw.is_ascii() {
+        if memchr::memmem::find(raw, b"=?").is_none() {
+            return unfold_plain(std::str::from_utf8(raw).unwrap_or_default());
+        }
         return h.get_value();
     }
     let text = decode_text(raw, None);
@@ -212,6 +215,21 @@ pub fn decode_header_bytes(raw: &[u8]) -> String {
         return unfold(s);
     }
     unfold(&decode_text(raw, None))
+}
+
+/// What mailparse's `get_value` makes of a value without encoded words
+/// (no `=?`): each line with its leading whitespace trimmed, joined by one
+/// space (its tokenizer and whitespace normalizer reduce to exactly this),
+/// without building the token vectors for every header.
+fn unfold_plain(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for (i, line) in s.lines().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(line.trim_start());
+    }
+    out
 }
 
 /// ASCII without ESC: the same text in every charset we decode (ESC would
@@ -349,6 +367,27 @@ pub fn html_to_text(html: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_unfold_matches_mailparse() {
+        for v in [
+            "",
+            "plain",
+            "  lead and trail  ",
+            "from a.example (a.example [192.0.2.1])\r\n\tby b.example with ESMTP id X\r\n\tfor <c@d.example>; Mon, 6 Jan 2025 09:00:00 +0900",
+            "one\n  \n two\n",
+            "ends with space \n\tnext",
+            "cr\ronly\r\n x",
+        ] {
+            let line = format!("X: {v}\n\n");
+            let (h, _) = mailparse::parse_header(line.as_bytes()).unwrap();
+            assert_eq!(
+                unfold_plain(std::str::from_utf8(h.get_value_raw()).unwrap()),
+                h.get_value(),
+                "{v:?}"
+            );
+        }
+    }
 
     #[test]
     fn japanese_charsets_are_detected() {
