@@ -117,8 +117,7 @@ pub fn parse_received(value: &str) -> Hop {
     let body_end = lower.rfind(';').unwrap_or(lower.len());
     let lower = &lower[..body_end];
     let flat = &flat[..body_end];
-    let from_at = keyword(lower, "from");
-    let by_at = keyword(lower, "by");
+    let [from_at, by_at, with_at] = keywords(lower, ["from", "by", "with"]);
     let mut hop = Hop::default();
     if let Some(f) = from_at {
         let end = by_at.filter(|&b| b > f).unwrap_or(lower.len());
@@ -132,7 +131,7 @@ pub fn parse_received(value: &str) -> Hop {
             .next()
             .map(|h| h.trim_matches(|c: char| c == '(' || c == ')').to_string());
     }
-    if let Some(w) = keyword(lower, "with") {
+    if let Some(w) = with_at {
         let rest = lower[w + 4..].trim_start();
         let proto = if rest.starts_with("microsoft smtp server") {
             "microsoft smtp server".to_string()
@@ -180,50 +179,78 @@ pub fn parse_received(value: &str) -> Hop {
     hop
 }
 
-/// Byte offset of `word` as a whole word in `s` (lowercase), outside comments.
-fn keyword(s: &str, word: &str) -> Option<usize> {
+/// Byte offsets of each of `words` as a whole word in `s` (lowercase),
+/// outside comments: the first occurrence of each. One pass for all words,
+/// visiting only the bytes that matter (parentheses, and word starts after
+/// a space), where three byte-by-byte passes cost more than the rest of
+/// `parse_received`.
+fn keywords<const N: usize>(s: &str, words: [&str; N]) -> [Option<usize>; N] {
     let bytes = s.as_bytes();
+    let mut found = [None; N];
     let mut depth = 0i32;
-    let mut i = 0;
-    while i < bytes.len() {
+    // A word at `i` outside comments, ending at a space or the end.
+    let try_at = |i: usize, found: &mut [Option<usize>; N]| {
+        for (slot, word) in found.iter_mut().zip(words) {
+            if slot.is_none()
+                && bytes[i..].starts_with(word.as_bytes())
+                && bytes.get(i + word.len()).is_none_or(|&c| c == b' ')
+            {
+                *slot = Some(i);
+            }
+        }
+    };
+    if bytes.first().is_some_and(|&b| b != b'(' && b != b')') {
+        try_at(0, &mut found);
+    }
+    for i in memchr::memchr3_iter(b' ', b'(', b')', bytes) {
         match bytes[i] {
             b'(' => depth += 1,
             b')' => depth = (depth - 1).max(0),
-            // Compared as bytes: `s[i..]` would panic inside a multi-byte
-            // character, and an ASCII word cannot start there anyway.
-            _ if depth == 0
-                && bytes[i..].starts_with(word.as_bytes())
-                && (i == 0 || bytes[i - 1] == b' ')
-                && bytes.get(i + word.len()).is_none_or(|&c| c == b' ') =>
-            {
-                return Some(i);
+            // A space: a word may start right after it.
+            _ => {
+                let next = i + 1;
+                if depth == 0 && bytes.get(next).is_some_and(|&b| b != b'(' && b != b')') {
+                    try_at(next, &mut found);
+                }
             }
-            _ => {}
         }
-        i += 1;
+        if found.iter().all(Option::is_some) {
+            break;
+        }
     }
-    None
+    found
 }
 
 /// The client address in the `from` part: the first address inside a
 /// comment (what the server saw) wins over a HELO literal outside it.
 fn client_ip(part: &str) -> Option<String> {
     let mut depth = 0i32;
-    let mut inside = String::new();
-    let mut outside = String::new();
-    for c in part.chars() {
-        match c {
-            '(' => {
-                depth += 1;
-                inside.push(' ');
-            }
-            ')' => {
-                depth = (depth - 1).max(0);
-                inside.push(' ');
-            }
-            _ if depth > 0 => inside.push(c),
-            _ => outside.push(c),
+    let mut inside = String::with_capacity(part.len());
+    let mut outside = String::with_capacity(part.len());
+    // The text between parentheses goes in whole slices (parentheses are
+    // ASCII, so every cut is on a char boundary), each parenthesis as a space
+    // inside.
+    let mut start = 0;
+    for i in memchr::memchr2_iter(b'(', b')', part.as_bytes()) {
+        let run = &part[start..i];
+        if depth > 0 {
+            inside.push_str(run);
+        } else {
+            outside.push_str(run);
         }
+        depth = if part.as_bytes()[i] == b'(' {
+            depth + 1
+        } else {
+            (depth - 1).max(0)
+        };
+        inside.push(' ');
+        start = i + 1;
+    }
+    let run = &part[start..];
+    if depth > 0 {
+        inside.push_str(run);
+    } else {
+        outside.push_str(run);
     }
     first_ip(&inside).or_else(|| first_ip(&outside))
 }
@@ -463,6 +490,44 @@ pub fn is_public(ip: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte-by-byte search `keywords` replaced, as the reference.
+    fn keyword_reference(s: &str, word: &str) -> Option<usize> {
+        let bytes = s.as_bytes();
+        let mut depth = 0i32;
+        for i in 0..bytes.len() {
+            match bytes[i] {
+                b'(' => depth += 1,
+                b')' => depth = (depth - 1).max(0),
+                _ if depth == 0
+                    && bytes[i..].starts_with(word.as_bytes())
+                    && (i == 0 || bytes[i - 1] == b' ')
+                    && bytes.get(i + word.len()).is_none_or(|&c| c == b' ') =>
+                {
+                    return Some(i)
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn keywords_agree_with_the_reference() {
+        for s in [
+            "from a.example (from b by c) by mx.example with esmtp",
+            "by mx.example (postfix) with esmtps id x for <a@b>",
+            "from  x  by  y with",
+            "(from x) from y ) by z (with (nested) with) with smtp",
+            "fromage by-pass bywith with",
+            "",
+            "from",
+        ] {
+            let got = keywords(s, ["from", "by", "with"]);
+            let want = ["from", "by", "with"].map(|w| keyword_reference(s, w));
+            assert_eq!(got, want, "{s:?}");
+        }
+    }
 
     #[test]
     fn non_ascii_outside_comments_does_not_panic() {

@@ -146,13 +146,10 @@ impl Decoder for Text {
         }
         // A warning that delivery is only delayed (Gmail's "THIS IS A
         // WARNING MESSAGE ONLY"), often with no code at all.
-        // The phrases are one-line ASCII: searching each lowercase line is
-        // searching the lowercase text.
-        if head
-            .lower
-            .iter()
-            .any(|l| DELAYED.iter().any(|d| l.contains(d)))
-        {
+        // The phrases are one-line lowercase ASCII: searching each lowercase
+        // line is searching the lowercase text.
+        static DELAY_SET: Phrases = Phrases::new(DELAYED);
+        if head.lower.iter().any(|l| DELAY_SET.any_in(l)) {
             for f in &mut failures {
                 f.action = Some(Action::Delayed);
             }
@@ -196,22 +193,24 @@ const INTROS: &[&str] = &[
 fn introduced_recipients(text: &Lines<'_>) -> Vec<String> {
     let lines = &text.lines;
     let mut out: Vec<String> = Vec::new();
-    // The intro line is found with one automaton pass per lowercase line
-    // (one `find` per phrase per line built a searcher each time); only on
-    // that line is the table walked in order, as before, to pick the phrase.
-    static SET: Phrases = Phrases::new(INTROS);
+    // One overlapping automaton pass per lowercase line finds every intro
+    // phrase in it (one `str::find` per phrase built a searcher each time).
+    // As before, the phrase earliest in the table wins, at its first
+    // occurrence: for one phrase the overlapping search reports the
+    // leftmost occurrence first.
+    static SET: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+    let set = SET.get_or_init(|| {
+        aho_corasick::AhoCorasick::new(INTROS).expect("intro phrases are plain literals")
+    });
     let Some((start, tail)) = text.lower.iter().enumerate().find_map(|(n, lower)| {
-        if !SET.any_in(lower) {
-            return None;
+        let mut best: Option<(usize, usize)> = None;
+        for m in set.find_overlapping_iter(lower.as_str()) {
+            let p = m.pattern().as_usize();
+            if best.is_none_or(|(b, _)| p < b) {
+                best = Some((p, m.end()));
+            }
         }
-        INTROS
-            .iter()
-            .find_map(|i| {
-                lower
-                    .find(i)
-                    .map(|at| lower.get(at + i.len()..).unwrap_or(""))
-            })
-            .map(|t| (n, t.to_string()))
+        best.map(|(_, end)| (n, lower.get(end..).unwrap_or("").to_string()))
     }) else {
         return out;
     };
