@@ -38,6 +38,7 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
+use crate::bounce::phrases::find;
 use crate::original::Original;
 
 /// What an original tells about where it came from.
@@ -148,7 +149,7 @@ pub fn parse_received(value: &str) -> Hop {
     // `(Authenticated sender: u)`, Sendmail `(authenticated bits=0)` /
     // `(authenticated as u)`, Exim `(authenticated_id: u)`.
     // One search decides whether any of the markers below can be there.
-    if !lower.contains("authenticated") {
+    if find(lower, "authenticated").is_none() {
         return hop;
     }
     for marker in [
@@ -156,7 +157,7 @@ pub fn parse_received(value: &str) -> Hop {
         "(authenticated ",
         "authenticated_id",
     ] {
-        if lower.contains(marker) {
+        if find(lower, marker).is_some() {
             hop.authenticated = true;
         }
     }
@@ -166,7 +167,7 @@ pub fn parse_received(value: &str) -> Hop {
             "(authenticated as ",
             "authenticated_id: ",
         ] {
-            if let Some(i) = lower.find(marker) {
+            if let Some(i) = find(lower, marker) {
                 let rest = &flat[i + marker.len()..];
                 hop.user = rest
                     .split(|c: char| c == ')' || c.is_whitespace())
@@ -323,7 +324,7 @@ fn normal(ip: IpAddr) -> String {
 
 /// qmail writes the authenticated user in the comment: `(tanaka@example.jp@[1.2.3.4])`.
 fn user_in(part: &str) -> Option<String> {
-    let i = part.find("@[")?;
+    let i = find(part, "@[")?;
     let start = part[..i]
         .rfind(|c: char| c == '(' || c.is_whitespace())
         .map_or(0, |s| s + 1);

@@ -369,7 +369,10 @@ pub fn diagnostic_for(text: &Lines<'_>, rcpt: &str, others: &[&str]) -> Option<S
         // of DATA command)").
         let mut continued = own_taken;
         for (l, lower) in lines.iter().zip(lowers).skip(p + 1).take(24) {
-            if others.iter().any(|o| *o != rcpt && lower.contains(o)) {
+            if others
+                .iter()
+                .any(|o| *o != rcpt && super::phrases::find(lower, o).is_some())
+            {
                 break;
             }
             if l.trim().is_empty() {
