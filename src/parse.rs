@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::cell::OnceCell;
 
-use mailparse::{MailHeaderMap, ParsedMail};
+use mailparse::{MailHeader, ParsedMail};
 
 /// Messages whose body is larger than this are parsed on their first part
 /// only: a bounce carries what matters early, and an attacker's 100 MB
@@ -85,33 +85,34 @@ pub fn normalize(bytes: &[u8]) -> Cow<'_, [u8]> {
 }
 
 impl<'a> Parsed<'a> {
-    /// A top-level header, decoded; None when absent.
-    pub fn header(&self, name: &str) -> Option<String> {
+    /// Top-level headers named `name` (ASCII case ignored), in order.
+    /// mailparse's own lookup decodes every field name as Latin-1 on every
+    /// call; for an ASCII name, comparing the raw name bytes gives the same
+    /// answer (a name with bytes >= 0x80 matches neither way).
+    fn named<'p, 'n>(&'p self, name: &'n str) -> impl Iterator<Item = &'p MailHeader<'a>> + 'n
+    where
+        'p: 'n,
+    {
         self.mail
             .headers
-            .get_first_header(name)
-            .map(|h| header_text(h))
+            .iter()
+            .filter(move |h| h.get_key_raw().eq_ignore_ascii_case(name.as_bytes()))
+    }
+
+    /// A top-level header, decoded; None when absent.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.named(name).next().map(header_text)
     }
 
     /// All values of a top-level header, decoded.
     pub fn headers_all(&self, name: &str) -> Vec<String> {
-        self.mail
-            .headers
-            .get_all_headers(name)
-            .into_iter()
-            .map(header_text)
-            .collect()
+        self.named(name).map(header_text).collect()
     }
 
     /// All values of a top-level header as raw bytes (not decoded, still
     /// folded): for cheap byte tests before decoding.
     pub fn headers_all_raw(&self, name: &str) -> Vec<&[u8]> {
-        self.mail
-            .headers
-            .get_all_headers(name)
-            .into_iter()
-            .map(|h| h.get_value_raw())
-            .collect()
+        self.named(name).map(|h| h.get_value_raw()).collect()
     }
 
     /// The raw header block bytes of the top level.
