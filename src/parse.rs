@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 use std::cell::OnceCell;
 
+use mailparse::body::Body;
 use mailparse::{MailHeader, ParsedMail};
 
 /// Messages whose body is larger than this are parsed on their first part
@@ -33,9 +34,17 @@ pub struct Part<'p, 'a> {
 impl<'p, 'a> Part<'p, 'a> {
     /// The part's body after transfer decoding, as bytes.
     pub fn raw(&self) -> Cow<'p, [u8]> {
-        match self.mail.get_body_raw() {
-            Ok(v) => Cow::Owned(v),
-            Err(_) => Cow::Borrowed(self.mail.raw_bytes),
+        // 7bit, 8bit and binary bodies are the message's own bytes: borrow
+        // them (`get_body_raw` copies them); only base64 and
+        // quoted-printable need decoding into a new buffer.
+        let mail: &'p ParsedMail<'p> = self.mail;
+        match mail.get_body_encoded() {
+            Body::SevenBit(b) | Body::EightBit(b) => Cow::Borrowed(b.get_raw()),
+            Body::Binary(b) => Cow::Borrowed(b.get_raw()),
+            Body::Base64(_) | Body::QuotedPrintable(_) => match self.mail.get_body_raw() {
+                Ok(v) => Cow::Owned(v),
+                Err(_) => Cow::Borrowed(self.mail.raw_bytes),
+            },
         }
     }
 
@@ -191,7 +200,7 @@ fn collect<'p, 'a>(m: &'p ParsedMail<'a>, out: &mut Vec<Part<'p, 'a>>) {
 pub fn header_text(h: &mailparse::MailHeader<'_>) -> String {
     let raw = h.get_value_raw();
     if raw.is_ascii() {
-        if memchr::memmem::find(raw, b"=?").is_none() {
+        if !has_encoded_word(raw) {
             return unfold_plain(std::str::from_utf8(raw).unwrap_or_default());
         }
         return h.get_value();
@@ -205,9 +214,7 @@ pub fn header_text(h: &mailparse::MailHeader<'_>) -> String {
 pub fn decode_header_bytes(raw: &[u8]) -> String {
     if raw.is_ascii() {
         let s = std::str::from_utf8(raw).unwrap_or_default();
-        // memmem: `str::contains` builds a Two-Way searcher per call, and
-        // this runs for every header of every returned original.
-        if memchr::memmem::find(raw, b"=?").is_some() {
+        if has_encoded_word(raw) {
             let line = format!("X: {s}");
             if let Ok((h, _)) = mailparse::parse_header(line.as_bytes()) {
                 return h.get_value();
@@ -216,6 +223,14 @@ pub fn decode_header_bytes(raw: &[u8]) -> String {
         return unfold(s);
     }
     unfold(&decode_text(raw, None))
+}
+
+/// Could the value hold an RFC 2047 encoded word (`=?`)? Runs for every
+/// header read: a memchr for `=` with a look at the next byte costs less
+/// than building a substring searcher (`str::contains`, `memmem::find`)
+/// per call.
+fn has_encoded_word(raw: &[u8]) -> bool {
+    memchr::memchr_iter(b'=', raw).any(|i| raw.get(i + 1) == Some(&b'?'))
 }
 
 /// What mailparse's `get_value` makes of a value without encoded words
