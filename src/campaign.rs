@@ -438,8 +438,12 @@ pub fn normalise_subject(s: &str) -> String {
     // Random tokens are judged on the original case: `VODHAEHT` in a
     // mixed-case subject is a tracking token, `invoice` is not.
     let original: Vec<&str> = s.split_whitespace().collect();
-    let mut words = Vec::new();
-    for word in t.split_whitespace() {
+    // The words, written straight into one string joined by spaces.
+    let mut out = String::with_capacity(t.len());
+    for (i, word) in t.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
         // `#A7f3kQ92xZ`, `(8V3F3J2M)`: judge the token inside the punctuation.
         let w = word.trim_matches(|c: char| !c.is_alphanumeric());
         let letters = w.chars().filter(|c| c.is_ascii_alphabetic()).count();
@@ -447,21 +451,27 @@ pub fn normalise_subject(s: &str) -> String {
         let plain = w
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        let shouting = original.iter().any(|o| {
-            o.len() >= 8
-                && o.to_lowercase() == w
-                && o.chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-        });
+        // Asked last, only when the cheaper tests fail: it scans every
+        // original word. An all-ASCII-uppercase word lowercases to its ASCII
+        // lowercase, and `w` is lowercase already, so an ASCII
+        // case-insensitive comparison is `to_lowercase() == w` without the
+        // allocation per pair of words.
+        let shouting = || {
+            original.iter().any(|o| {
+                o.len() >= 8
+                    && o.chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                    && o.eq_ignore_ascii_case(w)
+            })
+        };
         let random = plain
             && ((w.len() >= 5 && letters > 0 && digits > 0)
                 || (w.len() >= 8 && w.chars().all(|c| c.is_ascii_hexdigit()))
-                || shouting);
+                || shouting());
         if random && !w.is_empty() {
-            words.push(word.replacen(w, "*", 1));
+            out.push_str(&word.replacen(w, "*", 1));
             continue;
         }
-        let mut out = String::new();
         let mut in_digits = false;
         for c in word.chars() {
             if c.is_ascii_digit() || ('０'..='９').contains(&c) {
@@ -474,9 +484,8 @@ pub fn normalise_subject(s: &str) -> String {
                 in_digits = false;
             }
         }
-        words.push(out);
     }
-    words.join(" ")
+    out
 }
 
 /// A Message-ID's shape: each run of letters and digits between separators

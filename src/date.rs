@@ -117,22 +117,22 @@ pub fn parse(s: &str) -> Option<(Timestamp, Trust)> {
         return Some(r);
     }
     // Tokenize: words and numbers; keep '+'/'-' zone signs and ':' in times.
-    let cleaned: String = s
-        .chars()
-        .map(|c| {
-            if c == ',' || c == '(' || c == ')' {
-                ' '
-            } else {
-                c
-            }
-        })
+    // Commas and parentheses separate like whitespace (split in place, no
+    // cleaned copy of the text).
+    let toks: Vec<&str> = s
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
+        .filter(|t| !t.is_empty())
         .collect();
-    let toks: Vec<&str> = cleaned.split_whitespace().collect();
     let (mut day, mut month, mut year, mut time, mut zone) = (None, None, None, None, None);
     let mut zone_unknown = false;
     for t in &toks {
-        let lower = t.to_ascii_lowercase();
-        if let Some(i) = MONTHS.iter().position(|m| lower.starts_with(m)) {
+        // A month name as a prefix, ASCII case ignored (no lowercase copy).
+        let month_prefix = |m: &&str| {
+            t.as_bytes()
+                .get(..m.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(m.as_bytes()))
+        };
+        if let Some(i) = MONTHS.iter().position(month_prefix) {
             if month.is_none() {
                 month = Some(i as u32 + 1);
                 continue;
@@ -235,8 +235,11 @@ fn parse_iso(s: &str) -> Option<(Timestamp, Trust)> {
     let y: i64 = s[0..4].parse().ok()?;
     let mo: u32 = s[5..7].parse().ok()?;
     let d: u32 = s[8..10].parse().ok()?;
-    let (h, mi, se) = parse_time(&s[11..19])?;
-    let rest = s[19..].trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+    // `get`: byte 19 may fall inside a multi-byte character.
+    let (h, mi, se) = parse_time(s.get(11..19)?)?;
+    let rest = s
+        .get(19..)?
+        .trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
     let (off, trust) = if rest.is_empty() {
         (0, Trust::ZoneAssumed)
     } else if rest.eq_ignore_ascii_case("z") {
@@ -254,6 +257,13 @@ fn parse_iso(s: &str) -> Option<(Timestamp, Trust)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso_shape_with_multibyte_seconds_does_not_panic() {
+        // Byte 19 inside "é": the ISO reader once sliced there.
+        let _ = parse("2025-01-06T09:00:0é");
+        assert!(parse_iso("2025-01-06T09:00:0é").is_none());
+    }
 
     fn iso(s: &str) -> Option<String> {
         parse(s).map(|(t, _)| t.iso())

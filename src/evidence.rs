@@ -35,8 +35,10 @@
 //! came unauthenticated from an outside address into a host outside the
 //! sender's domain: a bot talking to the recipient's MX).
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
+use crate::bounce::phrases::find;
 use crate::original::Original;
 
 /// What an original tells about where it came from.
@@ -94,17 +96,29 @@ const CLIENT_IP_HEADERS: &[&str] = &["x-originating-ip", "x-sender-ip", "x-sourc
 
 /// Parses one unfolded Received value.
 pub fn parse_received(value: &str) -> Hop {
-    let flat: String = value
-        .chars()
-        .map(|c| if c.is_whitespace() { ' ' } else { c })
-        .collect();
+    // Whitespace made plain spaces. Values come unfolded, so usually there
+    // is nothing to replace: then borrow instead of rebuilding the string
+    // char by char (the old copy cost more than the rest of this function).
+    let plain = value.is_ascii()
+        && !value
+            .bytes()
+            .any(|b| matches!(b, b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r'));
+    let flat: Cow<'_, str> = if plain {
+        Cow::Borrowed(value)
+    } else {
+        Cow::Owned(
+            value
+                .chars()
+                .map(|c| if c.is_whitespace() { ' ' } else { c })
+                .collect(),
+        )
+    };
     let lower = flat.to_ascii_lowercase();
     // Cut the date off: it never holds anything but the time.
     let body_end = lower.rfind(';').unwrap_or(lower.len());
     let lower = &lower[..body_end];
     let flat = &flat[..body_end];
-    let from_at = keyword(lower, "from");
-    let by_at = keyword(lower, "by");
+    let [from_at, by_at, with_at] = keywords(lower, ["from", "by", "with"]);
     let mut hop = Hop::default();
     if let Some(f) = from_at {
         let end = by_at.filter(|&b| b > f).unwrap_or(lower.len());
@@ -118,7 +132,7 @@ pub fn parse_received(value: &str) -> Hop {
             .next()
             .map(|h| h.trim_matches(|c: char| c == '(' || c == ')').to_string());
     }
-    if let Some(w) = keyword(lower, "with") {
+    if let Some(w) = with_at {
         let rest = lower[w + 4..].trim_start();
         let proto = if rest.starts_with("microsoft smtp server") {
             "microsoft smtp server".to_string()
@@ -135,7 +149,7 @@ pub fn parse_received(value: &str) -> Hop {
     // `(Authenticated sender: u)`, Sendmail `(authenticated bits=0)` /
     // `(authenticated as u)`, Exim `(authenticated_id: u)`.
     // One search decides whether any of the markers below can be there.
-    if !lower.contains("authenticated") {
+    if find(lower, "authenticated").is_none() {
         return hop;
     }
     for marker in [
@@ -143,7 +157,7 @@ pub fn parse_received(value: &str) -> Hop {
         "(authenticated ",
         "authenticated_id",
     ] {
-        if lower.contains(marker) {
+        if find(lower, marker).is_some() {
             hop.authenticated = true;
         }
     }
@@ -153,7 +167,7 @@ pub fn parse_received(value: &str) -> Hop {
             "(authenticated as ",
             "authenticated_id: ",
         ] {
-            if let Some(i) = lower.find(marker) {
+            if let Some(i) = find(lower, marker) {
                 let rest = &flat[i + marker.len()..];
                 hop.user = rest
                     .split(|c: char| c == ')' || c.is_whitespace())
@@ -166,48 +180,78 @@ pub fn parse_received(value: &str) -> Hop {
     hop
 }
 
-/// Byte offset of `word` as a whole word in `s` (lowercase), outside comments.
-fn keyword(s: &str, word: &str) -> Option<usize> {
+/// Byte offsets of each of `words` as a whole word in `s` (lowercase),
+/// outside comments: the first occurrence of each. One pass for all words,
+/// visiting only the bytes that matter (parentheses, and word starts after
+/// a space), where three byte-by-byte passes cost more than the rest of
+/// `parse_received`.
+fn keywords<const N: usize>(s: &str, words: [&str; N]) -> [Option<usize>; N] {
     let bytes = s.as_bytes();
+    let mut found = [None; N];
     let mut depth = 0i32;
-    let mut i = 0;
-    while i < bytes.len() {
+    // A word at `i` outside comments, ending at a space or the end.
+    let try_at = |i: usize, found: &mut [Option<usize>; N]| {
+        for (slot, word) in found.iter_mut().zip(words) {
+            if slot.is_none()
+                && bytes[i..].starts_with(word.as_bytes())
+                && bytes.get(i + word.len()).is_none_or(|&c| c == b' ')
+            {
+                *slot = Some(i);
+            }
+        }
+    };
+    if bytes.first().is_some_and(|&b| b != b'(' && b != b')') {
+        try_at(0, &mut found);
+    }
+    for i in memchr::memchr3_iter(b' ', b'(', b')', bytes) {
         match bytes[i] {
             b'(' => depth += 1,
             b')' => depth = (depth - 1).max(0),
-            _ if depth == 0
-                && bytes[i..].starts_with(word.as_bytes())
-                && (i == 0 || bytes[i - 1] == b' ')
-                && bytes.get(i + word.len()).is_none_or(|&c| c == b' ') =>
-            {
-                return Some(i);
+            // A space: a word may start right after it.
+            _ => {
+                let next = i + 1;
+                if depth == 0 && bytes.get(next).is_some_and(|&b| b != b'(' && b != b')') {
+                    try_at(next, &mut found);
+                }
             }
-            _ => {}
         }
-        i += 1;
+        if found.iter().all(Option::is_some) {
+            break;
+        }
     }
-    None
+    found
 }
 
 /// The client address in the `from` part: the first address inside a
 /// comment (what the server saw) wins over a HELO literal outside it.
 fn client_ip(part: &str) -> Option<String> {
     let mut depth = 0i32;
-    let mut inside = String::new();
-    let mut outside = String::new();
-    for c in part.chars() {
-        match c {
-            '(' => {
-                depth += 1;
-                inside.push(' ');
-            }
-            ')' => {
-                depth = (depth - 1).max(0);
-                inside.push(' ');
-            }
-            _ if depth > 0 => inside.push(c),
-            _ => outside.push(c),
+    let mut inside = String::with_capacity(part.len());
+    let mut outside = String::with_capacity(part.len());
+    // The text between parentheses goes in whole slices (parentheses are
+    // ASCII, so every cut is on a char boundary), each parenthesis as a space
+    // inside.
+    let mut start = 0;
+    for i in memchr::memchr2_iter(b'(', b')', part.as_bytes()) {
+        let run = &part[start..i];
+        if depth > 0 {
+            inside.push_str(run);
+        } else {
+            outside.push_str(run);
         }
+        depth = if part.as_bytes()[i] == b'(' {
+            depth + 1
+        } else {
+            (depth - 1).max(0)
+        };
+        inside.push(' ');
+        start = i + 1;
+    }
+    let run = &part[start..];
+    if depth > 0 {
+        inside.push_str(run);
+    } else {
+        outside.push_str(run);
     }
     first_ip(&inside).or_else(|| first_ip(&outside))
 }
@@ -280,7 +324,7 @@ fn normal(ip: IpAddr) -> String {
 
 /// qmail writes the authenticated user in the comment: `(tanaka@example.jp@[1.2.3.4])`.
 fn user_in(part: &str) -> Option<String> {
-    let i = part.find("@[")?;
+    let i = find(part, "@[")?;
     let start = part[..i]
         .rfind(|c: char| c == '(' || c.is_whitespace())
         .map_or(0, |s| s + 1);
@@ -447,6 +491,54 @@ pub fn is_public(ip: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte-by-byte search `keywords` replaced, as the reference.
+    fn keyword_reference(s: &str, word: &str) -> Option<usize> {
+        let bytes = s.as_bytes();
+        let mut depth = 0i32;
+        for i in 0..bytes.len() {
+            match bytes[i] {
+                b'(' => depth += 1,
+                b')' => depth = (depth - 1).max(0),
+                _ if depth == 0
+                    && bytes[i..].starts_with(word.as_bytes())
+                    && (i == 0 || bytes[i - 1] == b' ')
+                    && bytes.get(i + word.len()).is_none_or(|&c| c == b' ') =>
+                {
+                    return Some(i)
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn keywords_agree_with_the_reference() {
+        for s in [
+            "from a.example (from b by c) by mx.example with esmtp",
+            "by mx.example (postfix) with esmtps id x for <a@b>",
+            "from  x  by  y with",
+            "(from x) from y ) by z (with (nested) with) with smtp",
+            "fromage by-pass bywith with",
+            "",
+            "from",
+        ] {
+            let got = keywords(s, ["from", "by", "with"]);
+            let want = ["from", "by", "with"].map(|w| keyword_reference(s, w));
+            assert_eq!(got, want, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn non_ascii_outside_comments_does_not_panic() {
+        // `keyword` once sliced the text at every byte, inside multi-byte
+        // characters too.
+        let hop =
+            parse_received("héllo from mail.example (x [192.0.2.9]) by mx.example with ESMTP");
+        assert_eq!(hop.client_ip.as_deref(), Some("192.0.2.9"));
+        assert_eq!(hop.by.as_deref(), Some("mx.example"));
+    }
 
     fn orig(received: &[&str]) -> Original {
         Original {

@@ -50,24 +50,35 @@ struct Seen {
 
 /// Collects the indicators of the campaign rows in `rows`.
 pub fn collect<'a>(rows: impl IntoIterator<Item = &'a Record>) -> Vec<IocRow> {
-    let mut seen: BTreeMap<(usize, String), Seen> = BTreeMap::new();
+    // One map per indicator type (index in TYPES; the last for "other").
+    let mut seen: Vec<BTreeMap<String, Seen>> =
+        (0..=TYPES.len()).map(|_| BTreeMap::new()).collect();
     for r in rows {
         let Some(c) = r.campaign.as_deref() else {
             continue;
         };
+        let time = clock(r);
         let mut add = |kind: &str, value: &str| {
             let value = value.trim();
             if value.is_empty() {
                 return;
             }
             let k = TYPES.iter().position(|t| *t == kind).unwrap_or(TYPES.len());
-            let s = seen.entry((k, value.to_string())).or_default();
+            // Most values repeat across a flood: look up by the borrowed
+            // value, allocate the key only for a new one.
+            let by_value = &mut seen[k];
+            let s = match by_value.get_mut(value) {
+                Some(s) => s,
+                None => by_value.entry(value.to_string()).or_default(),
+            };
             s.count += 1;
-            if let Some(t) = clock(r) {
+            if let Some(t) = time {
                 s.first = Some(s.first.map_or(t, |f| f.min(t)));
                 s.last = Some(s.last.map_or(t, |l| l.max(t)));
             }
-            s.campaigns.insert(c.to_string());
+            if !s.campaigns.contains(c) {
+                s.campaigns.insert(c.to_string());
+            }
         };
         if let Some(ip) = &r.origin_ip {
             add("origin-ip", ip);
@@ -99,7 +110,11 @@ pub fn collect<'a>(rows: impl IntoIterator<Item = &'a Record>) -> Vec<IocRow> {
             }
         }
     }
-    let mut out: Vec<((usize, String), Seen)> = seen.into_iter().collect();
+    let mut out: Vec<((usize, String), Seen)> = seen
+        .into_iter()
+        .enumerate()
+        .flat_map(|(k, m)| m.into_iter().map(move |(v, s)| ((k, v), s)))
+        .collect();
     out.sort_by(|a, b| {
         a.0 .0
             .cmp(&b.0 .0)

@@ -67,8 +67,10 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
     };
     let mut useful = false;
     for (name, value) in fields(block) {
-        let lname = String::from_utf8_lossy(name).to_ascii_lowercase();
-        match lname.as_str() {
+        // Field names are ASCII: match on lowercase bytes (one small copy
+        // per field instead of a lossy decode plus a lowercase copy).
+        let lname = name.to_ascii_lowercase();
+        match std::str::from_utf8(&lname).unwrap_or("") {
             "from" => {
                 o.from = o.from.or_else(|| Some(decode_header_bytes(value)));
                 useful = true;
@@ -110,8 +112,8 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
                 o.auth_results.push(decode_header_bytes(value))
             }
             _ => {
-                if EVIDENCE.contains(&lname.as_str()) {
-                    o.evidence.push((lname, decode_header_bytes(value)));
+                if let Some(n) = EVIDENCE.iter().find(|e| e.as_bytes() == lname.as_slice()) {
+                    o.evidence.push((n.to_string(), decode_header_bytes(value)));
                 }
             }
         }

@@ -9,7 +9,8 @@
 use std::borrow::Cow;
 use std::cell::OnceCell;
 
-use mailparse::{MailHeaderMap, ParsedMail};
+use mailparse::body::Body;
+use mailparse::{MailHeader, ParsedMail};
 
 /// Messages whose body is larger than this are parsed on their first part
 /// only: a bounce carries what matters early, and an attacker's 100 MB
@@ -33,17 +34,37 @@ pub struct Part<'p, 'a> {
 impl<'p, 'a> Part<'p, 'a> {
     /// The part's body after transfer decoding, as bytes.
     pub fn raw(&self) -> Cow<'p, [u8]> {
-        match self.mail.get_body_raw() {
-            Ok(v) => Cow::Owned(v),
-            Err(_) => Cow::Borrowed(self.mail.raw_bytes),
+        // 7bit, 8bit and binary bodies are the message's own bytes: borrow
+        // them (`get_body_raw` copies them); only base64 and
+        // quoted-printable need decoding into a new buffer.
+        let mail: &'p ParsedMail<'p> = self.mail;
+        match mail.get_body_encoded() {
+            Body::SevenBit(b) | Body::EightBit(b) => Cow::Borrowed(b.get_raw()),
+            Body::Binary(b) => Cow::Borrowed(b.get_raw()),
+            Body::Base64(_) | Body::QuotedPrintable(_) => match self.mail.get_body_raw() {
+                Ok(v) => Cow::Owned(v),
+                Err(_) => Cow::Borrowed(self.mail.raw_bytes),
+            },
         }
     }
 
     /// The part's body as text in its declared (or detected) charset.
     pub fn text(&self) -> String {
         let raw = self.raw();
-        let declared = self.mail.ctype.params.get("charset").map(|s| s.as_str());
-        decode_text(&raw, declared)
+        // Plain ASCII (most bounces) is already UTF-8 in every charset
+        // `decode_text` knows: keep the transfer-decoded buffer instead of
+        // copying it once more.
+        if let Cow::Owned(v) = raw {
+            if is_plain_ascii(&v) {
+                return String::from_utf8(v).unwrap_or_default();
+            }
+            return decode_text(&v, self.charset());
+        }
+        decode_text(&raw, self.charset())
+    }
+
+    fn charset(&self) -> Option<&str> {
+        self.mail.ctype.params.get("charset").map(|s| s.as_str())
     }
 }
 
@@ -73,22 +94,34 @@ pub fn normalize(bytes: &[u8]) -> Cow<'_, [u8]> {
 }
 
 impl<'a> Parsed<'a> {
-    /// A top-level header, decoded; None when absent.
-    pub fn header(&self, name: &str) -> Option<String> {
+    /// Top-level headers named `name` (ASCII case ignored), in order.
+    /// mailparse's own lookup decodes every field name as Latin-1 on every
+    /// call; for an ASCII name, comparing the raw name bytes gives the same
+    /// answer (a name with bytes >= 0x80 matches neither way).
+    fn named<'p, 'n>(&'p self, name: &'n str) -> impl Iterator<Item = &'p MailHeader<'a>> + 'n
+    where
+        'p: 'n,
+    {
         self.mail
             .headers
-            .get_first_header(name)
-            .map(|h| header_text(h))
+            .iter()
+            .filter(move |h| h.get_key_raw().eq_ignore_ascii_case(name.as_bytes()))
+    }
+
+    /// A top-level header, decoded; None when absent.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.named(name).next().map(header_text)
     }
 
     /// All values of a top-level header, decoded.
     pub fn headers_all(&self, name: &str) -> Vec<String> {
-        self.mail
-            .headers
-            .get_all_headers(name)
-            .into_iter()
-            .map(header_text)
-            .collect()
+        self.named(name).map(header_text).collect()
+    }
+
+    /// All values of a top-level header as raw bytes (not decoded, still
+    /// folded): for cheap byte tests before decoding.
+    pub fn headers_all_raw(&self, name: &str) -> Vec<&[u8]> {
+        self.named(name).map(|h| h.get_value_raw()).collect()
     }
 
     /// The raw header block bytes of the top level.
@@ -167,6 +200,9 @@ fn collect<'p, 'a>(m: &'p ParsedMail<'a>, out: &mut Vec<Part<'p, 'a>>) {
 pub fn header_text(h: &mailparse::MailHeader<'_>) -> String {
     let raw = h.get_value_raw();
     if raw.is_ascii() {
+        if !has_encoded_word(raw) {
+            return unfold_plain(std::str::from_utf8(raw).unwrap_or_default());
+        }
         return h.get_value();
     }
     let text = decode_text(raw, None);
@@ -178,7 +214,7 @@ pub fn header_text(h: &mailparse::MailHeader<'_>) -> String {
 pub fn decode_header_bytes(raw: &[u8]) -> String {
     if raw.is_ascii() {
         let s = std::str::from_utf8(raw).unwrap_or_default();
-        if s.contains("=?") {
+        if has_encoded_word(raw) {
             let line = format!("X: {s}");
             if let Ok((h, _)) = mailparse::parse_header(line.as_bytes()) {
                 return h.get_value();
@@ -189,15 +225,57 @@ pub fn decode_header_bytes(raw: &[u8]) -> String {
     unfold(&decode_text(raw, None))
 }
 
-fn unfold(s: &str) -> String {
-    if !s.contains(['\r', '\n']) {
-        return s.trim().to_string();
-    }
+/// Could the value hold an RFC 2047 encoded word (`=?`)? Runs for every
+/// header read: a memchr for `=` with a look at the next byte costs less
+/// than building a substring searcher (`str::contains`, `memmem::find`)
+/// per call.
+fn has_encoded_word(raw: &[u8]) -> bool {
+    memchr::memchr_iter(b'=', raw).any(|i| raw.get(i + 1) == Some(&b'?'))
+}
+
+/// What mailparse's `get_value` makes of a value without encoded words
+/// (no `=?`): each line with its leading whitespace trimmed, joined by one
+/// space (its tokenizer and whitespace normalizer reduce to exactly this),
+/// without building the token vectors for every header.
+fn unfold_plain(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for (i, line) in s.split(['\r', '\n']).filter(|l| !l.is_empty()).enumerate() {
+    for (i, line) in s.lines().enumerate() {
         if i > 0 {
             out.push(' ');
         }
+        out.push_str(line.trim_start());
+    }
+    out
+}
+
+/// ASCII without ESC: the same text in every charset we decode (ESC would
+/// start an ISO-2022-JP shift).
+fn is_plain_ascii(raw: &[u8]) -> bool {
+    raw.is_ascii() && memchr::memchr(0x1b, raw).is_none()
+}
+
+fn unfold(s: &str) -> String {
+    // Line ends found with memchr2 rather than a per-char pattern (this runs
+    // for every header of every returned original). CR and LF are ASCII, so
+    // every cut is on a char boundary.
+    let b = s.as_bytes();
+    if memchr::memchr2(b'\r', b'\n', b).is_none() {
+        return s.trim().to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut start = 0;
+    let mut first = true;
+    for end in memchr::memchr2_iter(b'\r', b'\n', b).chain(std::iter::once(b.len())) {
+        let line = &s[start..end];
+        start = end + 1;
+        // Empty pieces (CRLF, blank lines) add nothing, not even a space.
+        if line.is_empty() {
+            continue;
+        }
+        if !first {
+            out.push(' ');
+        }
+        first = false;
         out.push_str(line.trim());
     }
     out
@@ -206,8 +284,10 @@ fn unfold(s: &str) -> String {
 /// Decodes bytes in a charset: the declared one if known, otherwise
 /// detected among UTF-8, ISO-2022-JP, Shift_JIS and EUC-JP.
 pub fn decode_text(raw: &[u8], declared: Option<&str>) -> String {
-    if raw.is_ascii() && memchr::memchr(0x1b, raw).is_none() {
-        return String::from_utf8_lossy(raw).into_owned();
+    if is_plain_ascii(raw) {
+        // ASCII is valid UTF-8: a plain copy, without the lossy decoder's
+        // chunk-by-chunk walk.
+        return std::str::from_utf8(raw).unwrap_or_default().to_owned();
     }
     if let Some(label) = declared {
         let label = label.trim().trim_matches('"');
@@ -303,6 +383,27 @@ pub fn html_to_text(html: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_unfold_matches_mailparse() {
+        for v in [
+            "",
+            "plain",
+            "  lead and trail  ",
+            "from a.example (a.example [192.0.2.1])\r\n\tby b.example with ESMTP id X\r\n\tfor <c@d.example>; Mon, 6 Jan 2025 09:00:00 +0900",
+            "one\n  \n two\n",
+            "ends with space \n\tnext",
+            "cr\ronly\r\n x",
+        ] {
+            let line = format!("X: {v}\n\n");
+            let (h, _) = mailparse::parse_header(line.as_bytes()).unwrap();
+            assert_eq!(
+                unfold_plain(std::str::from_utf8(h.get_value_raw()).unwrap()),
+                h.get_value(),
+                "{v:?}"
+            );
+        }
+    }
 
     #[test]
     fn japanese_charsets_are_detected() {

@@ -272,9 +272,9 @@ impl Decoder for Rfc3464 {
     fn decode(&self, input: &Input<'_, '_>) -> Option<Bounce> {
         let (text, kind) = match input.status_part() {
             Some(t) => (t, Kind::Dsn),
-            None => (input.text().to_string(), Kind::MtaText),
+            None => (input.text(), Kind::MtaText),
         };
-        let mut report = read(&text);
+        let mut report = read(text);
         if report.recipients.is_empty() && kind == Kind::Dsn {
             // A report with no recipient group ("--- Delivery report
             // unavailable ---" of Postfix, a path as Final-Recipient of

@@ -57,6 +57,7 @@ pub struct Input<'p, 'a> {
     /// Decoded From of the bounce.
     pub from: String,
     status: OnceCell<Option<String>>,
+    error_lines: OnceCell<text::Lines<'p>>,
 }
 
 impl<'p, 'a> Input<'p, 'a> {
@@ -68,6 +69,7 @@ impl<'p, 'a> Input<'p, 'a> {
             subject: parsed.header("Subject").unwrap_or_default(),
             from: parsed.header("From").unwrap_or_default(),
             status: OnceCell::new(),
+            error_lines: OnceCell::new(),
         }
     }
 
@@ -76,36 +78,42 @@ impl<'p, 'a> Input<'p, 'a> {
         self.parsed.text()
     }
 
+    /// The lines of `text::error_head` of the text, with lowercase copies:
+    /// split once, shared by the text decoder and `finish`.
+    pub fn error_lines(&self) -> &text::Lines<'p> {
+        self.error_lines
+            .get_or_init(|| text::Lines::new(text::error_head(self.parsed.text())))
+    }
+
     /// A top-level header of the bounce, decoded.
     pub fn header(&self, name: &str) -> Option<String> {
         self.parsed.header(name)
     }
 
-    /// The body of the delivery-status part, if any.
-    pub fn status_part(&self) -> Option<String> {
+    /// The body of the delivery-status part, if any (decoded once, shared).
+    pub fn status_part(&self) -> Option<&str> {
         self.status
             .get_or_init(|| {
-                self.parsed
+                if let Some(p) = self
+                    .parsed
                     .part(&["message/delivery-status", "message/global-delivery-status"])
+                {
+                    return Some(p.text());
+                }
+                // Some generators send the report as text/plain inside
+                // multipart/report. The type test comes first: it is cheap,
+                // and most texts are not in a report.
+                if self.parsed.mimetype() != "multipart/report" {
+                    return None;
+                }
+                self.parsed
+                    .parts()
+                    .iter()
+                    .filter(|p| p.mimetype == "text/plain")
                     .map(|p| p.text())
-                    .or_else(|| {
-                        // Some generators send the report as text/plain inside multipart/report.
-                        self.parsed
-                            .parts()
-                            .iter()
-                            .find(|p| {
-                                p.mimetype == "text/plain"
-                                    && {
-                                        let t = p.text();
-                                        t.contains("Final-Recipient:")
-                                            || t.contains("Final-recipient:")
-                                    }
-                                    && self.parsed.mimetype() == "multipart/report"
-                            })
-                            .map(|p| p.text())
-                    })
+                    .find(|t| t.contains("Final-Recipient:") || t.contains("Final-recipient:"))
             })
-            .clone()
+            .as_deref()
     }
 
     /// The part holding the returned original (`message/rfc822`,
@@ -186,29 +194,48 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
                 .as_deref()
                 .is_none_or(|d| status::SmtpCommand::find(&d.to_lowercase()).is_none())
     };
-    if matches!(b.kind, Kind::Dsn | Kind::MtaText)
-        && b.failures.iter().any(|f| says_nothing(f) || no_command(f))
-    {
-        let head = text::error_head(input.text());
-        let lines: Vec<&str> = head.lines().collect();
+    // Each test once per failure (`no_command` searches the diagnostic for
+    // every command phrase); `no_command` is asked again below only for a
+    // failure whose diagnostic was replaced.
+    let needs: Vec<(bool, bool)> = if matches!(b.kind, Kind::Dsn | Kind::MtaText) {
+        b.failures
+            .iter()
+            .map(|f| (says_nothing(f), no_command(f)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if needs.iter().any(|&(a, b)| a || b) {
+        let lines = input.error_lines();
         let all: Vec<String> = b.failures.iter().map(|f| f.recipient.clone()).collect();
         let others: Vec<&str> = all.iter().map(String::as_str).collect();
-        for f in b.failures.iter_mut() {
-            if says_nothing(f) {
+        for (f, &(silent, mut commandless)) in b.failures.iter_mut().zip(&needs) {
+            // The recipient's paragraph, read at most once for both uses.
+            let mut paragraph: Option<Option<String>> = None;
+            if silent {
+                let read = text::diagnostic_for(lines, &f.recipient, &others);
                 // A line without codes is taken only when it names the
                 // recipient itself (OpenSMTPD: "a@b: Domain does not exist").
-                let found = text::diagnostic_for(&lines, &f.recipient, &others).filter(|d| {
+                let found = read.clone().filter(|d| {
                     find_reply_code(d).is_some()
                         || Status::find(d).is_some()
                         || d.to_lowercase().contains(&f.recipient)
                 });
+                paragraph = Some(read);
                 if found.is_some() {
                     f.diagnostic = found;
                     f.diagnostic_type = None;
+                    commandless = no_command(f);
                 }
             }
-            if no_command(f) {
-                f.command = text::command_for(&lines, &f.recipient, &others);
+            if commandless {
+                // `text::command_for`, reusing the paragraph read above.
+                f.command = match text::transcript_command_for(lines, &f.recipient) {
+                    Some(c) => c,
+                    None => paragraph
+                        .unwrap_or_else(|| text::diagnostic_for(lines, &f.recipient, &others))
+                        .and_then(|p| status::SmtpCommand::find(&p.to_lowercase())),
+                };
             }
         }
     }

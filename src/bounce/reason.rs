@@ -1301,7 +1301,7 @@ fn from_reply(code: u16) -> Option<Reason> {
 /// it) as at most `GAP` characters? The part after a `*` must end a word.
 fn contains(text: &str, phrase: &str) -> bool {
     if !phrase.contains('*') {
-        return text.contains(phrase);
+        return super::phrases::find(text, phrase).is_some();
     }
     let parts: Vec<&str> = phrase.split('*').collect();
     let last = parts.len() - 1;

@@ -136,6 +136,12 @@ impl SmtpCommand {
         let set = SET.get_or_init(|| {
             aho_corasick::AhoCorasick::new(WORDS.iter().map(|(w, _)| *w)).expect("literal phrases")
         });
+        // Most diagnostics name no command: a plain `is_match` answers
+        // those with the automaton's SIMD prefilter, which the overlapping
+        // search below cannot use.
+        if !set.is_match(lower) {
+            return None;
+        }
         set.find_overlapping_iter(lower)
             .map(|m| m.pattern().as_usize())
             .min()

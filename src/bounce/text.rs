@@ -80,7 +80,7 @@ impl Decoder for Text {
     }
 
     fn decode(&self, input: &Input<'_, '_>) -> Option<Bounce> {
-        let head = error_head(input.text());
+        let head = input.error_lines();
         let own = [
             clean_address(&input.from),
             input.header("To").and_then(|t| clean_address(&t)),
@@ -94,11 +94,11 @@ impl Decoder for Text {
                 });
             }
         }
-        let lines: Vec<&str> = head.lines().collect();
+        let lines = &head.lines;
         if failures.is_empty() {
             // A listed address is a recipient even when it is the bounce's own
             // To (a sender who wrote to themself).
-            for addr in introduced_recipients(&lines) {
+            for addr in introduced_recipients(head) {
                 if own[0].as_deref() != Some(addr.as_str())
                     && !is_system_address(&addr)
                     && !failures.iter().any(|f| f.recipient == addr)
@@ -142,12 +142,14 @@ impl Decoder for Text {
         let all: Vec<String> = failures.iter().map(|f| f.recipient.clone()).collect();
         let others: Vec<&str> = all.iter().map(String::as_str).collect();
         for f in &mut failures {
-            f.diagnostic = diagnostic_for(&lines, &f.recipient, &others);
+            f.diagnostic = diagnostic_for(head, &f.recipient, &others);
         }
         // A warning that delivery is only delayed (Gmail's "THIS IS A
         // WARNING MESSAGE ONLY"), often with no code at all.
-        let lower = head.to_lowercase();
-        if DELAYED.iter().any(|d| lower.contains(d)) {
+        // The phrases are one-line lowercase ASCII: searching each lowercase
+        // line is searching the lowercase text.
+        static DELAY_SET: Phrases = Phrases::new(DELAYED);
+        if head.lower.iter().any(|l| DELAY_SET.any_in(l)) {
             for f in &mut failures {
                 f.action = Some(Action::Delayed);
             }
@@ -188,18 +190,27 @@ const INTROS: &[&str] = &[
 /// of the error text that starts with an address (`<a@b>:` of qmail,
 /// `  a@b` of Exim, `* a@b`); an address inside a diagnostic sentence is not
 /// taken. Returns lowercase addresses in order.
-fn introduced_recipients(lines: &[&str]) -> Vec<String> {
+fn introduced_recipients(text: &Lines<'_>) -> Vec<String> {
+    let lines = &text.lines;
     let mut out: Vec<String> = Vec::new();
-    let Some((start, tail)) = lines.iter().enumerate().find_map(|(n, l)| {
-        let lower = l.to_lowercase();
-        INTROS
-            .iter()
-            .find_map(|i| {
-                lower
-                    .find(i)
-                    .map(|at| lower.get(at + i.len()..).unwrap_or(""))
-            })
-            .map(|t| (n, t.to_string()))
+    // One overlapping automaton pass per lowercase line finds every intro
+    // phrase in it (one `str::find` per phrase built a searcher each time).
+    // As before, the phrase earliest in the table wins, at its first
+    // occurrence: for one phrase the overlapping search reports the
+    // leftmost occurrence first.
+    static SET: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+    let set = SET.get_or_init(|| {
+        aho_corasick::AhoCorasick::new(INTROS).expect("intro phrases are plain literals")
+    });
+    let Some((start, tail)) = text.lower.iter().enumerate().find_map(|(n, lower)| {
+        let mut best: Option<(usize, usize)> = None;
+        for m in set.find_overlapping_iter(lower.as_str()) {
+            let p = m.pattern().as_usize();
+            if best.is_none_or(|(b, _)| p < b) {
+                best = Some((p, m.end()));
+            }
+        }
+        best.map(|(_, end)| (n, lower.get(end..).unwrap_or("").to_string()))
     }) else {
         return out;
     };
@@ -295,6 +306,25 @@ pub fn error_head(text: &str) -> &str {
     head.get(..cut).unwrap_or(head)
 }
 
+/// The lines of an error text with their lowercase copies, made once per
+/// bounce: every failure's lookups (`diagnostic_for`, `command_for`) read
+/// the same lines, and lowercasing each line per lookup dominated `finish`.
+pub struct Lines<'t> {
+    /// The lines as written.
+    pub lines: Vec<&'t str>,
+    /// `str::to_lowercase` of each line.
+    lower: Vec<String>,
+}
+
+impl<'t> Lines<'t> {
+    /// Splits a text into lines.
+    pub fn new(text: &'t str) -> Lines<'t> {
+        let lines: Vec<&str> = text.lines().collect();
+        let lower = lines.iter().map(|l| l.to_lowercase()).collect();
+        Lines { lines, lower }
+    }
+}
+
 /// The diagnostic for one recipient in a bounce text: the recipient's own
 /// line when it says more than the address, then the lines that follow it
 /// up to an empty line. When that paragraph holds no reply code, up to
@@ -302,11 +332,16 @@ pub fn error_head(text: &str) -> &str {
 /// notices put "Technical details" or "did not like our final DATA:" between
 /// the address and the server's answer. Stops at another recipient of
 /// `others`. Falls back to the first line anywhere with a reply code.
-pub fn diagnostic_for(lines: &[&str], rcpt: &str, others: &[&str]) -> Option<String> {
+pub fn diagnostic_for(text: &Lines<'_>, rcpt: &str, others: &[&str]) -> Option<String> {
     let has_code = |l: &str| {
         super::status::find_reply_code(l).is_some() || super::status::Status::find(l).is_some()
     };
-    let pos = lines.iter().position(|l| l.to_lowercase().contains(rcpt));
+    let (lines, lowers) = (&text.lines, &text.lower);
+    // One searcher for the recipient, not one per line (`str::contains`
+    // builds a Two-Way searcher on every call).
+    let names_rcpt = memchr::memmem::Finder::new(rcpt.as_bytes());
+    let names = |lower: &str| names_rcpt.find(lower.as_bytes()).is_some();
+    let pos = lowers.iter().position(|l| names(l));
     let mut out: Vec<String> = Vec::new();
     if let Some(p) = pos {
         let own = lines[p].trim();
@@ -333,9 +368,11 @@ pub fn diagnostic_for(lines: &[&str], rcpt: &str, others: &[&str]) -> Option<Str
         // (Postfix wraps "... said: 550\n    : User unknown (in reply to end
         // of DATA command)").
         let mut continued = own_taken;
-        for l in lines.iter().skip(p + 1).take(24) {
-            let lower = l.to_lowercase();
-            if others.iter().any(|o| *o != rcpt && lower.contains(o)) {
+        for (l, lower) in lines.iter().zip(lowers).skip(p + 1).take(24) {
+            if others
+                .iter()
+                .any(|o| *o != rcpt && super::phrases::find(lower, o).is_some())
+            {
                 break;
             }
             if l.trim().is_empty() {
@@ -356,7 +393,7 @@ pub fn diagnostic_for(lines: &[&str], rcpt: &str, others: &[&str]) -> Option<Str
                 }
                 continue;
             }
-            if address_regex().is_match(l) && !lower.contains(rcpt) && !is_error_line(l) {
+            if address_regex().is_match(l) && !names(lower) && !is_error_line(l) {
                 break;
             }
             paragraph.push(l.trim().to_string());
@@ -406,47 +443,63 @@ pub fn diagnostic_for(lines: &[&str], rcpt: &str, others: &[&str]) -> Option<Str
 /// - else Postfix's "(in reply to end of DATA command)", Exim's "after
 ///   RCPT TO:" and the like in the recipient's paragraph (`diagnostic_for`),
 ///   for reports whose `Diagnostic-Code` leaves the command out.
-pub fn command_for(lines: &[&str], rcpt: &str, others: &[&str]) -> Option<SmtpCommand> {
+pub fn command_for(lines: &Lines<'_>, rcpt: &str, others: &[&str]) -> Option<SmtpCommand> {
+    if let Some(c) = transcript_command_for(lines, rcpt) {
+        return c;
+    }
+    let paragraph = diagnostic_for(lines, rcpt, others)?;
+    SmtpCommand::find(&paragraph.to_lowercase())
+}
+
+/// The transcript part of `command_for`: Some when a Sendmail transcript
+/// decides (even when it decides "no command"), None to read the paragraph.
+pub fn transcript_command_for(text: &Lines<'_>, rcpt: &str) -> Option<Option<SmtpCommand>> {
     let mut last: Option<SmtpCommand> = None;
     // The recipient's answer, waiting to see whether another answer follows.
     let mut pending: Option<Option<SmtpCommand>> = None;
     let mut after_answer: Option<SmtpCommand> = None;
-    for l in lines {
+    let names_rcpt = memchr::memmem::Finder::new(rcpt.as_bytes());
+    for (l, full_lower) in text.lines.iter().zip(&text.lower) {
         let t = l.trim_start();
-        let lower = t.to_ascii_lowercase();
+        // ASCII lowercase of the trimmed line; for an ASCII line that is
+        // the shared lowercase copy, trimmed (no new string).
+        let ascii_lower;
+        let lower: &str = if l.is_ascii() {
+            full_lower.trim_start()
+        } else {
+            ascii_lower = t.to_ascii_lowercase();
+            &ascii_lower
+        };
+        let names = || names_rcpt.find(lower.as_bytes()).is_some();
         if let Some(cmd) = lower.strip_prefix(">>>") {
             if let Some(c) = pending {
-                return c;
+                return Some(c);
             }
             last = transcript_command(cmd.trim());
             after_answer = None;
         } else if lower.starts_with("<<<") {
             if pending.is_some() {
-                return Some(SmtpCommand::Rcpt);
+                return Some(Some(SmtpCommand::Rcpt));
             }
-            if lower.contains(rcpt) {
+            if names() {
                 pending = Some(last);
             }
             after_answer = last;
         } else if lower.starts_with("... while talking to") || lower.starts_with("while talking to")
         {
             if let Some(c) = pending {
-                return c;
+                return Some(c);
             }
             last = None;
             after_answer = None;
         } else if !t.is_empty() {
-            if pending.is_none() && after_answer.is_some() && lower.contains(rcpt) {
+            if pending.is_none() && after_answer.is_some() && names() {
                 pending = Some(after_answer);
             }
             after_answer = None;
         }
     }
-    if let Some(c) = pending {
-        return c;
-    }
-    let paragraph = diagnostic_for(lines, rcpt, others)?;
-    SmtpCommand::find(&paragraph.to_lowercase())
+    pending
 }
 
 /// The command of a transcript's `>>> ` line (lowercase, without `>>>`).

@@ -36,12 +36,24 @@ impl Decoder for Ezweb {
     }
 
     fn sniff(&self, input: &Input<'_, '_>) -> bool {
+        // Decoding every Received header of every bounce cost more than
+        // the rest of this decoder: only a header whose raw bytes hold
+        // "EZweb" (folding cannot split a word) or an RFC 2047 word can
+        // read "(EZweb Mail)" once decoded.
+        let maybe = |r: &[u8]| {
+            memchr::memmem::find(r, b"EZweb").is_some() || memchr::memmem::find(r, b"=?").is_some()
+        };
         input.from.to_ascii_lowercase().contains("ezweb.ne.jp")
-            || input
+            || (input
                 .parsed
-                .headers_all("Received")
-                .iter()
-                .any(|r| r.contains("(EZweb Mail)"))
+                .headers_all_raw("Received")
+                .into_iter()
+                .any(maybe)
+                && input
+                    .parsed
+                    .headers_all("Received")
+                    .iter()
+                    .any(|r| r.contains("(EZweb Mail)")))
     }
 
     fn decode(&self, input: &Input<'_, '_>) -> Option<Bounce> {
