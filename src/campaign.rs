@@ -39,6 +39,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::date::Timestamp;
@@ -219,6 +220,18 @@ pub fn campaigns(
         .filter_map(|(i, r)| clock(r).map(|t| (t, i)))
         .collect();
     cand.sort();
+    // The linking keys of every row, computed once and in parallel: the
+    // subject normalisation is the costliest per-row step of this stage.
+    let keys: Vec<Keys> = rows
+        .par_iter()
+        .map(|r| Keys {
+            subject: r.original_subject.as_deref().map(normalise_subject),
+            message_id: r
+                .original_message_id
+                .as_deref()
+                .and_then(message_id_pattern),
+        })
+        .collect();
     // 2. Bursts.
     let mut bursts: Vec<Vec<(i64, usize)>> = Vec::new();
     for &(t, i) in &cand {
@@ -232,7 +245,7 @@ pub fn campaigns(
     for b in bursts {
         let link = groups.last().is_some_and(|g| {
             let gap = b[0].0 - g.last().map_or(b[0].0, |x| x.0);
-            gap <= LINK_GAP && shares_feature(rows, g, &b)
+            gap <= LINK_GAP && shares_feature(rows, &keys, g, &b)
         });
         if link {
             groups.last_mut().expect("checked").extend(b);
@@ -252,7 +265,7 @@ pub fn campaigns(
         for &(_, i) in &g {
             rows[i].campaign = Some(id.clone());
         }
-        let members: Vec<&Record> = g.iter().map(|&(_, i)| &rows[i]).collect();
+        let members: Vec<(&Record, &Keys)> = g.iter().map(|&(_, i)| (&rows[i], &keys[i])).collect();
         out.push(summarise(id, mailbox, &members, g[0].0, g[g.len() - 1].0));
     }
     out
@@ -263,12 +276,18 @@ pub fn clock(r: &Record) -> Option<i64> {
     r.bounce_unix.or(r.time_unix)
 }
 
+/// A row's linking keys: normalised subject and Message-ID pattern.
+struct Keys {
+    subject: Option<String>,
+    message_id: Option<String>,
+}
+
 /// Linking features of a group of rows.
-fn features(rows: &[Record], g: &[(i64, usize)]) -> BTreeSet<String> {
+fn features(rows: &[Record], keys: &[Keys], g: &[(i64, usize)]) -> BTreeSet<String> {
     let mut f = BTreeSet::new();
     for &(_, i) in g {
         let r = &rows[i];
-        if let Some(s) = r.original_subject.as_deref().map(normalise_subject) {
+        if let Some(s) = &keys[i].subject {
             if s.len() >= 4 {
                 f.insert(format!("s:{s}"));
             }
@@ -276,25 +295,27 @@ fn features(rows: &[Record], g: &[(i64, usize)]) -> BTreeSet<String> {
         if let Some(ip) = &r.origin_ip {
             f.insert(format!("ip:{ip}"));
         }
-        if let Some(m) = r
-            .original_message_id
-            .as_deref()
-            .and_then(message_id_pattern)
-        {
+        if let Some(m) = &keys[i].message_id {
             f.insert(format!("m:{m}"));
         }
     }
     f
 }
 
-fn shares_feature(rows: &[Record], a: &[(i64, usize)], b: &[(i64, usize)]) -> bool {
-    let fa = features(rows, a);
-    features(rows, b).iter().any(|x| fa.contains(x))
+fn shares_feature(rows: &[Record], keys: &[Keys], a: &[(i64, usize)], b: &[(i64, usize)]) -> bool {
+    let fa = features(rows, keys, a);
+    features(rows, keys, b).iter().any(|x| fa.contains(x))
 }
 
 /// Builds the campaigns.csv row of one campaign (verdict and evidence are
 /// filled in by `verdict`).
-fn summarise(id: String, mailbox: &str, rows: &[&Record], first: i64, last: i64) -> CampaignRow {
+fn summarise(
+    id: String,
+    mailbox: &str,
+    rows: &[(&Record, &Keys)],
+    first: i64,
+    last: i64,
+) -> CampaignRow {
     let mut recips = BTreeSet::new();
     let mut failed_recips = BTreeSet::new();
     let mut domains: BTreeMap<String, usize> = BTreeMap::new();
@@ -314,7 +335,7 @@ fn summarise(id: String, mailbox: &str, rows: &[&Record], first: i64, last: i64)
         duration_hours: ((last - first) as f64 / 360.0).round() / 10.0,
         ..Default::default()
     };
-    for r in rows {
+    for &(r, k) in rows {
         recips.insert(r.recipient.as_str());
         if let Some(d) = &r.recipient_domain {
             *domains.entry(d.clone()).or_insert(0) += 1;
@@ -324,14 +345,12 @@ fn summarise(id: String, mailbox: &str, rows: &[&Record], first: i64, last: i64)
         }
         if let Some(s) = &r.original_subject {
             *subjects.entry(s.clone()).or_insert(0) += 1;
-            *patterns.entry(normalise_subject(s)).or_insert(0) += 1;
         }
-        if let Some(m) = r
-            .original_message_id
-            .as_deref()
-            .and_then(message_id_pattern)
-        {
-            *mids.entry(m).or_insert(0) += 1;
+        if let Some(p) = &k.subject {
+            *patterns.entry(p.clone()).or_insert(0) += 1;
+        }
+        if let Some(m) = &k.message_id {
+            *mids.entry(m.clone()).or_insert(0) += 1;
         }
         if let Some(ip) = &r.origin_ip {
             *ips.entry(ip.clone()).or_insert(0) += 1;
