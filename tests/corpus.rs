@@ -307,3 +307,39 @@ fn crlf_twins_agree() {
     assert!(compared > 0);
     assert!(bad.is_empty(), "CRLF twins differ:\n{}", bad.join("\n"));
 }
+
+/// Issue 2: every corpus file that is a standard DSN (a delivery-status
+/// part with a `Final-Recipient` field) gives at least one row.
+#[test]
+fn every_standard_dsn_gives_a_recipient() {
+    let Some(corpus) = corpus() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let run = scan(dir.path(), &[corpus.join("bounces").to_str().unwrap()]);
+    let ours = rows_by_file(&run.timeline());
+    let mut standard = 0;
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(corpus.join("bounces")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).to_lowercase();
+        if !(text.contains("message/delivery-status") && text.contains("\nfinal-recipient:")) {
+            continue;
+        }
+        standard += 1;
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if ours
+            .get(&name)
+            .is_none_or(|rows| rows.iter().all(|r| s(&r["recipient"]).is_empty()))
+        {
+            missing.push(name);
+        }
+    }
+    println!(
+        "standard DSN files: {standard}, without a recipient: {}",
+        missing.len()
+    );
+    assert!(
+        standard > 100,
+        "too few standard DSNs recognised in the corpus: {standard}"
+    );
+    assert!(missing.is_empty(), "no recipient for: {missing:?}");
+}
