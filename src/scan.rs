@@ -489,7 +489,8 @@ fn decode(
     let bytes = parse::normalize(msg.bytes);
     let parsed =
         parse::parse(&bytes).map_err(|e| Problem::at(&ctx.source.display, msg.offset, e))?;
-    let Some(b) = bounce::detect(&parsed, hints) else {
+    let input = bounce::Input::new(&parsed, hints);
+    let Some(b) = bounce::decode(&input) else {
         return Ok(None);
     };
     let place = Place {
@@ -501,10 +502,9 @@ fn decode(
         index: msg.index,
     };
     let date = parsed.header("Date");
-    let from = parsed.header("From").unwrap_or_default();
-    let subject = parsed.header("Subject").unwrap_or_default();
+    let (from, subject) = (&input.from, &input.subject);
     Ok(Some((
         b.kind,
-        record::records(&b, &place, date.as_deref(), &from, &subject),
+        record::records(&b, &place, date.as_deref(), from, subject),
     )))
 }

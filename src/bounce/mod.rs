@@ -135,14 +135,19 @@ impl<'p, 'a> Input<'p, 'a> {
 
 /// Tries the decoders on a parsed message.
 pub fn detect(parsed: &Parsed<'_>, hints: Hints) -> Option<Bounce> {
-    let input = Input::new(parsed, hints);
+    decode(&Input::new(parsed, hints))
+}
+
+/// Tries the decoders on a message whose shared views the caller keeps
+/// (the scan reuses the decoded Subject and From for the rows).
+pub fn decode(input: &Input<'_, '_>) -> Option<Bounce> {
     for d in DECODERS {
-        if !d.sniff(&input) {
+        if !d.sniff(input) {
             continue;
         }
-        if let Some(b) = d.decode(&input) {
+        if let Some(b) = d.decode(input) {
             if !b.failures.is_empty() {
-                return Some(finish(b, &input));
+                return Some(finish(b, input));
             }
         }
     }
