@@ -119,7 +119,12 @@ impl SmtpCommand {
             ("after mail from", SmtpCommand::Mail),   // Exim
             ("after rcpt to", SmtpCommand::Rcpt),     // Exim
             ("after rcpt command", SmtpCommand::Rcpt), // GMX
-            ("[rcpt_to]", SmtpCommand::Rcpt),         // Yahoo
+            ("for rcpt to command", SmtpCommand::Rcpt), // GMX "SMTP error from remote server for RCPT TO command"
+            ("error following rcpt command", SmtpCommand::Rcpt), // unnamed MTA (x6)
+            ("smtp:rcpt host", SmtpCommand::Rcpt), // unnamed MTA (x3) "SMTP:RCPT host 192.0.2.1: 553 ..."
+            ("for data command", SmtpCommand::Data), // GMX
+            ("for mail from command", SmtpCommand::Mail), // GMX
+            ("[rcpt_to]", SmtpCommand::Rcpt),      // Yahoo
             ("does not like recipient", SmtpCommand::Rcpt), // qmail-remote.c
             ("did not like our rcpt to", SmtpCommand::Rcpt), // DragonFly dma
             ("sender was rejected", SmtpCommand::Mail), // qmail-remote.c
