@@ -244,6 +244,8 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
             }
         }
     }
+    let category = input.header("X-PowerMTA-BounceCategory");
+    let powermta_category = category.as_deref();
     for f in &mut b.failures {
         if let Some(d) = &f.diagnostic {
             let one_line = d.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -304,6 +306,16 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
         // refusal, written in the sender's language) has set it already.
         if f.reason.is_none() {
             f.reason = Some(reason::classify(f, b.kind));
+        }
+        // PowerMTA names its own bounce category in a header; it decides
+        // only where the diagnostic and codes said nothing specific.
+        if matches!(
+            f.reason,
+            Some(reason::Reason::OnHold | reason::Reason::Undefined)
+        ) {
+            if let Some(r) = powermta_category.and_then(reason::from_powermta_category) {
+                f.reason = Some(r);
+            }
         }
     }
     b

@@ -1486,6 +1486,30 @@ pub fn from_text(text: &str) -> Option<Reason> {
     find_in(STRONG, strong(), &text.to_lowercase())
 }
 
+/// The reason a PowerMTA bounce category names (`X-PowerMTA-BounceCategory`,
+/// the categories of PowerMTA's bounce classification). `other` and unknown
+/// categories name none.
+pub fn from_powermta_category(category: &str) -> Option<Reason> {
+    use Reason::*;
+    Some(match category.trim().to_ascii_lowercase().as_str() {
+        "bad-mailbox" => UserUnknown,
+        "inactive-mailbox" => Suspend,
+        "quota-issues" => MailboxFull,
+        "bad-domain" => HostUnknown,
+        "no-answer-from-host" | "bad-connection" => NetworkError,
+        "routing-errors" | "bad-configuration" => SystemError,
+        "message-expired" => Expired,
+        "spam-related" => SpamDetected,
+        "policy-related" => PolicyViolation,
+        "content-related" => ContentError,
+        "virus-related" => VirusDetected,
+        "relaying-issues" => NoRelaying,
+        "protocol-errors" => SyntaxError,
+        "invalid-sender" => Rejected,
+        _ => return None,
+    })
+}
+
 /// Decides a failure's reason; see the module documentation for the ladder.
 pub fn classify(f: &Failure, kind: Kind) -> Reason {
     match kind {
@@ -1600,6 +1624,19 @@ mod tests {
 
     fn reason(diag: &str, status: &str) -> &'static str {
         classify(&fail(diag, status), Kind::Dsn).as_str()
+    }
+
+    #[test]
+    fn powermta_categories() {
+        assert_eq!(
+            from_powermta_category("bad-mailbox"),
+            Some(Reason::UserUnknown)
+        );
+        assert_eq!(
+            from_powermta_category(" Quota-Issues "),
+            Some(Reason::MailboxFull)
+        );
+        assert_eq!(from_powermta_category("other"), None);
     }
 
     #[test]
