@@ -1,25 +1,74 @@
 //! Stage 4: a bounce-like message → `Parsed`, a MIME tree with the views the
-//! decoders need. The only module that imports mailparse.
+//! decoders need.
 //!
-//! Text is decoded here once: header values (RFC 2047 and raw 8-bit), and
-//! bodies in their declared charset — or, when none is declared, UTF-8,
+//! The MIME structure is read here, by our own reader: header fields are
+//! slices of the message (name, raw folded value), every entity of the tree
+//! sits in one flat list in document order, and bodies are transfer-decoded
+//! only when a decoder asks for them. A bounce is small and mostly ASCII;
+//! a general-purpose parser that decodes every header and body up front
+//! spent a sixth of the per-bounce time here. mailparse is kept for what
+//! it does well and we need rarely: RFC 2047 encoded words.
+//!
+//! Text is decoded once: header values (RFC 2047 and raw 8-bit), and bodies
+//! in their declared charset — or, when none is declared, UTF-8,
 //! ISO-2022-JP, Shift_JIS or EUC-JP as detected. Undecodable bytes become
-//! U+FFFD; nothing here fails on bad input.
+//! U+FFFD; nothing here fails on bad input. Structural damage (a multipart
+//! without its boundary) is noted in `defect` and the message read as well
+//! as it can be.
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
 
-use mailparse::body::Body;
-use mailparse::{MailHeader, ParsedMail};
+use memchr::memmem;
 
-/// Messages whose body is larger than this are parsed on their first part
-/// only: a bounce carries what matters early, and an attacker's 100 MB
-/// message must not cost 100 MB of decoding.
+/// Messages larger than this are read on their first 16 MiB only: a
+/// bounce carries what matters early, and an attacker's 100 MB message
+/// must not cost 100 MB of decoding.
 const MAX_PARSE: usize = 16 << 20;
+
+/// Multiparts nested deeper than this are read as single parts.
+const MAX_DEPTH: u32 = 32;
+
+/// One header field: the name and the raw value (leading blanks and the
+/// final CR dropped, folds kept), both slices of the message.
+#[derive(Clone, Copy)]
+struct Field<'a> {
+    name: &'a [u8],
+    value: &'a [u8],
+}
+
+/// Content-Transfer-Encoding, as far as decoding is concerned.
+#[derive(Clone, Copy, PartialEq)]
+enum Transfer {
+    Identity,
+    Base64,
+    QuotedPrintable,
+}
+
+/// One MIME entity: the message itself, a multipart container or a leaf.
+struct Entity<'a> {
+    /// Its header fields: a range of `Parsed::fields`.
+    fields: std::ops::Range<usize>,
+    /// Lowercase MIME type (`text/plain` when none is declared).
+    mimetype: Cow<'static, str>,
+    /// The raw Content-Type value, for its parameters.
+    ctype: &'a [u8],
+    transfer: Transfer,
+    /// The body (for a multipart: its preamble).
+    body: &'a [u8],
+    /// True when the entity has no child entities.
+    leaf: bool,
+}
 
 /// A parsed message and lazily built text views.
 pub struct Parsed<'a> {
-    mail: ParsedMail<'a>,
+    raw: &'a [u8],
+    /// Header fields of every entity, in document order.
+    fields: Vec<Field<'a>>,
+    /// Every entity in document order; `[0]` is the message.
+    entities: Vec<Entity<'a>>,
+    /// What was wrong with the structure, if anything.
+    defect: Option<&'static str>,
     text: OnceCell<String>,
 }
 
@@ -27,24 +76,18 @@ pub struct Parsed<'a> {
 pub struct Part<'p, 'a> {
     /// Lowercase MIME type, e.g. `message/delivery-status`.
     pub mimetype: &'p str,
-    /// The mailparse part.
-    pub mail: &'p ParsedMail<'a>,
+    entity: &'p Entity<'a>,
 }
 
 impl<'p, 'a> Part<'p, 'a> {
-    /// The part's body after transfer decoding, as bytes.
+    /// The part's body after transfer decoding, as bytes: borrowed from the
+    /// message unless it was base64 or quoted-printable.
     pub fn raw(&self) -> Cow<'p, [u8]> {
-        // 7bit, 8bit and binary bodies are the message's own bytes: borrow
-        // them (`get_body_raw` copies them); only base64 and
-        // quoted-printable need decoding into a new buffer.
-        let mail: &'p ParsedMail<'p> = self.mail;
-        match mail.get_body_encoded() {
-            Body::SevenBit(b) | Body::EightBit(b) => Cow::Borrowed(b.get_raw()),
-            Body::Binary(b) => Cow::Borrowed(b.get_raw()),
-            Body::Base64(_) | Body::QuotedPrintable(_) => match self.mail.get_body_raw() {
-                Ok(v) => Cow::Owned(v),
-                Err(_) => Cow::Borrowed(self.mail.raw_bytes),
-            },
+        let body: &'p [u8] = self.entity.body;
+        match self.entity.transfer {
+            Transfer::Identity => Cow::Borrowed(body),
+            Transfer::Base64 => Cow::Owned(decode_base64(body)),
+            Transfer::QuotedPrintable => Cow::Owned(decode_quoted_printable(body)),
         }
     }
 
@@ -58,28 +101,34 @@ impl<'p, 'a> Part<'p, 'a> {
             if is_plain_ascii(&v) {
                 return String::from_utf8(v).unwrap_or_default();
             }
-            return decode_text(&v, self.charset());
+            return decode_text(&v, self.charset().as_deref());
         }
-        decode_text(&raw, self.charset())
+        decode_text(&raw, self.charset().as_deref())
     }
 
-    fn charset(&self) -> Option<&str> {
-        self.mail.ctype.params.get("charset").map(|s| s.as_str())
+    fn charset(&self) -> Option<Cow<'p, str>> {
+        param(self.entity.ctype, "charset")
     }
 }
 
-/// Parses a message. Fails only when mailparse finds no header structure at all.
-pub fn parse(bytes: &[u8]) -> Result<Parsed<'_>, String> {
-    let bytes = &bytes[..bytes.len().min(MAX_PARSE)];
-    let mail = mailparse::parse_mail(bytes).map_err(|e| format!("MIME parse failed: {e}"))?;
-    Ok(Parsed {
-        mail,
+/// Parses a message. Never fails: what is not a header block is body, and
+/// a damaged structure is read as far as it goes (see `defect`).
+pub fn parse(bytes: &[u8]) -> Parsed<'_> {
+    let raw = &bytes[..bytes.len().min(MAX_PARSE)];
+    let mut p = Parsed {
+        raw,
+        fields: Vec::with_capacity(32),
+        entities: Vec::with_capacity(4),
+        defect: None,
         text: OnceCell::new(),
-    })
+    };
+    p.read_entity(raw, 0, false);
+    p
 }
 
-/// Line ends mailparse understands (LF or CRLF): CR-only mail is rewritten
-/// to LF, and mbox `>From ` quoting is undone. Borrowed when nothing changes.
+/// Line ends our reader and the decoders understand (LF or CRLF): CR-only
+/// mail is rewritten to LF, and mbox `>From ` quoting is undone. Borrowed
+/// when nothing changes.
 pub fn normalize(bytes: &[u8]) -> Cow<'_, [u8]> {
     let unquoted = crate::mailbox::mbox::unquote_from(bytes);
     let head = &unquoted[..unquoted.len().min(4096)];
@@ -94,63 +143,141 @@ pub fn normalize(bytes: &[u8]) -> Cow<'_, [u8]> {
 }
 
 impl<'a> Parsed<'a> {
-    /// Top-level headers named `name` (ASCII case ignored), in order.
-    /// mailparse's own lookup decodes every field name as Latin-1 on every
-    /// call; for an ASCII name, comparing the raw name bytes gives the same
-    /// answer (a name with bytes >= 0x80 matches neither way).
-    fn named<'p, 'n>(&'p self, name: &'n str) -> impl Iterator<Item = &'p MailHeader<'a>> + 'n
+    /// Reads one entity and, for a multipart, its children (depth first,
+    /// so `entities` is in document order).
+    fn read_entity(&mut self, raw: &'a [u8], depth: u32, in_digest: bool) {
+        let first = self.fields.len();
+        let body_at = read_fields(raw, &mut self.fields);
+        let fields = first..self.fields.len();
+        let mut ctype: &'a [u8] = b"";
+        let mut transfer = Transfer::Identity;
+        let mut seen_ctype = false;
+        for f in &self.fields[fields.clone()] {
+            if !seen_ctype && f.name.eq_ignore_ascii_case(b"content-type") {
+                ctype = f.value;
+                seen_ctype = true;
+            } else if transfer == Transfer::Identity
+                && f.name.eq_ignore_ascii_case(b"content-transfer-encoding")
+            {
+                transfer = transfer_of(f.value);
+            }
+        }
+        let mimetype = if seen_ctype {
+            mimetype_of(ctype)
+        } else if in_digest {
+            Cow::Borrowed("message/rfc822")
+        } else {
+            Cow::Borrowed("text/plain")
+        };
+        let body = &raw[body_at..];
+        let index = self.entities.len();
+        let multipart = mimetype.starts_with("multipart/");
+        let digest = mimetype == "multipart/digest";
+        self.entities.push(Entity {
+            fields,
+            mimetype,
+            ctype,
+            transfer,
+            body,
+            leaf: true,
+        });
+        if !multipart || body.is_empty() {
+            return;
+        }
+        let Some(boundary) = param(ctype, "boundary").filter(|b| !b.is_empty()) else {
+            self.defect
+                .get_or_insert("a multipart without a boundary, read as one part");
+            return;
+        };
+        if depth >= MAX_DEPTH {
+            self.defect
+                .get_or_insert("multiparts nested too deep, the innermost read as one part");
+            return;
+        }
+        let mut parts = split_multipart(body, boundary.as_bytes());
+        if parts.is_none() {
+            // The declared boundary is not in the body (a rewritten
+            // header): a delimiter line that recurs in the body is the
+            // real one.
+            parts = body_boundary(body).and_then(|b| split_multipart(body, b));
+            self.defect.get_or_insert(if parts.is_some() {
+                "the declared boundary never occurs; read with the delimiter the body uses"
+            } else {
+                "a multipart whose boundary never occurs, read as one part"
+            });
+        }
+        let Some((preamble, parts)) = parts else {
+            return;
+        };
+        self.entities[index].body = preamble;
+        self.entities[index].leaf = parts.is_empty();
+        for part in parts {
+            self.read_entity(part, depth + 1, digest);
+        }
+    }
+
+    /// Top-level header fields named `name` (ASCII case ignored), in order.
+    fn named<'p, 'n>(&'p self, name: &'n str) -> impl Iterator<Item = &'p Field<'a>> + 'n
     where
         'p: 'n,
     {
-        self.mail
-            .headers
+        self.fields[self.entities[0].fields.clone()]
             .iter()
-            .filter(move |h| h.get_key_raw().eq_ignore_ascii_case(name.as_bytes()))
+            .filter(move |f| f.name.eq_ignore_ascii_case(name.as_bytes()))
     }
 
     /// A top-level header, decoded; None when absent.
     pub fn header(&self, name: &str) -> Option<String> {
-        self.named(name).next().map(header_text)
+        self.named(name).next().map(|f| header_text(f.value))
     }
 
     /// All values of a top-level header, decoded.
     pub fn headers_all(&self, name: &str) -> Vec<String> {
-        self.named(name).map(header_text).collect()
+        self.named(name).map(|f| header_text(f.value)).collect()
     }
 
     /// All values of a top-level header as raw bytes (not decoded, still
     /// folded): for cheap byte tests before decoding.
-    pub fn headers_all_raw(&self, name: &str) -> Vec<&[u8]> {
-        self.named(name).map(|h| h.get_value_raw()).collect()
+    pub fn headers_all_raw(&self, name: &str) -> Vec<&'a [u8]> {
+        self.named(name).map(|f| f.value).collect()
     }
 
-    /// The raw header block bytes of the top level.
+    /// The message's bytes, as parsed.
     pub fn raw_message(&self) -> &'a [u8] {
-        self.mail.raw_bytes
+        self.raw
     }
 
     /// Top-level lowercase MIME type.
     pub fn mimetype(&self) -> &str {
-        &self.mail.ctype.mimetype
+        &self.entities[0].mimetype
     }
 
-    /// The top-level content-type parameter, e.g. `report-type`.
-    pub fn ctype_param(&self, name: &str) -> Option<&str> {
-        self.mail.ctype.params.get(name).map(|s| s.as_str())
+    /// A top-level content-type parameter, e.g. `report-type`.
+    pub fn ctype_param(&self, name: &str) -> Option<Cow<'a, str>> {
+        param(self.entities[0].ctype, name)
+    }
+
+    /// What was wrong with the MIME structure, if anything: the message is
+    /// still read, as far as its structure goes.
+    pub fn defect(&self) -> Option<&'static str> {
+        self.defect
     }
 
     /// Leaf parts in document order (message/* parts are leaves).
     pub fn parts(&self) -> Vec<Part<'_, 'a>> {
-        let mut out = Vec::new();
-        collect(&self.mail, &mut out);
-        out
+        self.leaves().collect()
+    }
+
+    fn leaves(&self) -> impl Iterator<Item = Part<'_, 'a>> {
+        self.entities.iter().filter(|e| e.leaf).map(|e| Part {
+            mimetype: &e.mimetype,
+            entity: e,
+        })
     }
 
     /// The first leaf part of one of these MIME types.
     pub fn part(&self, types: &[&str]) -> Option<Part<'_, 'a>> {
-        self.parts()
-            .into_iter()
-            .find(|p| types.contains(&p.mimetype))
+        self.leaves().find(|p| types.contains(&p.mimetype))
     }
 
     /// The human-readable text: all text/plain parts (text/html made plain
@@ -158,52 +285,393 @@ impl<'a> Parsed<'a> {
     /// a returned message (inside message/rfc822) are not included.
     pub fn text(&self) -> &str {
         self.text.get_or_init(|| {
-            let parts = self.parts();
             let mut out = String::new();
-            let plain: Vec<_> = parts
-                .iter()
-                .filter(|p| p.mimetype == "text/plain")
-                .collect();
-            if !plain.is_empty() {
-                for p in plain {
-                    if !out.is_empty() {
-                        out.push_str("\n\n");
-                    }
-                    out.push_str(&p.text());
+            let mut plain = false;
+            for p in self.leaves().filter(|p| p.mimetype == "text/plain") {
+                if plain {
+                    out.push_str("\n\n");
                 }
-            } else if let Some(h) = parts.iter().find(|p| p.mimetype == "text/html") {
-                out = html_to_text(&h.text());
-            } else if parts.len() == 1 && !parts[0].mimetype.starts_with("message/") {
-                // Non-MIME or odd types (application/octet-stream from old MTAs).
-                out = parts[0].text();
+                plain = true;
+                out.push_str(&p.text());
             }
-            out
+            if plain {
+                return out;
+            }
+            if let Some(h) = self.part(&["text/html"]) {
+                return html_to_text(&h.text());
+            }
+            let mut leaves = self.leaves();
+            match (leaves.next(), leaves.next()) {
+                // Non-MIME or odd types (application/octet-stream from old MTAs).
+                (Some(only), None) if !only.mimetype.starts_with("message/") => only.text(),
+                _ => out,
+            }
         })
     }
 }
 
-fn collect<'p, 'a>(m: &'p ParsedMail<'a>, out: &mut Vec<Part<'p, 'a>>) {
-    if m.subparts.is_empty() {
-        out.push(Part {
-            mimetype: m.ctype.mimetype.as_str(),
-            mail: m,
-        });
-    } else {
-        for s in &m.subparts {
-            collect(s, out);
+/// Reads the header block at the start of `raw` into `out`; returns where
+/// the body starts (after the blank line, or the end). Lenient as mail
+/// readers must be: a line without a colon continues the field before it
+/// (or, first in the block, is a field with an empty value), a
+/// continuation line with no field before it is dropped.
+fn read_fields<'a>(raw: &'a [u8], out: &mut Vec<Field<'a>>) -> usize {
+    let mut at = 0;
+    let mut current: Option<(usize, usize)> = None; // (name end, value start) of the open field
+    let mut field_start = 0;
+    let mut value_end = 0;
+    let close =
+        |out: &mut Vec<Field<'a>>, open: Option<(usize, usize)>, start: usize, end: usize| {
+            if let Some((name_end, value_start)) = open {
+                out.push(Field {
+                    name: &raw[start..name_end],
+                    value: &raw[value_start..end.max(value_start)],
+                });
+            }
+        };
+    while at < raw.len() {
+        let nl = memchr::memchr(b'\n', &raw[at..]).map_or(raw.len(), |i| at + i);
+        let mut line_end = nl;
+        if line_end > at && raw[line_end - 1] == b'\r' {
+            line_end -= 1;
         }
+        let next = (nl + 1).min(raw.len());
+        if line_end == at {
+            // The blank line: the body follows.
+            close(out, current, field_start, value_end);
+            return next;
+        }
+        let line = &raw[at..line_end];
+        let colon = memchr::memchr(b':', line);
+        // A folded line, or a line without a colon after a field: a fold
+        // that lost its indent (`boundary="..."` alone on a line is seen
+        // in real bounces), so it continues the field.
+        if raw[at] == b' ' || raw[at] == b'\t' || (colon.is_none() && current.is_some()) {
+            if current.is_some() {
+                value_end = line_end;
+            }
+        } else {
+            close(out, current, field_start, value_end);
+            field_start = at;
+            match colon {
+                Some(colon) => {
+                    let mut v = at + colon + 1;
+                    while v < line_end && (raw[v] == b' ' || raw[v] == b'\t') {
+                        v += 1;
+                    }
+                    current = Some((at + colon, v));
+                }
+                None => current = Some((line_end, line_end)),
+            }
+            value_end = line_end;
+        }
+        at = next;
+    }
+    close(out, current, field_start, value_end);
+    raw.len()
+}
+
+/// The lowercase type of a Content-Type value; the common ones without an
+/// allocation.
+fn mimetype_of(value: &[u8]) -> Cow<'static, str> {
+    const KNOWN: &[&str] = &[
+        "text/plain",
+        "text/html",
+        "multipart/report",
+        "multipart/mixed",
+        "multipart/alternative",
+        "multipart/related",
+        "message/delivery-status",
+        "message/global-delivery-status",
+        "message/rfc822",
+        "message/global",
+        "message/feedback-report",
+        "text/rfc822-headers",
+        "message/rfc822-headers",
+        "message/disposition-notification",
+        "application/octet-stream",
+    ];
+    let end = memchr::memchr(b';', value).unwrap_or(value.len());
+    let t = value[..end].trim_ascii();
+    if let Some(k) = KNOWN.iter().find(|k| t.eq_ignore_ascii_case(k.as_bytes())) {
+        return Cow::Borrowed(k);
+    }
+    Cow::Owned(String::from_utf8_lossy(t).to_ascii_lowercase())
+}
+
+fn transfer_of(value: &[u8]) -> Transfer {
+    let v = value.trim_ascii();
+    if v.eq_ignore_ascii_case(b"base64") {
+        Transfer::Base64
+    } else if v.eq_ignore_ascii_case(b"quoted-printable") {
+        Transfer::QuotedPrintable
+    } else {
+        Transfer::Identity
     }
 }
 
-/// Decodes one header's value: RFC 2047 words by mailparse, raw 8-bit bytes
-/// by charset detection (mailparse would read them as Latin-1).
-pub fn header_text(h: &mailparse::MailHeader<'_>) -> String {
-    let raw = h.get_value_raw();
+/// A parameter of a Content-Type value (`charset`, `boundary`,
+/// `report-type`), quotes removed. RFC 2231 continuations (`name*0=`) are
+/// joined; a charset-tagged value (`name*=utf-8''...`) is percent-decoded.
+fn param<'a>(value: &'a [u8], name: &str) -> Option<Cow<'a, str>> {
+    let mut pieces: Vec<&'a [u8]> = Vec::new();
+    let mut extended = false;
+    // The first segment is the type itself.
+    for seg in value.split(|&b| b == b';').skip(1) {
+        let Some(eq) = memchr::memchr(b'=', seg) else {
+            continue;
+        };
+        let key = seg[..eq].trim_ascii();
+        let mut v = seg[eq + 1..].trim_ascii();
+        if v.len() > 1 && v[0] == b'"' && v[v.len() - 1] == b'"' {
+            v = &v[1..v.len() - 1];
+        }
+        if key.eq_ignore_ascii_case(name.as_bytes()) {
+            return Some(String::from_utf8_lossy(v));
+        }
+        // RFC 2231: name*, name*0, name*0*, name*1 ...
+        let Some(rest) = key
+            .get(..name.len())
+            .filter(|k| k.eq_ignore_ascii_case(name.as_bytes()))
+            .and_then(|_| key.get(name.len()..))
+            .filter(|r| r.first() == Some(&b'*'))
+        else {
+            continue;
+        };
+        extended |= rest.ends_with(b"*") && (rest == b"*" || rest.starts_with(b"*0"));
+        pieces.push(v);
+    }
+    if pieces.is_empty() {
+        return None;
+    }
+    let joined: Vec<u8> = pieces.concat();
+    if !extended {
+        return Some(Cow::Owned(String::from_utf8_lossy(&joined).into_owned()));
+    }
+    // charset'language'percent-encoded
+    let mut it = joined.splitn(3, |&b| b == b'\'');
+    let (charset, _, text) = (it.next(), it.next(), it.next());
+    let (charset, text) = match text {
+        Some(t) => (charset.unwrap_or_default(), t),
+        None => (&b""[..], &joined[..]),
+    };
+    let bytes = percent_decode(text);
+    let label = std::str::from_utf8(charset).ok();
+    Some(Cow::Owned(decode_text(
+        &bytes,
+        label.filter(|l| !l.is_empty()),
+    )))
+}
+
+fn percent_decode(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'%' {
+            if let (Some(h), Some(l)) = (
+                s.get(i + 1).and_then(|&c| hex(c)),
+                s.get(i + 2).and_then(|&c| hex(c)),
+            ) {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    out
+}
+
+fn hex(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Splits a multipart body at its delimiter lines (`--boundary` at the
+/// start of a line, followed by blanks, a line end, or `--` for the last).
+/// Returns the preamble and the parts, each without the line end before the
+/// next delimiter; None when the boundary never occurs. A body cut short
+/// (no closing delimiter, common in truncated bounces) ends its last part
+/// at the end of the message.
+fn split_multipart<'a>(body: &'a [u8], boundary: &[u8]) -> Option<(&'a [u8], Vec<&'a [u8]>)> {
+    let mut delim = Vec::with_capacity(boundary.len() + 2);
+    delim.extend_from_slice(b"--");
+    delim.extend_from_slice(boundary);
+    let finder = memmem::Finder::new(&delim);
+    // Finds the next delimiter line at or after `from`: (its start, whether
+    // it closes the multipart, where the line after it starts).
+    let next_delim = |from: usize| -> Option<(usize, bool, usize)> {
+        let mut at = from;
+        while let Some(i) = finder.find(&body[at..]) {
+            let start = at + i;
+            at = start + 1;
+            if start > 0 && body[start - 1] != b'\n' {
+                continue;
+            }
+            let after = start + delim.len();
+            let rest = &body[after..];
+            let closes = rest.starts_with(b"--");
+            let tail = if closes { &rest[2..] } else { rest };
+            let line_len = memchr::memchr(b'\n', tail).unwrap_or(tail.len());
+            if !closes
+                && !tail[..line_len]
+                    .iter()
+                    .all(|&b| b == b' ' || b == b'\t' || b == b'\r')
+            {
+                // `--boundary-more`: another boundary that starts like ours.
+                continue;
+            }
+            let line_end = after + (rest.len() - tail.len()) + line_len;
+            return Some((start, closes, (line_end + 1).min(body.len())));
+        }
+        None
+    };
+    let strip_eol = |start: usize, mut end: usize| {
+        if end > start && body[end - 1] == b'\n' {
+            end -= 1;
+            if end > start && body[end - 1] == b'\r' {
+                end -= 1;
+            }
+        }
+        &body[start..end]
+    };
+    let (first, mut closes, mut part_start) = next_delim(0)?;
+    let preamble = strip_eol(0, first);
+    let mut parts = Vec::new();
+    while !closes && part_start < body.len() {
+        match next_delim(part_start) {
+            Some((start, c, after)) => {
+                parts.push(strip_eol(part_start, start));
+                closes = c;
+                part_start = after;
+            }
+            None => {
+                parts.push(&body[part_start..]);
+                break;
+            }
+        }
+    }
+    Some((preamble, parts))
+}
+
+/// The boundary a multipart body really uses when its declared one is
+/// absent: the first `--x` line (no blanks in `x`) that occurs again, as
+/// `--x` or `--x--`, at the start of a later line.
+fn body_boundary(body: &[u8]) -> Option<&[u8]> {
+    let mut at = 0;
+    for _ in 0..200 {
+        let rest = body.get(at..)?;
+        let nl = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+        let line = rest[..nl].strip_suffix(b"\r").unwrap_or(&rest[..nl]);
+        if let Some(b) = line.strip_prefix(b"--") {
+            let b = b.strip_suffix(b"--").unwrap_or(b);
+            let recurs = |b: &[u8]| {
+                let mut needle = Vec::with_capacity(b.len() + 3);
+                needle.extend_from_slice(b"\n--");
+                needle.extend_from_slice(b);
+                memmem::find(&body[at + nl..], &needle).is_some()
+            };
+            if b.len() >= 4 && !b.iter().any(|c| c.is_ascii_whitespace()) && recurs(b) {
+                return Some(b);
+            }
+        }
+        at += nl + 1;
+    }
+    None
+}
+
+/// Base64, leniently: whitespace and stray characters are skipped, decoding
+/// stops at padding. A damaged line costs its own bytes, not the part.
+fn decode_base64(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len() / 4 * 3);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &c in s {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => {
+                // Padding ends a run; keep going in case parts were
+                // concatenated (some MTAs encode line by line).
+                acc = 0;
+                bits = 0;
+                continue;
+            }
+            _ => continue,
+        };
+        acc = acc << 6 | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+/// Quoted-printable, leniently (RFC 2045 6.7): `=XX` is a byte, `=` at a
+/// line end joins lines, trailing blanks on a line are dropped, an `=` that
+/// starts neither is kept as it is; line ends become LF. 8-bit bytes that
+/// should not be there are kept, not dropped.
+fn decode_quoted_printable(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut line_end_due = false;
+    for line in s.split(|&b| b == b'\n') {
+        if line_end_due {
+            out.push(b'\n');
+        }
+        let line = trim_end_blanks(line.strip_suffix(b"\r").unwrap_or(line));
+        let (body, soft) = match line.strip_suffix(b"=") {
+            Some(b) => (b, true),
+            None => (line, false),
+        };
+        let mut i = 0;
+        while let Some(eq) = memchr::memchr(b'=', &body[i..]).map(|e| i + e) {
+            out.extend_from_slice(&body[i..eq]);
+            match (
+                body.get(eq + 1).and_then(|&c| hex(c)),
+                body.get(eq + 2).and_then(|&c| hex(c)),
+            ) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i = eq + 3;
+                }
+                _ => {
+                    out.push(b'=');
+                    i = eq + 1;
+                }
+            }
+        }
+        out.extend_from_slice(&body[i..]);
+        line_end_due = !soft;
+    }
+    out
+}
+
+fn trim_end_blanks(s: &[u8]) -> &[u8] {
+    let mut end = s.len();
+    while end > 0 && (s[end - 1] == b' ' || s[end - 1] == b'\t') {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Decodes one raw header value: RFC 2047 words by mailparse, raw 8-bit
+/// bytes by charset detection (mailparse would read them as Latin-1).
+pub fn header_text(raw: &[u8]) -> String {
     if raw.is_ascii() {
         if !has_encoded_word(raw) {
             return unfold_plain(std::str::from_utf8(raw).unwrap_or_default());
         }
-        return h.get_value();
+        return decode_encoded_words(raw);
     }
     let text = decode_text(raw, None);
     unfold(&text)
@@ -213,16 +681,24 @@ pub fn header_text(h: &mailparse::MailHeader<'_>) -> String {
 /// header block): RFC 2047 and raw 8-bit.
 pub fn decode_header_bytes(raw: &[u8]) -> String {
     if raw.is_ascii() {
-        let s = std::str::from_utf8(raw).unwrap_or_default();
         if has_encoded_word(raw) {
-            let line = format!("X: {s}");
-            if let Ok((h, _)) = mailparse::parse_header(line.as_bytes()) {
-                return h.get_value();
-            }
+            return decode_encoded_words(raw);
         }
-        return unfold(s);
+        return unfold(std::str::from_utf8(raw).unwrap_or_default());
     }
     unfold(&decode_text(raw, None))
+}
+
+/// RFC 2047 encoded words of an ASCII value, decoded by mailparse (and
+/// the value unfolded, as mailparse does).
+fn decode_encoded_words(raw: &[u8]) -> String {
+    let mut line = Vec::with_capacity(raw.len() + 3);
+    line.extend_from_slice(b"X: ");
+    line.extend_from_slice(raw);
+    match mailparse::parse_header(&line) {
+        Ok((h, _)) => h.get_value(),
+        Err(_) => unfold(std::str::from_utf8(raw).unwrap_or_default()),
+    }
 }
 
 /// Could the value hold an RFC 2047 encoded word (`=?`)? Runs for every
@@ -452,11 +928,129 @@ mod tests {
             b"\xff\xfe",
             b"Content-Type: multipart/mixed; boundary=\"\n\n--\n",
             b"A: b\n\n--x--",
+            b" leading continuation\nContent-Type: multipart/mixed; boundary=b\n\n--b\n--b",
+            b"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: multipart/mixed; boundary=b\n\n--b\n",
+            b"Content-Transfer-Encoding: base64\n\n====\x00\xff",
+            b"Content-Transfer-Encoding: quoted-printable\n\n=\n=4\n=ZZ=",
         ] {
-            if let Ok(p) = parse(m) {
-                let _ = p.text();
-                let _ = p.parts().len();
-            }
+            let p = parse(m);
+            let _ = p.text();
+            let _ = p.parts().len();
         }
+    }
+
+    const REPORT: &str = "From: MAILER-DAEMON@mx.example\r\n\
+        Content-Type: multipart/report; report-type=delivery-status;\r\n\
+        \tboundary=\"=_b1\"\r\n\
+        \r\n\
+        preamble\r\n\
+        --=_b1\r\n\
+        Content-Type: text/plain; charset=us-ascii\r\n\
+        Content-Transfer-Encoding: quoted-printable\r\n\
+        \r\n\
+        The mail to <a@b.example> failed: =\r\n\
+        user unknown.=20\r\n\
+        --=_b1-more\r\n\
+        still the first part\r\n\
+        --=_b1\r\n\
+        Content-Type: message/delivery-status\r\n\
+        \r\n\
+        Final-Recipient: rfc822; a@b.example\r\n\
+        --=_b1\r\n\
+        Content-Type: message/rfc822\r\n\
+        \r\n\
+        Subject: hi\r\n\
+        \r\n\
+        --=_b1--\r\n\
+        epilogue\r\n";
+
+    #[test]
+    fn multipart_report_is_split_into_its_parts() {
+        let p = parse(REPORT.as_bytes());
+        assert_eq!(p.defect(), None);
+        assert_eq!(p.mimetype(), "multipart/report");
+        assert_eq!(
+            p.ctype_param("report-type").as_deref(),
+            Some("delivery-status")
+        );
+        let parts = p.parts();
+        let types: Vec<_> = parts.iter().map(|p| p.mimetype).collect();
+        assert_eq!(
+            types,
+            ["text/plain", "message/delivery-status", "message/rfc822"]
+        );
+        // QP: the soft break joins, `=20` is a space; a delimiter that only
+        // starts like ours does not end the part.
+        assert_eq!(
+            parts[0].text(),
+            "The mail to <a@b.example> failed: user unknown. \n--=_b1-more\nstill the first part"
+        );
+        assert_eq!(&*parts[1].raw(), b"Final-Recipient: rfc822; a@b.example");
+        assert_eq!(&*parts[2].raw(), b"Subject: hi\r\n");
+        assert_eq!(
+            p.header("from").as_deref(),
+            Some("MAILER-DAEMON@mx.example")
+        );
+        assert!(p.text().starts_with("The mail to"));
+    }
+
+    #[test]
+    fn damaged_structures_are_read_and_noted() {
+        // No boundary parameter: one part, noted.
+        let p = parse(b"Content-Type: multipart/mixed\n\nbody text\n");
+        assert!(p.defect().is_some());
+        assert_eq!(p.text(), "body text\n");
+        // The boundary never occurs: noted.
+        let p = parse(b"Content-Type: multipart/mixed; boundary=zz\n\nbody\n");
+        assert!(p.defect().is_some());
+        // Cut short after the first part (a truncated bounce): not a defect,
+        // the last part runs to the end.
+        let p = parse(b"Content-Type: multipart/mixed; boundary=zz\n\n--zz\n\nfirst\n--zz\nContent-Type: message/rfc822\n\nSubject: x\n");
+        assert_eq!(p.defect(), None);
+        assert_eq!(p.parts().len(), 2);
+        assert_eq!(&*p.parts()[1].raw(), b"Subject: x\n");
+        // A header line without a colon continues the field before it.
+        let p = parse(b"Subject: a\ngarbage line\nFrom: b\n\nbody");
+        assert_eq!(p.header("From").as_deref(), Some("b"));
+        assert_eq!(p.header("Subject").as_deref(), Some("a garbage line"));
+        assert_eq!(p.text(), "body");
+        // ... so a boundary that lost its indent is still the boundary.
+        let p =
+            parse(b"Content-Type: multipart/mixed;\nboundary=\"zz\"\n\n--zz\n\nfirst\n--zz--\n");
+        assert_eq!(p.defect(), None);
+        assert_eq!(p.text(), "first");
+        // A declared boundary the body does not use: the body's is found.
+        let p = parse(b"Content-Type: multipart/mixed; boundary=\"A.1/x\"\n\n--A.2/x\n\nfirst\n--A.2/x\nContent-Type: text/plain\n\nsecond\n--A.2/x--\n");
+        assert!(p.defect().is_some());
+        assert_eq!(p.parts().len(), 2);
+        assert_eq!(p.text(), "first\n\nsecond");
+    }
+
+    #[test]
+    fn transfer_encodings_decode_leniently() {
+        assert_eq!(decode_base64(b"aGVsbG 8gd\r\n29ybGQ="), b"hello world");
+        assert_eq!(decode_base64(b"aGk=\naGk="), b"hihi");
+        assert_eq!(decode_base64(b"a!G@k"), b"hi");
+        assert_eq!(
+            decode_quoted_printable(b"a=3Db=\nc \nd=\r\ne=ZZ"),
+            b"a=bc\nde=ZZ"
+        );
+        assert_eq!(
+            decode_quoted_printable(b"caf\xc3\xa9=E9\n"),
+            b"caf\xc3\xa9\xe9\n"
+        );
+    }
+
+    #[test]
+    fn rfc2231_parameters_are_joined_and_decoded() {
+        let v = b"text/plain; charset*=utf-8''%E3%83%86; x=1";
+        assert_eq!(param(v, "charset").as_deref(), Some("テ"));
+        let v = b"multipart/mixed; boundary*0=\"ab\"; boundary*1=\"cd\"";
+        assert_eq!(param(v, "boundary").as_deref(), Some("abcd"));
+        assert_eq!(
+            param(b"text/plain; charset=\"ISO-2022-JP\"", "CHARSET").as_deref(),
+            Some("ISO-2022-JP")
+        );
+        assert_eq!(param(b"text/plain", "charset"), None);
     }
 }

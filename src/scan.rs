@@ -452,10 +452,11 @@ fn process(ctx: &Ctx<'_>, msg: &RawMessage<'_>, acc: &mut Acc) {
     acc.counts.parsed += 1;
     // Decoding is the most complex code that input reaches. A bug there must
     // cost one message, not the scan: a panic becomes a counted problem.
-    let decoded =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode(ctx, msg, hints)));
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        decode(ctx, msg, hints, &mut acc.problems)
+    }));
     match decoded {
-        Ok(Ok(Some((kind, records)))) => {
+        Ok(Some((kind, records))) => {
             match kind {
                 Kind::Autoreply => acc.counts.autoreplies += 1,
                 Kind::Feedback => acc.counts.feedback += 1,
@@ -463,8 +464,7 @@ fn process(ctx: &Ctx<'_>, msg: &RawMessage<'_>, acc: &mut Acc) {
             }
             acc.records.extend(records);
         }
-        Ok(Ok(None)) => {}
-        Ok(Err(problem)) => acc.problems.push(problem),
+        Ok(None) => {}
         Err(panic) => {
             let what = panic
                 .downcast_ref::<&str>()
@@ -480,19 +480,26 @@ fn process(ctx: &Ctx<'_>, msg: &RawMessage<'_>, acc: &mut Acc) {
     }
 }
 
-/// Parses and decodes one bounce-like message into its rows.
+/// Parses and decodes one bounce-like message into its rows. A damaged
+/// MIME structure is warned about and the message still decoded as far as
+/// it can be read.
 fn decode(
     ctx: &Ctx<'_>,
     msg: &RawMessage<'_>,
     hints: triage::Hints,
-) -> Result<Option<(Kind, Vec<Record>)>, Problem> {
+    problems: &mut Vec<Problem>,
+) -> Option<(Kind, Vec<Record>)> {
     let bytes = parse::normalize(msg.bytes);
-    let parsed =
-        parse::parse(&bytes).map_err(|e| Problem::at(&ctx.source.display, msg.offset, e))?;
+    let parsed = parse::parse(&bytes);
+    if let Some(defect) = parsed.defect() {
+        problems.push(Problem::at(
+            &ctx.source.display,
+            msg.offset,
+            format!("broken MIME: {defect}"),
+        ));
+    }
     let input = bounce::Input::new(&parsed, hints);
-    let Some(b) = bounce::decode(&input) else {
-        return Ok(None);
-    };
+    let b = bounce::decode(&input)?;
     let place = Place {
         mailbox: ctx.mailbox,
         mailbox_index: ctx.source.mailbox,
@@ -503,8 +510,8 @@ fn decode(
     };
     let date = parsed.header("Date");
     let (from, subject) = (&input.from, &input.subject);
-    Ok(Some((
+    Some((
         b.kind,
         record::records(&b, &place, date.as_deref(), from, subject),
-    )))
+    ))
 }

@@ -225,11 +225,12 @@ fn bad_input_is_named_counted_and_skipped() {
     let good = scan(&dir.path().join("good"), &[mbx.to_str().unwrap()]);
     let err = good.stderr();
     assert_eq!(good.code(), 1, "{err}");
-    for name in ["Thumbs.db", "empty.eml", "huge.eml"] {
+    for name in ["Thumbs.db", "empty.eml", "huge.eml", "broken.eml"] {
         assert!(err.contains(name), "warning names {name}: {err}");
     }
+    assert!(err.contains("broken MIME"), "{err}");
     let problems = good.summary()["totals"]["problems"].as_u64().unwrap();
-    assert!(problems >= 3, "{problems}");
+    assert!(problems >= 4, "{problems}");
     assert!(messages(&good) >= 40);
 
     let run = scan(&dir.path().join("trunc"), &[gz.to_str().unwrap()]);

@@ -158,7 +158,7 @@ mod tests {
     #[test]
     fn hotmail_complaint_without_report_part() {
         let m = b"From: staff@hotmail.example\nSubject: complaint about message from 192.0.2.9\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"H\"\n\n--H\nContent-Type: message/rfc822\n\nX-HmXmrOriginalRecipient: <rina@example.com>\nFrom: taro@example.jp\nTo: rina@example.com\nSubject: sale\n\nhi\n--H--\n";
-        let p = parse(m).unwrap();
+        let p = parse(m);
         let hints = Hints {
             feedback: true,
             bounce_subject: true,
@@ -172,7 +172,7 @@ mod tests {
     #[test]
     fn apple_mail_unsubscribe_is_feedback_not_autoreply() {
         let m = "From: mio@icloud.example\nTo: opt-out-1@example.org\nSubject: unsubscribe\nAuto-Submitted: auto-replied\nContent-Type: text/plain; charset=UTF-8\n\nApple Mail sent this email to unsubscribe from the message \u{201c}Sale\u{201d}.\n";
-        let p = parse(m.as_bytes()).unwrap();
+        let p = parse(m.as_bytes());
         let hints = Hints {
             autoreply: true,
             ..Default::default()

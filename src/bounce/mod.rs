@@ -355,7 +355,7 @@ mod tests {
     #[test]
     fn empty_and_ordinary_give_none() {
         for m in [&b"Subject: x\n\n"[..], b"From: a@b.example\nTo: c@d.example\nSubject: lunch at 12?\n\nSee you. Mail me at c@d.example\n"] {
-            let p = parse(m).unwrap();
+            let p = parse(m);
             for hints in [Hints::default(), Hints { daemon_sender: true, ..Default::default() }] {
                 assert!(detect(&p, hints).is_none());
             }
@@ -507,7 +507,7 @@ mod tests {
         ];
         let mut bad = Vec::new();
         for (m, (name, rcpt, diag, st, reply, cmd)) in &rows {
-            let p = parse(m.as_bytes()).unwrap();
+            let p = parse(m.as_bytes());
             let raw = crate::message::RawMessage {
                 bytes: m.as_bytes(),
                 offset: 0,
@@ -548,7 +548,7 @@ mod tests {
     #[test]
     fn rfc3464_end_to_end() {
         let m = b"From: MAILER-DAEMON@mx.example.jp\nSubject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nI'm sorry.\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.jp\n\nFinal-Recipient: rfc822; bob@example.net\nAction: failed\nStatus: 5.2.2\nDiagnostic-Code: smtp; 552 5.2.2 Mailbox full\n\n--B\nContent-Type: message/rfc822\n\nFrom: tanaka@example.jp\nMessage-ID: <m1@example.jp>\nSubject: hello\n\nbody\n--B--\n";
-        let p = parse(m).unwrap();
+        let p = parse(m);
         let b = detect(
             &p,
             Hints {

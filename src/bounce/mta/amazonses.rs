@@ -175,7 +175,7 @@ mod tests {
 
     fn decode(body: &str) -> Option<Bounce> {
         let m = format!("From: AWS Notifications <no-reply@sns.amazonaws.com>\nSubject: AWS Notification Message\nContent-Type: text/plain\n\n{body}\n--\nIf you wish to stop receiving notifications from this topic, please click\n");
-        let p = parse(m.as_bytes()).unwrap();
+        let p = parse(m.as_bytes());
         let input = Input::new(&p, Hints::default());
         assert!(AmazonSes.sniff(&input));
         AmazonSes.decode(&input)

@@ -119,7 +119,7 @@ mod tests {
     use crate::triage::Hints;
 
     fn decode(m: &[u8]) -> Option<Bounce> {
-        let p = parse(m).unwrap();
+        let p = parse(m);
         let input = Input::new(&p, Hints::default());
         if !Ezweb.sniff(&input) {
             return None;

@@ -89,7 +89,7 @@ mod tests {
     use crate::triage::Hints;
 
     fn decode(m: &[u8]) -> Option<Bounce> {
-        let p = parse(m).unwrap();
+        let p = parse(m);
         let input = Input::new(
             &p,
             Hints {

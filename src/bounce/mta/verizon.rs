@@ -73,7 +73,7 @@ mod tests {
     #[test]
     fn mms_notice() {
         let m = b"From: MMSC NDR Administrator <sysadmin@m01.vzwpix.com>\nSubject: Undeliverable Message\n\nMessage could not be delivered to mobile.\nError: No valid recipients for this MM\n\nOriginal Message:\nFrom: Taro <taro@example.jp>\nTo: 5550100@vzwpix.com\nSubject: hi\n";
-        let p = parse(m).unwrap();
+        let p = parse(m);
         let input = Input::new(&p, Hints::default());
         assert!(Verizon.sniff(&input));
         let b = Verizon.decode(&input).unwrap();
@@ -83,7 +83,7 @@ mod tests {
     #[test]
     fn needs_an_error_line() {
         let m = b"From: friend@vtext.com\nSubject: hi\n\nTo: me@example.jp\nsee you\n";
-        let p = parse(m).unwrap();
+        let p = parse(m);
         let input = Input::new(&p, Hints::default());
         assert!(Verizon.decode(&input).is_none());
     }
