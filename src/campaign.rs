@@ -241,17 +241,28 @@ pub fn campaigns(
         }
     }
     // 3. Link neighbouring bursts that share a feature of the spam.
+    // The features of the last group are built when first needed and then
+    // grow with it: rebuilding them for every burst made a long run of
+    // linked bursts quadratic.
     let mut groups: Vec<Vec<(i64, usize)>> = Vec::new();
+    let mut last_features: Option<BTreeSet<String>> = None;
     for b in bursts {
-        let link = groups.last().is_some_and(|g| {
+        let near = groups.last().is_some_and(|g| {
             let gap = b[0].0 - g.last().map_or(b[0].0, |x| x.0);
-            gap <= LINK_GAP && shares_feature(rows, &keys, g, &b)
+            gap <= LINK_GAP
         });
-        if link {
-            groups.last_mut().expect("checked").extend(b);
-        } else {
-            groups.push(b);
+        if near {
+            let g = groups.last_mut().expect("checked");
+            let fg = last_features.get_or_insert_with(|| features(rows, &keys, g));
+            let fb = features(rows, &keys, &b);
+            if fb.iter().any(|x| fg.contains(x)) {
+                g.extend(b);
+                fg.extend(fb);
+                continue;
+            }
         }
+        groups.push(b);
+        last_features = None;
     }
     // 4. Big enough to be a flood.
     let mut out = Vec::new();
@@ -300,11 +311,6 @@ fn features(rows: &[Record], keys: &[Keys], g: &[(i64, usize)]) -> BTreeSet<Stri
         }
     }
     f
-}
-
-fn shares_feature(rows: &[Record], keys: &[Keys], a: &[(i64, usize)], b: &[(i64, usize)]) -> bool {
-    let fa = features(rows, keys, a);
-    features(rows, keys, b).iter().any(|x| fa.contains(x))
 }
 
 /// Builds the campaigns.csv row of one campaign (verdict and evidence are

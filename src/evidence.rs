@@ -284,6 +284,11 @@ fn first_ip(s: &str) -> Option<String> {
 
 /// Parses `1.2.3.4`, `1.2.3.4:port`, `IPv6:2001:db8::1`, `2001:db8::1`.
 fn parse_ip(tok: &str) -> Option<String> {
+    // An IPv4 address has a digit, an IPv6 one a colon: most tokens (words,
+    // host names) have neither and need no parse attempt.
+    if !tok.bytes().any(|b| b.is_ascii_digit() || b == b':') {
+        return None;
+    }
     // Punctuation around a token (`mail.example.com.`, `<...>`); a colon is
     // only trimmed at the end, where it cannot be part of an IPv6 address
     // that still parses.

@@ -66,11 +66,20 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
         ..Default::default()
     };
     let mut useful = false;
+    // Field names are ASCII: match on lowercase bytes, copied into a stack
+    // buffer (no allocation per field). A name longer than the buffer is
+    // none of those below.
+    let mut buf = [0u8; 64];
     for (name, value) in fields(block) {
-        // Field names are ASCII: match on lowercase bytes (one small copy
-        // per field instead of a lossy decode plus a lowercase copy).
-        let lname = name.to_ascii_lowercase();
-        match std::str::from_utf8(&lname).unwrap_or("") {
+        let lname: &[u8] = match buf.get_mut(..name.len()) {
+            Some(b) => {
+                b.copy_from_slice(name);
+                b.make_ascii_lowercase();
+                b
+            }
+            None => b"",
+        };
+        match std::str::from_utf8(lname).unwrap_or("") {
             "from" => {
                 o.from = o.from.or_else(|| Some(decode_header_bytes(value)));
                 useful = true;
@@ -112,7 +121,7 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
                 o.auth_results.push(decode_header_bytes(value))
             }
             _ => {
-                if let Some(n) = EVIDENCE.iter().find(|e| e.as_bytes() == lname.as_slice()) {
+                if let Some(n) = EVIDENCE.iter().find(|e| e.as_bytes() == lname) {
                     o.evidence.push((n.to_string(), decode_header_bytes(value)));
                 }
             }

@@ -9,9 +9,48 @@
 //! and stays ordinary. Being bounce-like only earns a parse: the decoders
 //! decide whether it really is a bounce.
 
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
 use memchr::memmem;
 
 use crate::message::RawMessage;
+
+/// A phrase table searched ASCII-case-insensitively in one pass: the same
+/// answer as `contains_ci` per phrase, which walked a value once per phrase.
+pub struct AnyCi {
+    list: &'static [&'static [u8]],
+    automaton: OnceLock<AhoCorasick>,
+}
+
+impl AnyCi {
+    pub const fn new(list: &'static [&'static [u8]]) -> AnyCi {
+        AnyCi {
+            list,
+            automaton: OnceLock::new(),
+        }
+    }
+
+    /// Does any phrase occur in `hay` (ASCII case ignored)?
+    pub fn any_in(&self, hay: &[u8]) -> bool {
+        self.automaton
+            .get_or_init(|| {
+                // A contiguous NFA: far cheaper to build than a DFA, and
+                // the prefilter does most of the search anyway.
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .kind(Some(AhoCorasickKind::ContiguousNFA))
+                    .build(self.list)
+                    .expect("phrase tables are plain literals")
+            })
+            .is_match(hay)
+    }
+}
+
+static BOUNCE_SUBJECT_SET: AnyCi = AnyCi::new(BOUNCE_SUBJECTS);
+/// `AUTOREPLY_SUBJECTS` as one automaton.
+pub static AUTOREPLY_SUBJECT_SET: AnyCi = AnyCi::new(AUTOREPLY_SUBJECTS);
+static DAEMON_SENDER_SET: AnyCi = AnyCi::new(DAEMON_SENDERS);
 
 /// The header block is searched at most this far; a longer one is cut here
 /// (and reported): no real header is this large, but junk can be.
@@ -307,17 +346,16 @@ pub fn triage<'a>(msg: &RawMessage<'a>) -> (Triage, HeaderFacts<'a>) {
             4 if name.eq_ignore_ascii_case(b"from") => {
                 facts.from = Some(value);
                 // `From: <>` (the null path) is written only by mail systems (McAfee).
-                hints.daemon_sender |=
-                    DAEMON_SENDERS.iter().any(|d| contains_ci(value, d)) || trim(value) == b"<>";
+                hints.daemon_sender |= DAEMON_SENDER_SET.any_in(value) || trim(value) == b"<>";
             }
             4 if name.eq_ignore_ascii_case(b"date") => facts.date = Some(value),
             7 if name.eq_ignore_ascii_case(b"subject") => {
                 facts.subject = Some(value);
                 let s = strip_prefixes(value, &mut hints.forward_or_reply);
-                hints.bounce_subject = BOUNCE_SUBJECTS.iter().any(|k| contains_ci(s, k));
+                hints.bounce_subject = BOUNCE_SUBJECT_SET.any_in(s);
                 hints.feedback |= FEEDBACK_SUBJECTS.iter().any(|k| contains_ci(s, k));
                 subject_signal = hints.bounce_subject || hints.feedback;
-                hints.autoreply |= AUTOREPLY_SUBJECTS.iter().any(|k| contains_ci(s, k));
+                hints.autoreply |= AUTOREPLY_SUBJECT_SET.any_in(s);
                 // Encoded words (or raw 8-bit text) may hide a Japanese bounce
                 // or auto-reply subject.
                 encoded = memmem::find(value, b"=?").is_some() || !value.is_ascii();
@@ -373,8 +411,8 @@ pub fn triage<'a>(msg: &RawMessage<'a>) -> (Triage, HeaderFacts<'a>) {
 /// same keyword tables as `triage`. Returns the hints to parse with, or None.
 pub fn subject_is_bounce_like(decoded: &str, mut hints: Hints) -> Option<Hints> {
     let s = strip_prefixes(decoded.as_bytes(), &mut hints.forward_or_reply);
-    hints.bounce_subject = BOUNCE_SUBJECTS.iter().any(|k| contains_ci(s, k));
-    hints.autoreply |= AUTOREPLY_SUBJECTS.iter().any(|k| contains_ci(s, k));
+    hints.bounce_subject = BOUNCE_SUBJECT_SET.any_in(s);
+    hints.autoreply |= AUTOREPLY_SUBJECT_SET.any_in(s);
     if hints.autoreply || (hints.bounce_subject && !hints.forward_or_reply) {
         Some(hints)
     } else {

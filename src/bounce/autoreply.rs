@@ -9,7 +9,7 @@ use super::dsn::clean_address;
 use super::reason::Reason;
 use super::types::{Action, Bounce, Failure, Kind};
 use super::{Decoder, Input};
-use crate::triage::{contains_ci, AUTOREPLY_SUBJECTS};
+use crate::triage::AUTOREPLY_SUBJECT_SET;
 
 /// Body phrases of auto-replies (lowercase).
 const BODY_PHRASES: &[&str] = &[
@@ -80,9 +80,7 @@ impl Decoder for AutoReply {
         if input.hints.daemon_sender || input.hints.report {
             return None;
         }
-        let subject_says = AUTOREPLY_SUBJECTS
-            .iter()
-            .any(|k| contains_ci(input.subject.as_bytes(), k));
+        let subject_says = AUTOREPLY_SUBJECT_SET.any_in(input.subject.as_bytes());
         let auto_submitted = input
             .header("Auto-Submitted")
             .is_some_and(|v| v.to_ascii_lowercase().contains("auto-replied"));

@@ -58,6 +58,7 @@ pub struct Input<'p, 'a> {
     pub from: String,
     status: OnceCell<Option<String>>,
     error_lines: OnceCell<text::Lines<'p>>,
+    inline_original: OnceCell<Option<usize>>,
 }
 
 impl<'p, 'a> Input<'p, 'a> {
@@ -70,6 +71,7 @@ impl<'p, 'a> Input<'p, 'a> {
             from: parsed.header("From").unwrap_or_default(),
             status: OnceCell::new(),
             error_lines: OnceCell::new(),
+            inline_original: OnceCell::new(),
         }
     }
 
@@ -81,8 +83,20 @@ impl<'p, 'a> Input<'p, 'a> {
     /// The lines of `text::error_head` of the text, with lowercase copies:
     /// split once, shared by the text decoder and `finish`.
     pub fn error_lines(&self) -> &text::Lines<'p> {
-        self.error_lines
-            .get_or_init(|| text::Lines::new(text::error_head(self.parsed.text())))
+        self.error_lines.get_or_init(|| {
+            text::Lines::new(text::error_head_before(
+                self.parsed.text(),
+                self.inline_original_at(),
+            ))
+        })
+    }
+
+    /// `original::find_inline` of the text, searched once: both the error
+    /// head and the returned original need it.
+    pub fn inline_original_at(&self) -> Option<usize> {
+        *self
+            .inline_original
+            .get_or_init(|| original::find_inline(self.parsed.text().as_bytes()))
     }
 
     /// A top-level header of the bounce, decoded.
@@ -197,7 +211,7 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
         f.command.is_none()
             && f.diagnostic
                 .as_deref()
-                .is_none_or(|d| status::SmtpCommand::find(&d.to_lowercase()).is_none())
+                .is_none_or(|d| status::SmtpCommand::find_ci(d).is_none())
     };
     // Each test once per failure (`no_command` searches the diagnostic for
     // every command phrase); `no_command` is asked again below only for a
@@ -239,7 +253,7 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
                     Some(c) => c,
                     None => paragraph
                         .unwrap_or_else(|| text::diagnostic_for(lines, &f.recipient, &others))
-                        .and_then(|p| status::SmtpCommand::find(&p.to_lowercase())),
+                        .and_then(|p| status::SmtpCommand::find_ci(&p)),
                 };
             }
         }
@@ -299,8 +313,7 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
             });
         }
         if f.command.is_none() {
-            f.command =
-                status::SmtpCommand::find(&f.diagnostic.as_deref().unwrap_or("").to_lowercase());
+            f.command = status::SmtpCommand::find_ci(f.diagnostic.as_deref().unwrap_or(""));
         }
         // A family decoder that knows what its notice means (Google Groups'
         // refusal, written in the sender's language) has set it already.
@@ -330,7 +343,7 @@ pub fn returned_original(input: &Input<'_, '_>) -> Option<Original> {
         }
     }
     let text = input.text();
-    let at = original::find_inline(text.as_bytes())?;
+    let at = input.inline_original_at()?;
     let mut o = original::from_bytes(&text.as_bytes()[at..])?;
     o.headers_only = false;
     Some(o)

@@ -1372,7 +1372,13 @@ impl Compiled {
                 wildcard.push(p.contains('*').then_some(p));
             }
         }
-        let automaton = AhoCorasick::new(&literals).expect("phrase tables are valid literals");
+        // A contiguous NFA, never a DFA: the DFA's build (a one-time cost
+        // that showed in short runs) buys nothing for a search that
+        // reports overlapping matches.
+        let automaton = aho_corasick::AhoCorasickBuilder::new()
+            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+            .build(&literals)
+            .expect("phrase tables are valid literals");
         Compiled {
             automaton,
             entry,

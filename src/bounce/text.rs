@@ -26,6 +26,18 @@ pub fn address_regex() -> &'static Regex {
     })
 }
 
+/// `address_regex().find`, without running the regex on a text that has no
+/// `@` (every address has one, and most lines have none).
+pub fn find_address(t: &str) -> Option<regex::Match<'_>> {
+    memchr::memchr(b'@', t.as_bytes())?;
+    address_regex().find(t)
+}
+
+/// `address_regex().is_match`, with the same shortcut as `find_address`.
+fn has_address(t: &str) -> bool {
+    memchr::memchr(b'@', t.as_bytes()).is_some() && address_regex().is_match(t)
+}
+
 /// Words that mark a line as part of an error explanation.
 const ERROR_WORDS: &[&str] = &[
     "unknown",
@@ -115,6 +127,9 @@ impl Decoder for Text {
                 if is_sender_line(line) {
                     continue;
                 }
+                if memchr::memchr(b'@', line.as_bytes()).is_none() {
+                    continue;
+                }
                 for m in address_regex().find_iter(line) {
                     let addr = m.as_str().trim_matches('.').to_lowercase();
                     if own.iter().any(|o| o.as_deref() == Some(addr.as_str()))
@@ -200,7 +215,10 @@ fn introduced_recipients(text: &Lines<'_>) -> Vec<String> {
     // leftmost occurrence first.
     static SET: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
     let set = SET.get_or_init(|| {
-        aho_corasick::AhoCorasick::new(INTROS).expect("intro phrases are plain literals")
+        aho_corasick::AhoCorasickBuilder::new()
+            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+            .build(INTROS)
+            .expect("intro phrases are plain literals")
     });
     let Some((start, tail)) = text.lower.iter().enumerate().find_map(|(n, lower)| {
         let mut best: Option<(usize, usize)> = None;
@@ -215,7 +233,7 @@ fn introduced_recipients(text: &Lines<'_>) -> Vec<String> {
         return out;
     };
     // "undeliverable to a@b": the address on the intro line itself.
-    if let Some(m) = address_regex().find(&tail) {
+    if let Some(m) = find_address(&tail) {
         out.push(m.as_str().trim_matches('.').to_string());
     }
     for l in lines.iter().skip(start + 1).take(400) {
@@ -227,8 +245,8 @@ fn introduced_recipients(text: &Lines<'_>) -> Vec<String> {
         let item = l.split(">:").next().unwrap_or(l);
         let found = item
             .rfind('<')
-            .and_then(|at| address_regex().find(&item[at..]))
-            .or_else(|| address_regex().find(l));
+            .and_then(|at| find_address(&item[at..]))
+            .or_else(|| find_address(l));
         if let Some(m) = found {
             let a = m.as_str().trim_matches('.').to_lowercase();
             if !out.contains(&a) {
@@ -242,7 +260,7 @@ fn introduced_recipients(text: &Lines<'_>) -> Vec<String> {
 /// True when a line starts with an address (`<a@b>:`, `a@b`, `* a@b`).
 fn starts_with_address(l: &str) -> bool {
     let t = l.trim_start().trim_start_matches(['*', '-', '<', '"', ' ']);
-    address_regex().find(t).is_some_and(|m| m.start() == 0)
+    find_address(t).is_some_and(|m| m.start() == 0)
 }
 
 /// Common separators after which the text is the returned message.
@@ -300,7 +318,13 @@ fn is_system_address(a: &str) -> bool {
 /// The part of a bounce text before the returned original (quoted headers
 /// or a "copy of the message" separator): only it speaks of the failure.
 pub fn error_head(text: &str) -> &str {
-    let cut = find_inline(text.as_bytes()).unwrap_or(text.len());
+    error_head_before(text, find_inline(text.as_bytes()))
+}
+
+/// `error_head` with the offset of the inline original (`find_inline` of
+/// the text) already known.
+pub fn error_head_before(text: &str, inline: Option<usize>) -> &str {
+    let cut = inline.unwrap_or(text.len());
     let head = text.get(..cut).unwrap_or(text);
     let cut = cut_at_marker(head);
     head.get(..cut).unwrap_or(head)
@@ -393,7 +417,7 @@ pub fn diagnostic_for(text: &Lines<'_>, rcpt: &str, others: &[&str]) -> Option<S
                 }
                 continue;
             }
-            if address_regex().is_match(l) && !names(lower) && !is_error_line(l) {
+            if has_address(l) && !names(lower) && !is_error_line(l) {
                 break;
             }
             paragraph.push(l.trim().to_string());
@@ -423,7 +447,7 @@ pub fn diagnostic_for(text: &Lines<'_>, rcpt: &str, others: &[&str]) -> Option<S
             .iter()
             .rev()
             .map(|l| l.trim())
-            .take_while(|l| !l.is_empty() && !l.starts_with("---") && !address_regex().is_match(l))
+            .take_while(|l| !l.is_empty() && !l.starts_with("---") && !has_address(l))
             .take(3)
             .collect();
         out.extend(above.into_iter().rev().map(str::to_string));
@@ -448,7 +472,7 @@ pub fn command_for(lines: &Lines<'_>, rcpt: &str, others: &[&str]) -> Option<Smt
         return c;
     }
     let paragraph = diagnostic_for(lines, rcpt, others)?;
-    SmtpCommand::find(&paragraph.to_lowercase())
+    SmtpCommand::find_ci(&paragraph)
 }
 
 /// The transcript part of `command_for`: Some when a Sendmail transcript

@@ -14,7 +14,7 @@
 //! Known gaps: the Japanese banner is not read; a notice with neither a
 //! marker nor `<a@b>` lines is left to the generic reader.
 
-use crate::bounce::text::{address_regex, error_head};
+use crate::bounce::text::{address_regex, error_head_before};
 use crate::bounce::types::{Bounce, Failure, Kind};
 use crate::bounce::{Decoder, Input};
 
@@ -60,7 +60,7 @@ impl Decoder for Ezweb {
         if input.status_part().is_some() {
             return None;
         }
-        let head = error_head(input.text());
+        let head = error_head_before(input.text(), input.inline_original_at());
         let lower = head.to_lowercase();
         if !MARKERS.iter().any(|m| lower.contains(m)) {
             return None;

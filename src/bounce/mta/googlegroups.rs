@@ -19,7 +19,7 @@
 //! after the greeting.
 
 use crate::bounce::reason::Reason;
-use crate::bounce::text::error_head;
+use crate::bounce::text::error_head_before;
 use crate::bounce::types::{Bounce, Failure, Kind};
 use crate::bounce::{dsn::clean_address, Decoder, Input};
 
@@ -44,7 +44,7 @@ impl Decoder for GoogleGroups {
     }
 
     fn decode(&self, input: &Input<'_, '_>) -> Option<Bounce> {
-        let head = error_head(input.text());
+        let head = error_head_before(input.text(), input.inline_original_at());
         let lower = head.to_lowercase();
         if !HELP_LINKS.iter().any(|l| lower.contains(l)) {
             return None;
