@@ -80,31 +80,49 @@ const MONTHS: [&str; 12] = [
 
 /// Named zones seen in mail (RFC 5322 §4.3 obsolete zones plus common ones).
 fn zone_minutes(z: &str) -> Option<i32> {
-    Some(match z.to_ascii_uppercase().as_str() {
-        "UT" | "UTC" | "GMT" | "Z" | "WET" => 0,
-        "EST" => -300,
-        "EDT" => -240,
-        "CST" => -360,
-        "CDT" => -300,
-        "MST" => -420,
-        "MDT" => -360,
-        "PST" => -480,
-        "PDT" => -420,
-        "JST" | "KST" => 540,
-        "CET" | "MET" | "BST" | "WEST" => 60,
-        "CEST" | "MEST" | "EET" => 120,
-        "EEST" | "MSK" => 180,
-        "IST" => 330,
-        "HKT" | "SGT" | "AWST" => 480,
-        "AEST" => 600,
-        "AEDT" => 660,
-        "NZST" => 720,
-        "NZDT" => 780,
-        "HST" => -600,
-        "AKST" => -540,
-        "AKDT" => -480,
-        _ => return None,
-    })
+    // A table searched with an ASCII case-insensitive compare: no
+    // uppercase copy per date.
+    const ZONES: &[(&str, i32)] = &[
+        ("UT", 0),
+        ("UTC", 0),
+        ("GMT", 0),
+        ("Z", 0),
+        ("WET", 0),
+        ("EST", -300),
+        ("EDT", -240),
+        ("CST", -360),
+        ("CDT", -300),
+        ("MST", -420),
+        ("MDT", -360),
+        ("PST", -480),
+        ("PDT", -420),
+        ("JST", 540),
+        ("KST", 540),
+        ("CET", 60),
+        ("MET", 60),
+        ("BST", 60),
+        ("WEST", 60),
+        ("CEST", 120),
+        ("MEST", 120),
+        ("EET", 120),
+        ("EEST", 180),
+        ("MSK", 180),
+        ("IST", 330),
+        ("HKT", 480),
+        ("SGT", 480),
+        ("AWST", 480),
+        ("AEST", 600),
+        ("AEDT", 660),
+        ("NZST", 720),
+        ("NZDT", 780),
+        ("HST", -600),
+        ("AKST", -540),
+        ("AKDT", -480),
+    ];
+    ZONES
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(z))
+        .map(|&(_, m)| m)
 }
 
 /// Parses a mail date. Returns None when the string has no readable date.
@@ -119,13 +137,12 @@ pub fn parse(s: &str) -> Option<(Timestamp, Trust)> {
     // Tokenize: words and numbers; keep '+'/'-' zone signs and ':' in times.
     // Commas and parentheses separate like whitespace (split in place, no
     // cleaned copy of the text).
-    let toks: Vec<&str> = s
+    let toks = s
         .split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
-        .filter(|t| !t.is_empty())
-        .collect();
+        .filter(|t| !t.is_empty());
     let (mut day, mut month, mut year, mut time, mut zone) = (None, None, None, None, None);
     let mut zone_unknown = false;
-    for t in &toks {
+    for t in toks {
         // A month name as a prefix, ASCII case ignored (no lowercase copy).
         let month_prefix = |m: &&str| {
             t.as_bytes()
@@ -213,15 +230,20 @@ fn parse_time(t: &str) -> Option<(u32, u32, u32)> {
 
 fn parse_offset(t: &str) -> Option<i32> {
     let sign = if t.starts_with('-') { -1 } else { 1 };
-    let digits: String = t[1..].chars().filter(|c| c.is_ascii_digit()).collect();
-    if digits.len() != 4 && digits.len() != 2 {
-        return None;
+    // The digits after the sign, whatever separates them (`+0900`, `+09:00`).
+    let mut digits = [0i32; 4];
+    let mut n = 0;
+    for c in t.bytes().skip(1).filter(u8::is_ascii_digit) {
+        if n == 4 {
+            return None;
+        }
+        digits[n] = i32::from(c - b'0');
+        n += 1;
     }
-    let h: i32 = digits[..2].parse().ok()?;
-    let m: i32 = if digits.len() == 4 {
-        digits[2..].parse().ok()?
-    } else {
-        0
+    let (h, m) = match n {
+        2 => (digits[0] * 10 + digits[1], 0),
+        4 => (digits[0] * 10 + digits[1], digits[2] * 10 + digits[3]),
+        _ => return None,
     };
     (h <= 14 && m < 60).then_some(sign * (h * 60 + m))
 }
