@@ -93,7 +93,12 @@ pub fn collect<'a>(rows: impl IntoIterator<Item = &'a Record>) -> Vec<IocRow> {
             .as_deref()
             .and_then(|m| m.rsplit_once('@'))
         {
-            add("message-id-domain", &d.to_ascii_lowercase());
+            // Lowercased only when it has capitals (most do not).
+            if d.bytes().any(|b| b.is_ascii_uppercase()) {
+                add("message-id-domain", &d.to_ascii_lowercase());
+            } else {
+                add("message-id-domain", d);
+            }
         }
         if let Some(s) = &r.original_subject {
             add("subject", s);
@@ -128,9 +133,20 @@ pub fn collect<'a>(rows: impl IntoIterator<Item = &'a Record>) -> Vec<IocRow> {
             count: s.count,
             first_seen: s.first.map(|t| Timestamp(t).iso()),
             last_seen: s.last.map(|t| Timestamp(t).iso()),
-            campaigns: s.campaigns.into_iter().collect::<Vec<_>>().join(" "),
+            campaigns: join_owned(s.campaigns),
         })
         .collect()
+}
+
+/// The campaign ids space separated; one id (the usual case) is moved, not copied.
+fn join_owned(ids: std::collections::BTreeSet<String>) -> String {
+    let mut ids = ids.into_iter();
+    let mut out = ids.next().unwrap_or_default();
+    for id in ids {
+        out.push(' ');
+        out.push_str(&id);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -3,10 +3,19 @@
 //! forms) gets a leading `'`, so a spam subject cannot run as a formula.
 //! `--excel` adds a UTF-8 BOM and CRLF line ends. Columns are the row type's
 //! serde fields, the same as the JSON keys: one schema for every writer.
+//!
+//! Cells are serialized straight into one reusable output buffer (no
+//! `String` per cell, no dynamic `Write` call per field): this writer runs
+//! for every timeline row. Quoting is the `csv` crate's default
+//! (`QuoteStyle::Necessary`): a cell is quoted when it holds `,`, `"`, CR or
+//! LF, with `"` doubled inside; a record of one empty cell is written `""`.
 
 use std::io::Write;
 
 use serde::ser::{self, Impossible, Serialize};
+
+/// Output is handed to the writer in blocks of about this size.
+const FLUSH_AT: usize = 1 << 16;
 
 /// Writes rows of `T` with a header taken from `T`'s field names.
 pub fn write<T: Serialize + Default>(
@@ -14,50 +23,87 @@ pub fn write<T: Serialize + Default>(
     rows: &[T],
     excel: bool,
 ) -> std::io::Result<()> {
-    if excel {
-        w.write_all("\u{feff}".as_bytes())?;
-    }
-    let mut cw = csv::WriterBuilder::new()
-        .terminator(if excel {
-            csv::Terminator::CRLF
-        } else {
-            csv::Terminator::Any(b'\n')
-        })
-        .from_writer(w);
     let mut cells = Cells::default();
+    if excel {
+        cells.out.extend_from_slice("\u{feff}".as_bytes());
+    }
+    let terminator: &[u8] = if excel { b"\r\n" } else { b"\n" };
+    // The header: the field names of a default row.
+    cells.header = true;
     T::default()
         .serialize(&mut cells)
         .map_err(std::io::Error::other)?;
-    cw.write_record(&cells.names)?;
+    cells.header = false;
+    let columns = cells.fields;
+    cells.end_record(terminator);
     for row in rows {
-        cells.values.clear();
         row.serialize(&mut cells).map_err(std::io::Error::other)?;
-        cw.write_record(cells.values.iter().map(|v| match neutralize(v) {
-            std::borrow::Cow::Borrowed(s) => std::borrow::Cow::Borrowed(s.as_bytes()),
-            std::borrow::Cow::Owned(s) => std::borrow::Cow::Owned(s.into_bytes()),
-        }))?;
+        if cells.fields != columns {
+            return Err(std::io::Error::other(format!(
+                "CSV row has {} fields, the header {columns}",
+                cells.fields
+            )));
+        }
+        cells.end_record(terminator);
+        if cells.out.len() >= FLUSH_AT {
+            w.write_all(&cells.out)?;
+            cells.out.clear();
+        }
     }
-    cw.flush()?;
-    Ok(())
+    w.write_all(&cells.out)
 }
 
 /// Prefixes `'` to a cell a spreadsheet would read as a formula.
 pub fn neutralize(s: &str) -> std::borrow::Cow<'_, str> {
-    const DANGEROUS: &[char] = &['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠'];
-    match s.chars().next() {
-        Some(c) if DANGEROUS.contains(&c) => std::borrow::Cow::Owned(format!("'{s}")),
-        _ => std::borrow::Cow::Borrowed(s),
+    if starts_formula(s.as_bytes()) {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
     }
 }
 
-/// A serde serializer that turns one flat struct into cells: field names
-/// (first call) and values as text (`None` → empty, lists space-joined).
+/// Whether a cell starting with these bytes is a formula to defuse: `=`,
+/// `+`, `-`, `@`, TAB, CR, or the full-width `＝＋－＠` (UTF-8 `EF BC xx`),
+/// matched on bytes because it runs for every cell.
+fn starts_formula(cell: &[u8]) -> bool {
+    matches!(
+        cell,
+        [b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r', ..]
+            | [0xEF, 0xBC, 0x9D | 0x8B | 0x8D | 0xA0, ..]
+    )
+}
+
+/// Whether a cell must be quoted (the `csv` crate's `QuoteStyle::Necessary`
+/// with `,` delimiter, `"` quote and a CR, LF or CRLF terminator).
+fn needs_quotes(cell: &[u8]) -> bool {
+    use super::has_byte;
+    super::any_byte(
+        cell,
+        |x| has_byte(x, b',') | has_byte(x, b'"') | has_byte(x, b'\r') | has_byte(x, b'\n') != 0,
+        |b| matches!(b, b',' | b'"' | b'\r' | b'\n'),
+    )
+}
+
+/// A serde serializer that writes one flat struct as one CSV record into
+/// `out`: field names (the header) or values as text (`None` → empty,
+/// lists space-joined). Each value is written raw where its cell starts, then
+/// rewritten in place only in the rare case it needs a `'` or quotes.
 #[derive(Default)]
 struct Cells {
-    names: Vec<&'static str>,
-    values: Vec<String>,
+    /// Encoded records not yet handed to the writer.
+    out: Vec<u8>,
+    /// Writing the header: field names instead of values.
+    header: bool,
+    /// Fields written in the current record.
+    fields: usize,
+    /// Where the current record starts in `out`.
+    record_start: usize,
+    /// Where the current cell starts in `out`.
+    cell_start: usize,
     /// Inside a sequence: items are joined into the current cell.
     in_seq: bool,
+    /// The raw text of a cell being re-encoded.
+    scratch: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -78,24 +124,90 @@ impl ser::Error for CellError {
 }
 
 impl Cells {
-    fn push(&mut self, s: &str) {
-        if self.in_seq {
-            let cell = self.values.last_mut().expect("sequence cell opened");
-            if !cell.is_empty() {
-                cell.push(' ');
-            }
-            cell.push_str(s);
-        } else {
-            self.values.push(s.to_string());
+    /// Opens a cell: a delimiter before every cell but the first.
+    fn begin_cell(&mut self) {
+        if self.fields > 0 {
+            self.out.push(b',');
         }
+        self.fields += 1;
+        self.cell_start = self.out.len();
+    }
+
+    /// Closes the current cell: a `'` before a formula (`defuse`), quotes
+    /// when needed. Most cells need neither and stay as written.
+    fn end_cell(&mut self, defuse: bool) {
+        let cell = &self.out[self.cell_start..];
+        let formula = defuse && starts_formula(cell);
+        let quote = needs_quotes(cell);
+        if !formula && !quote {
+            return;
+        }
+        self.scratch.clear();
+        self.scratch.extend_from_slice(cell);
+        self.out.truncate(self.cell_start);
+        if quote {
+            self.out.push(b'"');
+        }
+        if formula {
+            self.out.push(b'\'');
+        }
+        if quote {
+            // Quotes doubled: each run up to and including a `"`, then that `"` again.
+            let mut from = 0;
+            for q in memchr::memchr_iter(b'"', &self.scratch) {
+                self.out.extend_from_slice(&self.scratch[from..=q]);
+                from = q;
+            }
+            self.out.extend_from_slice(&self.scratch[from..]);
+            self.out.push(b'"');
+        } else {
+            self.out.extend_from_slice(&self.scratch);
+        }
+    }
+
+    /// Ends the record with `terminator`.
+    fn end_record(&mut self, terminator: &[u8]) {
+        // As the csv crate does: a lone empty cell is `""`, else the line
+        // would be blank.
+        if self.fields > 0 && self.out.len() == self.record_start {
+            self.out.extend_from_slice(b"\"\"");
+        }
+        self.out.extend_from_slice(terminator);
+        self.fields = 0;
+        self.record_start = self.out.len();
+    }
+
+    /// Starts a value's text in the current cell: inside a list, a space
+    /// after the items before it.
+    fn start_value(&mut self) -> Result<(), CellError> {
+        if self.fields == 0 {
+            return Err(CellError("CSV rows must be structs".into()));
+        }
+        if self.in_seq && self.out.len() > self.cell_start {
+            self.out.push(b' ');
+        }
+        Ok(())
+    }
+
+    fn text(&mut self, s: &str) -> Result<(), CellError> {
+        self.start_value()?;
+        self.out.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+
+    /// A value written with its `Display`, as `to_string` would.
+    fn display(&mut self, v: impl std::fmt::Display) -> Result<(), CellError> {
+        self.start_value()?;
+        // Writing into a Vec cannot fail.
+        let _ = write!(self.out, "{v}");
+        Ok(())
     }
 }
 
 macro_rules! display_value {
     ($($f:ident: $t:ty),*) => {
         $(fn $f(self, v: $t) -> Result<(), CellError> {
-            self.push(&v.to_string());
-            Ok(())
+            self.display(v)
         })*
     };
 }
@@ -116,27 +228,22 @@ impl ser::Serializer for &mut Cells {
         serialize_char: char);
 
     fn serialize_str(self, v: &str) -> Result<(), CellError> {
-        self.push(v);
-        Ok(())
+        self.text(v)
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<(), CellError> {
-        self.push(&String::from_utf8_lossy(v));
-        Ok(())
+        self.text(&String::from_utf8_lossy(v))
     }
     fn serialize_none(self) -> Result<(), CellError> {
-        self.push("");
-        Ok(())
+        self.text("")
     }
     fn serialize_some<T: ?Sized + Serialize>(self, v: &T) -> Result<(), CellError> {
         v.serialize(self)
     }
     fn serialize_unit(self) -> Result<(), CellError> {
-        self.push("");
-        Ok(())
+        self.text("")
     }
     fn serialize_unit_struct(self, _: &'static str) -> Result<(), CellError> {
-        self.push("");
-        Ok(())
+        self.text("")
     }
     fn serialize_unit_variant(
         self,
@@ -144,8 +251,7 @@ impl ser::Serializer for &mut Cells {
         _: u32,
         variant: &'static str,
     ) -> Result<(), CellError> {
-        self.push(variant);
-        Ok(())
+        self.text(variant)
     }
     fn serialize_newtype_struct<T: ?Sized + Serialize>(
         self,
@@ -167,7 +273,9 @@ impl ser::Serializer for &mut Cells {
         if self.in_seq {
             return Err(CellError("nested lists cannot be CSV cells".into()));
         }
-        self.values.push(String::new());
+        if self.fields == 0 {
+            return Err(CellError("CSV rows must be structs".into()));
+        }
         self.in_seq = true;
         Ok(self)
     }
@@ -194,6 +302,9 @@ impl ser::Serializer for &mut Cells {
         Err(CellError("maps cannot be CSV cells".into()))
     }
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, CellError> {
+        if self.fields > 0 {
+            return Err(CellError("structs cannot be CSV cells".into()));
+        }
         Ok(self)
     }
     fn serialize_struct_variant(
@@ -227,10 +338,15 @@ impl ser::SerializeStruct for &mut Cells {
         key: &'static str,
         v: &T,
     ) -> Result<(), CellError> {
-        if self.names.len() <= self.values.len() {
-            self.names.push(key);
+        self.begin_cell();
+        if self.header {
+            self.out.extend_from_slice(key.as_bytes());
+            self.end_cell(false);
+        } else {
+            v.serialize(&mut **self)?;
+            self.end_cell(true);
         }
-        v.serialize(&mut **self)
+        Ok(())
     }
     fn skip_field(&mut self, _key: &'static str) -> Result<(), CellError> {
         Ok(())
@@ -279,6 +395,43 @@ mod tests {
         write(&mut out, &rows, false).unwrap();
         let s = String::from_utf8(out).unwrap();
         assert_eq!(s, "a,b,list\n\"'=HYPERLINK(\"\"x\"\")\",1,x y\n'＝1+1,,\n\"a,b\n\"\"c\"\"\",,'-1\n'-5,,\n");
+    }
+
+    #[test]
+    fn formula_bytes_match_the_characters() {
+        const DANGEROUS: &[char] = &['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠'];
+        for c in ('\0'..=char::MAX).filter(|c| !c.is_ascii_alphanumeric()) {
+            let mut b = [0; 4];
+            let s = c.encode_utf8(&mut b);
+            assert_eq!(
+                starts_formula(s.as_bytes()),
+                DANGEROUS.contains(&c),
+                "{c:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn lists_join_with_spaces_and_a_lone_empty_cell_is_quoted() {
+        #[derive(serde::Serialize, Default)]
+        struct One {
+            only: Vec<Option<String>>,
+        }
+        let rows = [
+            One {
+                only: vec![Some("a".into()), None, Some("b".into())],
+            },
+            One { only: vec![] },
+            One {
+                only: vec![None, Some("x,y".into())],
+            },
+        ];
+        let mut out = Vec::new();
+        write(&mut out, &rows, false).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "only\na  b\n\"\"\n\"x,y\"\n"
+        );
     }
 
     #[test]

@@ -47,3 +47,30 @@ pub fn write_file(
     fs::rename(&tmp, &final_path).map_err(err)?;
     Ok(final_path)
 }
+
+/// Whether any byte of `s` passes `byte`, testing eight bytes at a time with
+/// `word` (a SWAR test built from [`has_byte`] and [`has_below`], exact for
+/// "any"): the writers scan every cell for bytes to quote or escape.
+pub(crate) fn any_byte(s: &[u8], word: impl Fn(u64) -> bool, byte: impl Fn(u8) -> bool) -> bool {
+    let mut chunks = s.chunks_exact(8);
+    for c in &mut chunks {
+        if word(u64::from_le_bytes(c.try_into().expect("8 bytes"))) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| byte(b))
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Non-zero when a byte of `x` equals `b`.
+pub(crate) fn has_byte(x: u64, b: u8) -> u64 {
+    let y = x ^ (ONES * b as u64);
+    y.wrapping_sub(ONES) & !y & HIGHS
+}
+
+/// Non-zero when a byte of `x` is below `n` (`n` ≤ 128).
+pub(crate) fn has_below(x: u64, n: u8) -> u64 {
+    x.wrapping_sub(ONES * n as u64) & !x & HIGHS
+}
