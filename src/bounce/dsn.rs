@@ -2,6 +2,8 @@
 //! the shared reader every decoder may use, and the `rfc3464` decoder that
 //! reads any report carrying such a part.
 
+use std::borrow::Cow;
+
 use super::status::Status;
 use super::types::{Action, Bounce, Failure, Kind, StatusSource};
 use super::{Decoder, Input};
@@ -51,6 +53,9 @@ pub fn clean_address(v: &str) -> Option<String> {
         (Some(a), Some(b)) if a < b => &v[a + 1..b],
         _ => v,
     };
+    if v.is_ascii() {
+        return clean_ascii(v.as_bytes());
+    }
     let v = v.trim().trim_matches(|c: char| {
         c == '"' || c == '\'' || c == ',' || c == ';' || c == '.' || c == ':'
     });
@@ -61,6 +66,41 @@ pub fn clean_address(v: &str) -> Option<String> {
         return None;
     }
     Some(v.to_lowercase())
+}
+
+/// The end of `clean_address` for ASCII text, byte by byte: the same
+/// trims and split as the `char` version (Unicode white space within ASCII
+/// is these six bytes), without decoding characters one at a time.
+fn clean_ascii(v: &[u8]) -> Option<String> {
+    fn trim(mut s: &[u8], strip: impl Fn(u8) -> bool) -> &[u8] {
+        while let [first, rest @ ..] = s {
+            if !strip(*first) {
+                break;
+            }
+            s = rest;
+        }
+        while let [rest @ .., last] = s {
+            if !strip(*last) {
+                break;
+            }
+            s = rest;
+        }
+        s
+    }
+    let ws = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    let v = trim(v, ws);
+    let v = trim(v, |c| matches!(c, b'"' | b'\'' | b',' | b';' | b'.' | b':'));
+    // The first white-space separated word.
+    let start = v.iter().position(|&b| !ws(b))?;
+    let v = &v[start..];
+    let v = &v[..v.iter().position(|&b| ws(b)).unwrap_or(v.len())];
+    let v = trim(v, |c| matches!(c, b'<' | b'>' | b'(' | b')'));
+    let at = memchr::memrchr(b'@', v)?;
+    if at == 0 || at + 1 >= v.len() || v.iter().any(|&b| matches!(b, b'<' | b'>' | b' ')) {
+        return None;
+    }
+    // ASCII bytes throughout: the lowercase copy is valid UTF-8.
+    Some(String::from_utf8(v.to_ascii_lowercase()).expect("ASCII"))
 }
 
 /// Reads the fields of a delivery-status body. Groups are separated by empty
@@ -92,8 +132,18 @@ pub fn read(text: &str) -> Report {
             group_has_rcpt = false;
             continue;
         };
-        let name = name.to_ascii_lowercase();
-        match name.as_str() {
+        // The name lowercased; names of interest are short ASCII, so a
+        // stack copy does (a longer name is no field we read).
+        let mut buf = [0u8; 24];
+        let name = match buf.get_mut(..name.len()) {
+            Some(b) => {
+                b.copy_from_slice(name.as_bytes());
+                b.make_ascii_lowercase();
+                std::str::from_utf8(b).unwrap_or("")
+            }
+            None => "",
+        };
+        match name {
             "reporting-mta" => {
                 report.reporting_mta = report
                     .reporting_mta
@@ -101,7 +151,7 @@ pub fn read(text: &str) -> Report {
                     .or(Some(strip_type(&value).to_string()))
             }
             "arrival-date" => {
-                report.arrival_date = report.arrival_date.take().or(Some(value.clone()))
+                report.arrival_date = report.arrival_date.take().or(Some(value.to_string()))
             }
             "final-recipient" | "original-recipient" => {
                 let addr = clean_address(&value);
@@ -141,7 +191,7 @@ pub fn read(text: &str) -> Report {
                     Some(f) if group_has_rcpt => f,
                     _ => &mut pending,
                 };
-                set_field(f, &name, &value);
+                set_field(f, name, &value);
             }
         }
     }
@@ -213,12 +263,18 @@ fn merge_missing(into: &mut Failure, from: Failure) {
 /// `Name: value` fields of a text, continuation lines joined with one space;
 /// lines that are not fields are skipped.
 pub fn unfolded_fields(text: &str) -> Vec<(String, String)> {
-    fields_and_breaks(text).into_iter().flatten().collect()
+    fields_and_breaks(text)
+        .into_iter()
+        .flatten()
+        .map(|(n, v)| (n.to_string(), v.into_owned()))
+        .collect()
 }
 
-/// Like `unfolded_fields`, with `None` where an empty line separates groups.
-fn fields_and_breaks(text: &str) -> Vec<Option<(String, String)>> {
-    let mut out: Vec<Option<(String, String)>> = Vec::new();
+/// Like `unfolded_fields`, with `None` where an empty line separates groups;
+/// names and one-line values borrow from the text (only a folded value is
+/// copied).
+fn fields_and_breaks(text: &str) -> Vec<Option<(&str, Cow<'_, str>)>> {
+    let mut out: Vec<Option<(&str, Cow<'_, str>)>> = Vec::new();
     let mut last_was_field = false;
     for line in text.lines() {
         if line.trim().is_empty() {
@@ -230,22 +286,20 @@ fn fields_and_breaks(text: &str) -> Vec<Option<(String, String)>> {
         }
         if (line.starts_with(' ') || line.starts_with('\t')) && last_was_field {
             if let Some(Some((_, v))) = out.last_mut() {
+                let v = v.to_mut();
                 v.push(' ');
                 v.push_str(line.trim());
             }
             continue;
         }
-        match line.find(':') {
+        match memchr::memchr(b':', line.as_bytes()) {
             Some(c)
                 if c > 0
-                    && line[..c]
-                        .chars()
-                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') =>
+                    && line.as_bytes()[..c]
+                        .iter()
+                        .all(|&ch| ch.is_ascii_alphanumeric() || ch == b'-' || ch == b'_') =>
             {
-                out.push(Some((
-                    line[..c].to_string(),
-                    line[c + 1..].trim().to_string(),
-                )));
+                out.push(Some((&line[..c], Cow::Borrowed(line[c + 1..].trim()))));
                 last_was_field = true;
             }
             _ => last_was_field = false,

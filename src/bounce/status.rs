@@ -44,10 +44,9 @@ impl Status {
     /// standing alone (not part of an IP address, version or date).
     pub fn find(text: &str) -> Option<Status> {
         let b = text.as_bytes();
-        let mut i = 0;
-        while i < b.len() {
-            if matches!(b[i], b'2' | b'4' | b'5')
-                && b.get(i + 1) == Some(&b'.')
+        // Only a `2`, `4` or `5` followed by a dot can start a code.
+        for i in memchr::memchr3_iter(b'2', b'4', b'5', b) {
+            if b.get(i + 1) == Some(&b'.')
                 && (i == 0
                     || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.' || b[i - 1] == b'-'))
             {
@@ -68,7 +67,6 @@ impl Status {
                     }
                 }
             }
-            i += 1;
         }
         None
     }
@@ -200,7 +198,15 @@ pub fn find_reply_code(text: &str) -> Option<u16> {
 /// Every reply code in free text, in order (see `find_reply_code`).
 pub fn reply_codes(text: &str) -> impl Iterator<Item = u16> + '_ {
     let b = text.as_bytes();
-    (0..b.len().saturating_sub(2)).filter_map(move |i| reply_code_at(b, i))
+    code_starts(b).filter_map(move |i| reply_code_at(b, i))
+}
+
+/// The offsets of the bytes `2`, `4` and `5` that leave room for three
+/// digits: where a reply or status code may start (memchr skips the rest
+/// of the text instead of testing every byte).
+fn code_starts(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let end = b.len().saturating_sub(2);
+    memchr::memchr3_iter(b'2', b'4', b'5', &b[..end])
 }
 
 /// The reply code starting at byte `i`, if one stands there.
@@ -242,7 +248,7 @@ impl Status {
     /// error 550-'5.7.1 ...'` prefix); else the first one.
     pub fn find_in_diagnostic(text: &str) -> Option<Status> {
         let b = text.as_bytes();
-        for i in 0..b.len().saturating_sub(2) {
+        for i in code_starts(b) {
             if reply_code_at(b, i).is_none() {
                 continue;
             }
