@@ -23,7 +23,7 @@ use std::cell::OnceCell;
 use crate::original::{self, Original};
 use crate::parse::{Parsed, Part};
 use crate::triage::Hints;
-use status::{find_reply_code, Status};
+use status::{find_reply_code, SmtpCommand, Status};
 pub use types::{Action, Bounce, Failure, Kind, StatusSource};
 
 /// One decoder of one family.
@@ -83,12 +83,8 @@ impl<'p, 'a> Input<'p, 'a> {
     /// The lines of `text::error_head` of the text, with lowercase copies:
     /// split once, shared by the text decoder and `finish`.
     pub fn error_lines(&self) -> &text::Lines<'p> {
-        self.error_lines.get_or_init(|| {
-            text::Lines::new(text::error_head_before(
-                self.parsed.text(),
-                self.inline_original_at(),
-            ))
-        })
+        self.error_lines
+            .get_or_init(|| text::Lines::error_head(self.parsed.text(), self.inline_original_at()))
     }
 
     /// `original::find_inline` of the text, searched once: both the error
@@ -205,21 +201,27 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
             .as_deref()
             .is_none_or(|d| !d.chars().any(char::is_alphabetic))
     };
+    // The SMTP command each failure's diagnostic names, searched once per
+    // diagnostic (`None` until searched): the fill below, the paragraph
+    // (often the diagnostic itself) and the last fill all want it.
+    let mut diagnostic_command: Vec<Option<Option<SmtpCommand>>> = vec![None; b.failures.len()];
     // The SMTP command, when the report leaves it out but the text says it
     // (Sendmail's transcript, Postfix's "(in reply to end of DATA command)").
-    let no_command = |f: &Failure| {
+    let no_command = |f: &Failure, known: &mut Option<Option<SmtpCommand>>| {
         f.command.is_none()
-            && f.diagnostic
-                .as_deref()
-                .is_none_or(|d| status::SmtpCommand::find_ci(d).is_none())
+            && f.diagnostic.as_deref().is_none_or(|d| {
+                let c = SmtpCommand::find_ci(d);
+                *known = Some(c);
+                c.is_none()
+            })
     };
-    // Each test once per failure (`no_command` searches the diagnostic for
-    // every command phrase); `no_command` is asked again below only for a
-    // failure whose diagnostic was replaced.
+    // Each test once per failure; `no_command` is asked again below only
+    // for a failure whose diagnostic was replaced.
     let needs: Vec<(bool, bool)> = if matches!(b.kind, Kind::Dsn | Kind::MtaText) {
         b.failures
             .iter()
-            .map(|f| (says_nothing(f), no_command(f)))
+            .zip(&mut diagnostic_command)
+            .map(|(f, known)| (says_nothing(f), no_command(f, known)))
             .collect()
     } else {
         Vec::new()
@@ -228,7 +230,12 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
         let lines = input.error_lines();
         let all: Vec<String> = b.failures.iter().map(|f| f.recipient.clone()).collect();
         let others: Vec<&str> = all.iter().map(String::as_str).collect();
-        for (f, &(silent, mut commandless)) in b.failures.iter_mut().zip(&needs) {
+        for ((f, &(silent, mut commandless)), known) in b
+            .failures
+            .iter_mut()
+            .zip(&needs)
+            .zip(&mut diagnostic_command)
+        {
             // The recipient's paragraph, read at most once for both uses.
             let mut paragraph: Option<Option<String>> = None;
             if silent {
@@ -244,26 +251,34 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
                 if found.is_some() {
                     f.diagnostic = found;
                     f.diagnostic_type = None;
-                    commandless = no_command(f);
+                    *known = None;
+                    commandless = no_command(f, known);
                 }
             }
             if commandless {
                 // `text::command_for`, reusing the paragraph read above.
                 f.command = match text::transcript_command_for(lines, &f.recipient) {
                     Some(c) => c,
-                    None => paragraph
+                    None => match paragraph
                         .unwrap_or_else(|| text::diagnostic_for(lines, &f.recipient, &others))
-                        .and_then(|p| status::SmtpCommand::find_ci(&p)),
+                    {
+                        None => None,
+                        // The text decoder's diagnostic is this paragraph.
+                        Some(p) if known.is_some() && f.diagnostic.as_deref() == Some(&p) => {
+                            known.flatten()
+                        }
+                        Some(p) => SmtpCommand::find_ci(&p),
+                    },
                 };
             }
         }
     }
     let category = input.header("X-PowerMTA-BounceCategory");
     let powermta_category = category.as_deref();
-    for f in &mut b.failures {
-        if let Some(d) = &f.diagnostic {
-            let one_line = d.split_whitespace().collect::<Vec<_>>().join(" ");
-            f.diagnostic = Some(one_line);
+    for (f, mut known) in b.failures.iter_mut().zip(diagnostic_command) {
+        if let Some(one) = f.diagnostic.as_deref().and_then(one_line) {
+            f.diagnostic = Some(one);
+            known = None;
         }
         let diag = f.diagnostic.as_deref().unwrap_or("");
         // An `X-Unix` diagnostic holds a program's exit status ("X-Unix; 255"),
@@ -313,7 +328,10 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
             });
         }
         if f.command.is_none() {
-            f.command = status::SmtpCommand::find_ci(f.diagnostic.as_deref().unwrap_or(""));
+            f.command = match known {
+                Some(c) => c,
+                None => SmtpCommand::find_ci(f.diagnostic.as_deref().unwrap_or("")),
+            };
         }
         // A family decoder that knows what its notice means (Google Groups'
         // refusal, written in the sender's language) has set it already.
@@ -332,6 +350,48 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
         }
     }
     b
+}
+
+/// A diagnostic on one line, its words joined by single spaces
+/// (`split_whitespace` joined by " "); None when it is that already, as
+/// most are, to keep the string.
+fn one_line(d: &str) -> Option<String> {
+    let mut space = true; // at the start, a space would be one too many
+    let tidy = if d.is_ascii() {
+        d.bytes().all(|c| {
+            // `char::is_whitespace` in ASCII.
+            if matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+                let ok = c == b' ' && !space;
+                space = true;
+                ok
+            } else {
+                space = false;
+                true
+            }
+        })
+    } else {
+        d.chars().all(|c| {
+            if c.is_whitespace() {
+                let ok = c == ' ' && !space;
+                space = true;
+                ok
+            } else {
+                space = false;
+                true
+            }
+        })
+    };
+    if tidy && (!space || d.is_empty()) {
+        return None;
+    }
+    let mut out = String::with_capacity(d.len());
+    for w in d.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    Some(out)
 }
 
 /// Finds the returned original: a MIME part, else headers quoted in the text.

@@ -5,6 +5,7 @@
 //! mentions an address is never taken for a bounce.
 
 use regex::Regex;
+use std::cell::{Cell, RefCell};
 use std::sync::OnceLock;
 
 use super::dsn::clean_address;
@@ -93,10 +94,9 @@ impl Decoder for Text {
 
     fn decode(&self, input: &Input<'_, '_>) -> Option<Bounce> {
         let head = input.error_lines();
-        let own = [
-            clean_address(&input.from),
-            input.header("To").and_then(|t| clean_address(&t)),
-        ];
+        // The bounce's own From, cleaned only when an address is compared.
+        let from = std::cell::OnceCell::new();
+        let from = || from.get_or_init(|| clean_address(&input.from)).clone();
         let mut failures: Vec<Failure> = Vec::new();
         if let Some(x) = input.header("X-Failed-Recipients") {
             for a in x.split(',').filter_map(clean_address) {
@@ -111,7 +111,7 @@ impl Decoder for Text {
             // A listed address is a recipient even when it is the bounce's own
             // To (a sender who wrote to themself).
             for addr in introduced_recipients(head) {
-                if own[0].as_deref() != Some(addr.as_str())
+                if from().as_deref() != Some(addr.as_str())
                     && !is_system_address(&addr)
                     && !failures.iter().any(|f| f.recipient == addr)
                 {
@@ -123,11 +123,10 @@ impl Decoder for Text {
             }
         }
         if failures.is_empty() {
+            let own = [from(), input.header("To").and_then(|t| clean_address(&t))];
             for (i, line) in lines.iter().enumerate() {
-                if is_sender_line(line) {
-                    continue;
-                }
-                if memchr::memchr(b'@', line.as_bytes()).is_none() {
+                // Most lines hold no address: the byte test comes first.
+                if memchr::memchr(b'@', line.as_bytes()).is_none() || is_sender_line(line) {
                     continue;
                 }
                 for m in address_regex().find_iter(line) {
@@ -139,9 +138,7 @@ impl Decoder for Text {
                         continue;
                     }
                     // The address must stand on an error line or just before one.
-                    let near = lines[i..lines.len().min(i + 4)]
-                        .iter()
-                        .any(|l| is_error_line(l));
+                    let near = (i..lines.len().min(i + 4)).any(|j| head.is_error(j));
                     if near {
                         failures.push(Failure {
                             recipient: addr,
@@ -161,10 +158,20 @@ impl Decoder for Text {
         }
         // A warning that delivery is only delayed (Gmail's "THIS IS A
         // WARNING MESSAGE ONLY"), often with no code at all.
-        // The phrases are one-line lowercase ASCII: searching each lowercase
-        // line is searching the lowercase text.
-        static DELAY_SET: Phrases = Phrases::new(DELAYED);
-        if head.lower.iter().any(|l| DELAY_SET.any_in(l)) {
+        // The phrases are one-line lowercase ASCII: searching the lowercase
+        // text once is searching each lowercase line, and a case-sensitive
+        // search of it can use memchr's SIMD search.
+        static DELAY_SET: OnceLock<Vec<memchr::memmem::Finder<'static>>> = OnceLock::new();
+        let delay_set = DELAY_SET.get_or_init(|| {
+            DELAYED
+                .iter()
+                .map(|p| memchr::memmem::Finder::new(p.as_bytes()))
+                .collect()
+        });
+        if delay_set
+            .iter()
+            .any(|p| p.find(head.lower.as_bytes()).is_some())
+        {
             for f in &mut failures {
                 f.action = Some(Action::Delayed);
             }
@@ -220,9 +227,17 @@ fn introduced_recipients(text: &Lines<'_>) -> Vec<String> {
             .build(INTROS)
             .expect("intro phrases are plain literals")
     });
-    let Some((start, tail)) = text.lower.iter().enumerate().find_map(|(n, lower)| {
+    // The first match in the whole lowercase text (the one that ends first)
+    // lies on the first line with a phrase (no phrase spans a line end):
+    // only that line is searched for all its phrases.
+    let Some(first) = set.find(text.lower.as_str()) else {
+        return out;
+    };
+    let from = text.line_at(first.start());
+    let Some((start, tail)) = (from..text.len()).find_map(|n| {
+        let lower = text.lower(n);
         let mut best: Option<(usize, usize)> = None;
-        for m in set.find_overlapping_iter(lower.as_str()) {
+        for m in set.find_overlapping_iter(lower) {
             let p = m.pattern().as_usize();
             if best.is_none_or(|(b, _)| p < b) {
                 best = Some((p, m.end()));
@@ -259,32 +274,81 @@ fn introduced_recipients(text: &Lines<'_>) -> Vec<String> {
 
 /// True when a line starts with an address (`<a@b>:`, `a@b`, `* a@b`).
 fn starts_with_address(l: &str) -> bool {
+    // `find_address(t)` starting at 0, asked of the address pattern anchored
+    // at the start: it fails on the first word that is no address instead
+    // of searching the whole line.
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(&format!("^(?:{})", address_regex().as_str())).expect("valid regex")
+    });
     let t = l.trim_start().trim_start_matches(['*', '-', '<', '"', ' ']);
-    find_address(t).is_some_and(|m| m.start() == 0)
+    memchr::memchr(b'@', t.as_bytes()).is_some() && re.is_match(t)
 }
 
 /// Common separators after which the text is the returned message.
+const MARKERS: &[&str] = &[
+    "------ This is a copy of the message",
+    "------ This is a copy of your message", // Exim "malformed recipient address"
+    "--- Below this line is a copy of the message",
+    "----- Original message -----",
+    "------ Original message ------",
+    "----- Unsent message follows -----",
+    "------ Returned message ------",
+    "------- Returned Message --------",
+    "--- The header of the original message is following. ---",
+    "Original message headers:",
+];
+
+/// Where the first of `MARKERS` starts in a text, else its length.
 fn cut_at_marker(text: &str) -> usize {
-    const MARKERS: &[&str] = &[
-        "------ This is a copy of the message",
-        "------ This is a copy of your message", // Exim "malformed recipient address"
-        "--- Below this line is a copy of the message",
-        "----- Original message -----",
-        "------ Original message ------",
-        "----- Unsent message follows -----",
-        "------ Returned message ------",
-        "------- Returned Message --------",
-        "--- The header of the original message is following. ---",
-        "Original message headers:",
-    ];
     static SET: Phrases = Phrases::new(MARKERS);
     SET.find(text).map_or(text.len(), |(at, _)| at)
+}
+
+/// `cut_at_marker` on the ASCII lowercase copy of the text: the same
+/// offset (the markers are ASCII, matched ASCII-case-insensitively).
+/// Every marker but the last is a run of dashes, a space and words, so
+/// it holds "--- " where its dash run ends: the markers are tried only
+/// there, found by memchr's SIMD search (an automaton for all of them
+/// spent 5 instructions a byte, as most texts have dashes).
+fn cut_at_marker_lower(lower: &str) -> usize {
+    type Set = (
+        Vec<String>,
+        memchr::memmem::Finder<'static>,
+        memchr::memmem::Finder<'static>,
+    );
+    static SET: OnceLock<Set> = OnceLock::new();
+    let (dashed, other, dash_end) = SET.get_or_init(|| {
+        let lower: Vec<String> = MARKERS.iter().map(|m| m.to_ascii_lowercase()).collect();
+        let (other, dashed): (Vec<String>, Vec<String>) =
+            lower.into_iter().partition(|m| !m.starts_with("---"));
+        assert!(other.len() == 1, "one marker without dashes");
+        let other = memchr::memmem::Finder::new(other[0].as_bytes()).into_owned();
+        (dashed, other, memchr::memmem::Finder::new(b"--- "))
+    });
+    let b = lower.as_bytes();
+    let mut best = other.find(b).unwrap_or(b.len());
+    for q in dash_end.find_iter(b) {
+        // A marker found from here starts at most 4 dashes before.
+        if q > best + 4 {
+            break;
+        }
+        for m in dashed {
+            let run = m.bytes().take_while(|&c| c == b'-').count();
+            if let Some(at) = (q + 3).checked_sub(run) {
+                if at < best && b[at..].starts_with(m.as_bytes()) {
+                    best = at;
+                }
+            }
+        }
+    }
+    best
 }
 
 /// A line naming the sender ("From: a@b", "MAIL FROM: <a@b>", "Sender:")
 /// in a summary of the returned message (Apache James, Verizon MMS).
 fn is_sender_line(l: &str) -> bool {
-    let lower = l.trim_start().to_ascii_lowercase();
+    let t = l.trim_start().as_bytes();
     [
         "from:",
         "mail from:",
@@ -293,7 +357,7 @@ fn is_sender_line(l: &str) -> bool {
         "return-path:",
     ]
     .iter()
-    .any(|p| lower.starts_with(p))
+    .any(|p| t.len() >= p.len() && t[..p.len()].eq_ignore_ascii_case(p.as_bytes()))
 }
 
 fn is_error_line(l: &str) -> bool {
@@ -333,19 +397,215 @@ pub fn error_head_before(text: &str, inline: Option<usize>) -> &str {
 /// The lines of an error text with their lowercase copies, made once per
 /// bounce: every failure's lookups (`diagnostic_for`, `command_for`) read
 /// the same lines, and lowercasing each line per lookup dominated `finish`.
+/// Facts about a line (a reply code? an address?) are computed on first
+/// ask and kept, and each recipient's diagnostic is read once: the text
+/// decoder and `finish` ask for the same ones.
 pub struct Lines<'t> {
     /// The lines as written.
     pub lines: Vec<&'t str>,
-    /// `str::to_lowercase` of each line.
-    lower: Vec<String>,
+    /// The lowercase text: `str::to_lowercase` of each line, the lines
+    /// separated by line ends. No phrase or address holds a line end, so a
+    /// match in it lies within one line; one search of it replaces a search
+    /// per line.
+    lower: String,
+    /// Where each line's lowercase copy lies in `lower`.
+    spans: Vec<(usize, usize)>,
+    /// Per line, the facts asked so far (see `Lines::fact`).
+    facts: Vec<Cell<u8>>,
+    /// Whether a line may be a transcript's server answer (`<<<`).
+    answers: bool,
+    /// `diagnostic_for` results already read.
+    diagnostics: RefCell<Vec<ReadDiagnostic>>,
+}
+
+/// A `diagnostic_for` result: recipient, the other recipients, result.
+type ReadDiagnostic = (String, Vec<String>, Option<String>);
+
+/// `str::lines` of a text, collected: the line ends found by memchr's
+/// SIMD search (the `char` searcher of `lines` costs more per line), each
+/// line without its "\n" and then a "\r" before it.
+fn split_lines(text: &str) -> Vec<&str> {
+    let mut lines = Vec::with_capacity(text.len() / 40 + 1);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', text.as_bytes()) {
+        let line = &text[start..end];
+        lines.push(line.strip_suffix('\r').unwrap_or(line));
+        start = end + 1;
+    }
+    if start < text.len() {
+        lines.push(&text[start..]);
+    }
+    lines
+}
+
+/// Line facts: each has a value bit and, above it, a bit saying it is known.
+const HAS_CODE: u8 = 1 << 0; // `has_code` of the trimmed line
+const HAS_REPLY: u8 = 1 << 2; // `find_reply_code` of the line
+const IS_ERROR: u8 = 1 << 4; // `is_error_line`
+const HAS_ADDRESS: u8 = 1 << 6; // `has_address`
+
+/// A reply code or an enhanced status code in a line.
+fn has_code(l: &str) -> bool {
+    may_have_code(l)
+        && (super::status::find_reply_code(l).is_some() || super::status::Status::find(l).is_some())
+}
+
+/// Both codes start with 2, 4 or 5: a text without these digits holds
+/// neither (one SIMD scan instead of a test at every byte).
+fn may_have_code(l: &str) -> bool {
+    memchr::memchr3(b'2', b'4', b'5', l.as_bytes()).is_some()
 }
 
 impl<'t> Lines<'t> {
     /// Splits a text into lines.
     pub fn new(text: &'t str) -> Lines<'t> {
-        let lines: Vec<&str> = text.lines().collect();
-        let lower = lines.iter().map(|l| l.to_lowercase()).collect();
-        Lines { lines, lower }
+        let lower = if text.is_ascii() {
+            text.to_ascii_lowercase()
+        } else {
+            String::new()
+        };
+        Lines::with_lower(text, lower)
+    }
+
+    /// The lines of `error_head_before(text, inline)`. The marker search
+    /// runs on the lowercase copy the lines need anyway.
+    pub fn error_head(text: &'t str, inline: Option<usize>) -> Lines<'t> {
+        let cut = inline.unwrap_or(text.len());
+        let head = text.get(..cut).unwrap_or(text);
+        let mut lower = head.to_ascii_lowercase();
+        let cut = cut_at_marker_lower(&lower);
+        let head = match head.get(..cut) {
+            Some(h) => {
+                lower.truncate(cut);
+                h
+            }
+            None => head,
+        };
+        Lines::with_lower(head, lower)
+    }
+
+    /// `lower` is the ASCII lowercase copy of an ASCII `text` (reused as the
+    /// buffer otherwise).
+    fn with_lower(text: &'t str, mut lower: String) -> Lines<'t> {
+        let lines = split_lines(text);
+        let spans: Vec<(usize, usize)> = if text.is_ascii() {
+            // ASCII lowercase is `to_lowercase` here and keeps every
+            // offset: the lines' own offsets.
+            let base = text.as_ptr() as usize;
+            lines
+                .iter()
+                .map(|l| {
+                    let at = l.as_ptr() as usize - base;
+                    (at, at + l.len())
+                })
+                .collect()
+        } else {
+            lower.clear();
+            lines
+                .iter()
+                .map(|l| {
+                    let at = lower.len();
+                    lower.push_str(&l.to_lowercase());
+                    let span = (at, lower.len());
+                    lower.push('\n');
+                    span
+                })
+                .collect()
+        };
+        Lines {
+            facts: vec![Cell::new(0); lines.len()],
+            answers: {
+                static ANSWER: OnceLock<memchr::memmem::Finder<'static>> = OnceLock::new();
+                let answer = ANSWER.get_or_init(|| memchr::memmem::Finder::new(b"<<<"));
+                answer.find(text.as_bytes()).is_some()
+            },
+            lines,
+            lower,
+            spans,
+            diagnostics: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The number of lines.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// True when there is no line.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// `str::to_lowercase` of line `i`.
+    pub fn lower(&self, i: usize) -> &str {
+        let (a, b) = self.spans[i];
+        &self.lower[a..b]
+    }
+
+    /// The line whose lowercase copy holds byte `at` of `lower`.
+    fn line_at(&self, at: usize) -> usize {
+        self.spans.partition_point(|s| s.0 <= at).saturating_sub(1)
+    }
+
+    /// The first line whose lowercase copy contains `needle`.
+    fn first_naming(&self, needle: &memchr::memmem::Finder<'_>) -> Option<usize> {
+        let n = needle.needle();
+        if n.is_empty() || n.contains(&b'\n') || n.contains(&b'\r') {
+            return (0..self.len()).find(|&i| needle.find(self.lower(i).as_bytes()).is_some());
+        }
+        needle
+            .find(self.lower.as_bytes())
+            .map(|at| self.line_at(at))
+    }
+
+    /// Fact `bit` of line `i`, computed by `test` on first ask.
+    fn fact(&self, i: usize, bit: u8, test: impl FnOnce(&str) -> bool) -> bool {
+        let known = self.facts[i].get();
+        if known & (bit << 1) != 0 {
+            return known & bit != 0;
+        }
+        let yes = test(self.lines[i]);
+        self.facts[i].set(known | bit << 1 | if yes { bit } else { 0 });
+        yes
+    }
+
+    /// `has_code` of line `i`, trimmed.
+    fn has_code(&self, i: usize) -> bool {
+        self.fact(i, HAS_CODE, |l| has_code(l.trim()))
+    }
+
+    /// A reply code in line `i`.
+    fn has_reply(&self, i: usize) -> bool {
+        self.fact(i, HAS_REPLY, |l| {
+            may_have_code(l) && super::status::find_reply_code(l).is_some()
+        })
+    }
+
+    /// `is_error_line` of line `i` (the same trimmed: no word has edge
+    /// spaces). An ASCII line's lowercase copy is its ASCII lowercase, where
+    /// a case-sensitive search finds the same words faster.
+    fn is_error(&self, i: usize) -> bool {
+        static SET: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+        let lower = self.lower(i);
+        self.fact(i, IS_ERROR, |l| {
+            if l.is_ascii() {
+                SET.get_or_init(|| {
+                    // The cheap automaton to build, as for `Phrases`.
+                    aho_corasick::AhoCorasickBuilder::new()
+                        .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                        .build(ERROR_WORDS)
+                        .expect("plain literals")
+                })
+                .is_match(lower)
+            } else {
+                is_error_line(l)
+            }
+        })
+    }
+
+    /// `has_address` of line `i` (the same trimmed).
+    fn has_address(&self, i: usize) -> bool {
+        self.fact(i, HAS_ADDRESS, has_address)
     }
 }
 
@@ -356,55 +616,81 @@ impl<'t> Lines<'t> {
 /// notices put "Technical details" or "did not like our final DATA:" between
 /// the address and the server's answer. Stops at another recipient of
 /// `others`. Falls back to the first line anywhere with a reply code.
+/// Read once per recipient and text: the text decoder and `finish` both ask.
 pub fn diagnostic_for(text: &Lines<'_>, rcpt: &str, others: &[&str]) -> Option<String> {
-    let has_code = |l: &str| {
-        super::status::find_reply_code(l).is_some() || super::status::Status::find(l).is_some()
+    let same = |(r, o, _): &&ReadDiagnostic| {
+        r == rcpt && o.len() == others.len() && o.iter().zip(others).all(|(a, b)| a == b)
     };
-    let (lines, lowers) = (&text.lines, &text.lower);
+    if let Some((_, _, d)) = text.diagnostics.borrow().iter().find(same) {
+        return d.clone();
+    }
+    let d = read_diagnostic(text, rcpt, others);
+    text.diagnostics.borrow_mut().push((
+        rcpt.to_string(),
+        others.iter().map(|o| o.to_string()).collect(),
+        d.clone(),
+    ));
+    d
+}
+
+/// `diagnostic_for`, uncached. The diagnostic is a list of line numbers,
+/// each line taken trimmed, so that line facts answer for its parts.
+fn read_diagnostic(text: &Lines<'_>, rcpt: &str, others: &[&str]) -> Option<String> {
+    let lines = &text.lines;
     // One searcher for the recipient, not one per line (`str::contains`
     // builds a Two-Way searcher on every call).
     let names_rcpt = memchr::memmem::Finder::new(rcpt.as_bytes());
-    let names = |lower: &str| names_rcpt.find(lower.as_bytes()).is_some();
-    let pos = lowers.iter().position(|l| names(l));
-    let mut out: Vec<String> = Vec::new();
+    let names = |i: usize| names_rcpt.find(text.lower(i).as_bytes()).is_some();
+    let pos = text.first_naming(&names_rcpt);
+    let mut out: Vec<usize> = Vec::new();
     if let Some(p) = pos {
-        let own = lines[p].trim();
-        let rest = own.to_lowercase().replace(rcpt, "");
+        // The lowercase line, trimmed, is the trimmed line lowercased;
+        // without the recipient (`replace(rcpt, "")`).
+        let own_lower = text.lower(p).trim();
+        let mut rest = String::with_capacity(own_lower.len());
+        let mut last = 0;
+        if !rcpt.is_empty() {
+            for at in names_rcpt.find_iter(own_lower.as_bytes()) {
+                rest.push_str(&own_lower[last..at]);
+                last = at + rcpt.len();
+            }
+        }
+        rest.push_str(&own_lower[last..]);
         let own_taken = rest.trim_matches(|c: char| !c.is_alphanumeric()).len() > 8
-            && (is_error_line(own) || has_code(own));
+            && (text.is_error(p) || text.has_code(p));
         if own_taken {
-            out.push(own.to_string());
+            out.push(p);
             // Sendmail's summary line ("554 <a@b>... Remote protocol error")
             // right after the server's answer in a transcript ("<<< 550
             // Insecure Mail Relay"): the answer is the cause.
-            if let Some(answer) = p
+            if let Some(q) = p
                 .checked_sub(1)
-                .map(|q| lines[q].trim())
-                .filter(|l| l.starts_with("<<<") && has_code(l))
+                .filter(|&q| lines[q].trim().starts_with("<<<") && text.has_code(q))
             {
-                out.push(answer.to_string());
+                out.push(q);
             }
         }
-        let mut paragraph: Vec<String> = Vec::new();
+        let mut paragraph: Vec<usize> = Vec::new();
         let mut paragraphs = 0;
-        let mut coded = out.iter().any(|l| has_code(l));
+        let mut coded = out.iter().any(|&i| text.has_code(i));
         // The lines that continue the recipient's own line belong to it
         // (Postfix wraps "... said: 550\n    : User unknown (in reply to end
         // of DATA command)").
         let mut continued = own_taken;
-        for (l, lower) in lines.iter().zip(lowers).skip(p + 1).take(24) {
+        for i in (p + 1..text.len()).take(24) {
+            let lower = text.lower(i);
             if others
                 .iter()
                 .any(|o| *o != rcpt && super::phrases::find(lower, o).is_some())
             {
                 break;
             }
-            if l.trim().is_empty() {
+            if lines[i].trim().is_empty() {
                 if paragraph.is_empty() {
                     continued = false;
                     continue;
                 }
-                let with_code = paragraph.iter().any(|x| has_code(x));
+                let with_code = paragraph.iter().any(|&x| text.has_code(x));
                 if out.is_empty() || with_code || !coded || continued {
                     out.append(&mut paragraph);
                 }
@@ -417,25 +703,22 @@ pub fn diagnostic_for(text: &Lines<'_>, rcpt: &str, others: &[&str]) -> Option<S
                 }
                 continue;
             }
-            if has_address(l) && !names(lower) && !is_error_line(l) {
+            if text.has_address(i) && !names(i) && !text.is_error(i) {
                 break;
             }
-            paragraph.push(l.trim().to_string());
+            paragraph.push(i);
         }
         if !paragraph.is_empty() && (out.is_empty() || !coded || continued) {
             out.append(&mut paragraph);
         }
         // Without a code anywhere, the first paragraph is all we trust.
-        if !out.iter().any(|l| has_code(l)) {
+        if !out.iter().any(|&i| text.has_code(i)) {
             out.truncate(out.len().min(4));
         }
     }
     if out.is_empty() {
-        if let Some(l) = lines
-            .iter()
-            .find(|l| super::status::find_reply_code(l).is_some())
-        {
-            out.push(l.trim().to_string());
+        if let Some(i) = (0..text.len()).find(|&i| text.has_reply(i)) {
+            out.push(i);
         }
     }
     // Lotus Notes puts the reason on the lines just before the address
@@ -443,16 +726,27 @@ pub fn diagnostic_for(text: &Lines<'_>, rcpt: &str, others: &[&str]) -> Option<S
     // Address Book", "a@b"): with nothing after it, read upwards within
     // the paragraph, stopping at a separator or another address.
     if let (true, Some(p)) = (out.is_empty(), pos) {
-        let above: Vec<&str> = lines[..p]
-            .iter()
+        let above: Vec<usize> = (0..p)
             .rev()
-            .map(|l| l.trim())
-            .take_while(|l| !l.is_empty() && !l.starts_with("---") && !has_address(l))
+            .take_while(|&i| {
+                let l = lines[i].trim();
+                !l.is_empty() && !l.starts_with("---") && !text.has_address(i)
+            })
             .take(3)
             .collect();
-        out.extend(above.into_iter().rev().map(str::to_string));
+        out.extend(above.into_iter().rev());
     }
-    (!out.is_empty()).then(|| out.join(" "))
+    if out.is_empty() {
+        return None;
+    }
+    let mut joined = String::new();
+    for (n, &i) in out.iter().enumerate() {
+        if n > 0 {
+            joined.push(' ');
+        }
+        joined.push_str(lines[i].trim());
+    }
+    Some(joined)
 }
 
 /// The SMTP command a bounce text names for one recipient:
@@ -482,8 +776,14 @@ pub fn transcript_command_for(text: &Lines<'_>, rcpt: &str) -> Option<Option<Smt
     // The recipient's answer, waiting to see whether another answer follows.
     let mut pending: Option<Option<SmtpCommand>> = None;
     let mut after_answer: Option<SmtpCommand> = None;
+    // Only a server's answer (`<<<`) can name the recipient's command:
+    // without one the transcript decides nothing.
+    if !text.answers {
+        return None;
+    }
     let names_rcpt = memchr::memmem::Finder::new(rcpt.as_bytes());
-    for (l, full_lower) in text.lines.iter().zip(&text.lower) {
+    for (i, l) in text.lines.iter().enumerate() {
+        let full_lower = text.lower(i);
         let t = l.trim_start();
         // ASCII lowercase of the trimmed line; for an ASCII line that is
         // the shared lowercase copy, trimmed (no new string).
@@ -548,6 +848,43 @@ mod tests {
     use super::*;
     use crate::parse::parse;
     use crate::triage::Hints;
+
+    #[test]
+    fn lines_are_str_lines() {
+        for t in [
+            "",
+            "a",
+            "a\n",
+            "a\r\nb",
+            "a\r\n\r\nb\r",
+            "\n\n",
+            "x\ry\nz\r\n",
+            "É\r\nß\n",
+        ] {
+            assert_eq!(split_lines(t), t.lines().collect::<Vec<_>>(), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn marker_cut_is_the_phrase_search() {
+        for t in [
+            "no marker here",
+            "a\n------ This is a copy of the message, including headers\nx",
+            "a\n-------- Original message --------\n",
+            "a\n------- Original message -------\n",
+            "x --- --- Below this line is a copy of the message.",
+            "a\nORIGINAL MESSAGE HEADERS:\n------- Returned Message --------\n",
+            "------- Returned Message --------",
+            "-- ---- Unsent message follows -----",
+            "é------ Returned message ------",
+        ] {
+            assert_eq!(
+                cut_at_marker_lower(&t.to_ascii_lowercase()),
+                cut_at_marker(t),
+                "{t:?}"
+            );
+        }
+    }
 
     #[test]
     fn qmail_like_text() {
