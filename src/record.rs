@@ -159,20 +159,34 @@ pub fn records(
 
 /// The deterministic timeline order: time (unknown last), then where found.
 pub fn sort(records: &mut [Record]) {
-    records.sort_by(|a, b| {
+    // A row is hundreds of bytes: a merge sort would move each one about
+    // log2(n) times. Sort small keys instead and move every row once; rows
+    // that are in order already (one mailbox, sorted in its own pass) are
+    // not touched at all.
+    let key = |r: &Record| {
         (
-            a.time_unix.is_none(),
-            a.time_unix,
-            a.source_index,
-            a.offset,
-            &a.recipient,
+            r.time_unix.is_none(),
+            r.time_unix,
+            r.source_index,
+            r.offset,
         )
-            .cmp(&(
-                b.time_unix.is_none(),
-                b.time_unix,
-                b.source_index,
-                b.offset,
-                &b.recipient,
-            ))
+    };
+    let in_order = |a: &Record, b: &Record| {
+        (key(a), &a.recipient) <= (key(b), &b.recipient)
+    };
+    if records.windows(2).all(|w| in_order(&w[0], &w[1])) {
+        return;
+    }
+    let mut order: Vec<usize> = (0..records.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (ra, rb) = (&records[a], &records[b]);
+        key(ra).cmp(&key(rb)).then_with(|| ra.recipient.cmp(&rb.recipient))
     });
+    let sorted: Vec<Record> = order
+        .iter()
+        .map(|&i| std::mem::take(&mut records[i]))
+        .collect();
+    for (slot, r) in records.iter_mut().zip(sorted) {
+        *slot = r;
+    }
 }
