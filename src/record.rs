@@ -163,24 +163,17 @@ pub fn sort(records: &mut [Record]) {
     // log2(n) times. Sort small keys instead and move every row once; rows
     // that are in order already (one mailbox, sorted in its own pass) are
     // not touched at all.
-    let key = |r: &Record| {
-        (
-            r.time_unix.is_none(),
-            r.time_unix,
-            r.source_index,
-            r.offset,
-        )
-    };
-    let in_order = |a: &Record, b: &Record| {
-        (key(a), &a.recipient) <= (key(b), &b.recipient)
-    };
+    let key = |r: &Record| (r.time_unix.is_none(), r.time_unix, r.source_index, r.offset);
+    let in_order = |a: &Record, b: &Record| (key(a), &a.recipient) <= (key(b), &b.recipient);
     if records.windows(2).all(|w| in_order(&w[0], &w[1])) {
         return;
     }
     let mut order: Vec<usize> = (0..records.len()).collect();
     order.sort_by(|&a, &b| {
         let (ra, rb) = (&records[a], &records[b]);
-        key(ra).cmp(&key(rb)).then_with(|| ra.recipient.cmp(&rb.recipient))
+        key(ra)
+            .cmp(&key(rb))
+            .then_with(|| ra.recipient.cmp(&rb.recipient))
     });
     let sorted: Vec<Record> = order
         .iter()

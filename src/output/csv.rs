@@ -14,11 +14,10 @@ use std::io::Write;
 
 use serde::ser::{self, Impossible, Serialize};
 
-/// Output is handed to the writer in blocks of about this size.
-const FLUSH_AT: usize = 1 << 16;
-
-/// Writes rows of `T` with a header taken from `T`'s field names.
-pub fn write<T: Serialize + Default>(
+/// Writes rows of `T` with a header taken from `T`'s field names. Rows are
+/// encoded in blocks on all threads and written in order
+/// (`super::write_blocks`): the bytes of a sequential run.
+pub fn write<T: Serialize + Default + Sync>(
     w: &mut dyn Write,
     rows: &[T],
     excel: bool,
@@ -33,11 +32,29 @@ pub fn write<T: Serialize + Default>(
     T::default()
         .serialize(&mut cells)
         .map_err(std::io::Error::other)?;
-    cells.header = false;
     let columns = cells.fields;
     cells.end_record(terminator);
+    w.write_all(&cells.out)?;
+    super::write_blocks(w, rows, |block, out| {
+        let mut cells = Cells {
+            out: std::mem::take(out),
+            ..Cells::default()
+        };
+        let done = encode_rows(&mut cells, block, columns, terminator);
+        *out = cells.out;
+        done
+    })
+}
+
+/// Encodes rows into `cells.out`, each with the header's number of fields.
+fn encode_rows<T: Serialize>(
+    cells: &mut Cells,
+    rows: &[T],
+    columns: usize,
+    terminator: &[u8],
+) -> std::io::Result<()> {
     for row in rows {
-        row.serialize(&mut cells).map_err(std::io::Error::other)?;
+        row.serialize(&mut *cells).map_err(std::io::Error::other)?;
         if cells.fields != columns {
             return Err(std::io::Error::other(format!(
                 "CSV row has {} fields, the header {columns}",
@@ -45,12 +62,8 @@ pub fn write<T: Serialize + Default>(
             )));
         }
         cells.end_record(terminator);
-        if cells.out.len() >= FLUSH_AT {
-            w.write_all(&cells.out)?;
-            cells.out.clear();
-        }
     }
-    w.write_all(&cells.out)
+    Ok(())
 }
 
 /// Prefixes `'` to a cell a spreadsheet would read as a formula.

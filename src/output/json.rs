@@ -11,33 +11,29 @@ use std::io::Write;
 
 use serde::ser::{self, Impossible, Serialize};
 
-/// Output is handed to the writer in blocks of about this size.
-const FLUSH_AT: usize = 1 << 16;
-
-/// One JSON object per line, as `serde_json::to_writer` writes it.
-pub fn write_lines<T: Serialize>(w: &mut dyn Write, rows: &[T]) -> std::io::Result<()> {
-    let mut out = Vec::with_capacity(FLUSH_AT + (FLUSH_AT >> 2));
-    for row in rows {
-        let start = out.len();
-        match row.serialize(Line {
-            out: &mut out,
-            field: false,
-        }) {
-            Ok(()) => {}
-            // Not a struct: serde_json writes the whole row.
-            Err(LineError::Fallback) => {
-                out.truncate(start);
-                serde_json::to_writer(&mut out, row)?;
+/// One JSON object per line, as `serde_json::to_writer` writes it. Rows are
+/// encoded in blocks on all threads and written in order
+/// (`super::write_blocks`).
+pub fn write_lines<T: Serialize + Sync>(w: &mut dyn Write, rows: &[T]) -> std::io::Result<()> {
+    super::write_blocks(w, rows, |block, out| {
+        for row in block {
+            let start = out.len();
+            match row.serialize(Line {
+                out: &mut *out,
+                field: false,
+            }) {
+                Ok(()) => {}
+                // Not a struct: serde_json writes the whole row.
+                Err(LineError::Fallback) => {
+                    out.truncate(start);
+                    serde_json::to_writer(&mut *out, row)?;
+                }
+                Err(LineError::Custom(e)) => return Err(std::io::Error::other(e)),
             }
-            Err(LineError::Custom(e)) => return Err(std::io::Error::other(e)),
+            out.push(b'\n');
         }
-        out.push(b'\n');
-        if out.len() >= FLUSH_AT {
-            w.write_all(&out)?;
-            out.clear();
-        }
-    }
-    w.write_all(&out)
+        Ok(())
+    })
 }
 
 /// One pretty-printed JSON document.

@@ -26,6 +26,36 @@ pub fn prepare(out: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// Rows per block, and blocks encoded at once: a window of 16,384 rows
+/// (about 30 MB of timeline text) is the most held in memory.
+const BLOCK_ROWS: usize = 512;
+const WINDOW_BLOCKS: usize = 32;
+
+/// Encodes `rows` block by block on all threads with `encode` (which
+/// appends a block's bytes to the buffer it is given) and writes the
+/// blocks in row order: the same bytes as one sequential pass, in a
+/// fraction of the time on a large timeline, and in bounded memory.
+pub fn write_blocks<T: Sync>(
+    w: &mut dyn Write,
+    rows: &[T],
+    encode: impl Fn(&[T], &mut Vec<u8>) -> std::io::Result<()> + Sync,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    for window in rows.chunks(BLOCK_ROWS * WINDOW_BLOCKS) {
+        let blocks: Vec<std::io::Result<Vec<u8>>> = window
+            .par_chunks(BLOCK_ROWS)
+            .map(|block| {
+                let mut out = Vec::with_capacity(block.len() * 1024);
+                encode(block, &mut out).map(|()| out)
+            })
+            .collect();
+        for b in blocks {
+            w.write_all(&b?)?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes one output file atomically: `write` fills a buffered temporary
 /// file that is renamed to `name` when it succeeds.
 pub fn write_file(
@@ -73,4 +103,34 @@ pub(crate) fn has_byte(x: u64, b: u8) -> u64 {
 /// Non-zero when a byte of `x` is below `n` (`n` ≤ 128).
 pub(crate) fn has_below(x: u64, n: u8) -> u64 {
     x.wrapping_sub(ONES * n as u64) & !x & HIGHS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_are_written_in_row_order_across_windows() {
+        let rows: Vec<usize> = (0..BLOCK_ROWS * WINDOW_BLOCKS * 2 + 77).collect();
+        let mut got = Vec::new();
+        write_blocks(&mut got, &rows, |block, out| {
+            for r in block {
+                writeln!(out, "{r}")?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let want: String = rows.iter().map(|r| format!("{r}\n")).collect();
+        assert_eq!(String::from_utf8(got).unwrap(), want);
+    }
+
+    #[test]
+    fn an_encoding_error_stops_the_write() {
+        let rows = vec![1, 2, 3];
+        let mut got = Vec::new();
+        let r = write_blocks(&mut got, &rows, |_, _| {
+            Err(std::io::Error::other("bad row"))
+        });
+        assert!(r.is_err());
+    }
 }
