@@ -675,7 +675,7 @@ mod tests {
     }
 
     /// Every message parses as MIME, and every multipart/report has its
-    /// parts: the decoders will meet these through mailparse.
+    /// parts — checked with mailparse, a MIME parser independent of ours.
     #[test]
     fn messages_parse_as_mime() {
         fn count(p: &mailparse::ParsedMail) -> usize {
