@@ -245,7 +245,7 @@ pub fn campaigns(
     // grow with it: rebuilding them for every burst made a long run of
     // linked bursts quadratic.
     let mut groups: Vec<Vec<(i64, usize)>> = Vec::new();
-    let mut last_features: Option<BTreeSet<String>> = None;
+    let mut last_features: Option<BTreeSet<(Feature, &str)>> = None;
     for b in bursts {
         let near = groups.last().is_some_and(|g| {
             let gap = b[0].0 - g.last().map_or(b[0].0, |x| x.0);
@@ -294,23 +294,35 @@ struct Keys {
 }
 
 /// Linking features of a group of rows.
-fn features(rows: &[Record], keys: &[Keys], g: &[(i64, usize)]) -> BTreeSet<String> {
+fn features<'r>(
+    rows: &'r [Record],
+    keys: &'r [Keys],
+    g: &[(i64, usize)],
+) -> BTreeSet<(Feature, &'r str)> {
     let mut f = BTreeSet::new();
     for &(_, i) in g {
         let r = &rows[i];
         if let Some(s) = &keys[i].subject {
             if s.len() >= 4 {
-                f.insert(format!("s:{s}"));
+                f.insert((Feature::Subject, s.as_str()));
             }
         }
         if let Some(ip) = &r.origin_ip {
-            f.insert(format!("ip:{ip}"));
+            f.insert((Feature::OriginIp, ip.as_str()));
         }
         if let Some(m) = &keys[i].message_id {
-            f.insert(format!("m:{m}"));
+            f.insert((Feature::MessageId, m.as_str()));
         }
     }
     f
+}
+
+/// What a linking feature is (borrowed values, no string built per row).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Feature {
+    Subject,
+    OriginIp,
+    MessageId,
 }
 
 /// Builds the campaigns.csv row of one campaign (verdict and evidence are
@@ -324,13 +336,14 @@ fn summarise(
 ) -> CampaignRow {
     let mut recips = BTreeSet::new();
     let mut failed_recips = BTreeSet::new();
-    let mut domains: BTreeMap<String, usize> = BTreeMap::new();
-    let mut senders = BTreeSet::new();
-    let mut subjects: BTreeMap<String, usize> = BTreeMap::new();
-    let mut patterns: BTreeMap<String, usize> = BTreeMap::new();
-    let mut mids: BTreeMap<String, usize> = BTreeMap::new();
-    let mut ips: BTreeMap<String, usize> = BTreeMap::new();
-    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    // Counted by borrowed value: the rows outlive the summary.
+    let mut domains: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut senders: BTreeSet<&str> = BTreeSet::new();
+    let mut subjects: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut patterns: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut mids: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut ips: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
     let mut hours: BTreeMap<i64, usize> = BTreeMap::new();
     let mut c = CampaignRow {
         campaign: id,
@@ -344,25 +357,25 @@ fn summarise(
     for &(r, k) in rows {
         recips.insert(r.recipient.as_str());
         if let Some(d) = &r.recipient_domain {
-            *domains.entry(d.clone()).or_insert(0) += 1;
+            *domains.entry(d).or_insert(0) += 1;
         }
         if let Some(s) = &r.sender {
-            senders.insert(s.clone());
+            senders.insert(s);
         }
         if let Some(s) = &r.original_subject {
-            *subjects.entry(s.clone()).or_insert(0) += 1;
+            *subjects.entry(s).or_insert(0) += 1;
         }
         if let Some(p) = &k.subject {
-            *patterns.entry(p.clone()).or_insert(0) += 1;
+            *patterns.entry(p).or_insert(0) += 1;
         }
         if let Some(m) = &k.message_id {
-            *mids.entry(m.clone()).or_insert(0) += 1;
+            *mids.entry(m).or_insert(0) += 1;
         }
         if let Some(ip) = &r.origin_ip {
-            *ips.entry(ip.clone()).or_insert(0) += 1;
+            *ips.entry(ip).or_insert(0) += 1;
         }
         if let Some(reason) = r.reason {
-            *reasons.entry(reason.to_string()).or_insert(0) += 1;
+            *reasons.entry(reason).or_insert(0) += 1;
         }
         if let Some(t) = clock(r) {
             *hours.entry(t.div_euclid(3600)).or_insert(0) += 1;
@@ -417,7 +430,7 @@ pub fn estimate_sent(failed_recipients: usize) -> (u64, u64) {
 
 /// The `n` most frequent keys, most frequent first (ties by key), with
 /// `:count` when `counts`.
-fn top(m: &BTreeMap<String, usize>, n: usize, sep: &str, counts: bool) -> String {
+fn top(m: &BTreeMap<&str, usize>, n: usize, sep: &str, counts: bool) -> String {
     let mut v: Vec<_> = m.iter().collect();
     v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     v.into_iter()
@@ -426,7 +439,7 @@ fn top(m: &BTreeMap<String, usize>, n: usize, sep: &str, counts: bool) -> String
             if counts {
                 format!("{k}:{c}")
             } else {
-                k.clone()
+                k.to_string()
             }
         })
         .collect::<Vec<_>>()
