@@ -32,3 +32,14 @@ echo "== decoding: 10,000 bounces, bouncetrail vs Sisimai (Perl)"
 hyperfine -N -w 1 -r 3 \
   "$BT scan -q --no-hash --out $DIR/out-bounces $DIR/bounces-10k.mbox" \
   "perl -MSisimai -e 'Sisimai->dump(shift)' $DIR/bounces-10k.mbox"
+
+echo "== decoding cost in instructions (deterministic; needs valgrind): 1,000 and 10,000 bounces, one thread"
+if command -v valgrind > /dev/null; then
+  [ -f "$DIR/bounces-1k.mbox" ] || target/release/examples/gen_bounces "$DIR/bounces-1k.mbox" 1000
+  for f in bounces-1k bounces-10k; do
+    valgrind --tool=callgrind --callgrind-out-file="$DIR/callgrind.$f" \
+      "$BT" scan -q --no-hash -j 1 --out "$DIR/out-cg" "$DIR/$f.mbox" 2>&1 | grep -E 'Collected'
+  done
+else
+  echo "valgrind not installed: skipped"
+fi
