@@ -44,7 +44,7 @@ impl Timestamp {
         put(11, (secs / 3600) as u32, 2);
         put(14, (secs / 60 % 60) as u32, 2);
         put(17, (secs % 60) as u32, 2);
-        String::from_utf8_lossy(&b).into_owned()
+        String::from_utf8(b.to_vec()).unwrap_or_default()
     }
 }
 
@@ -136,41 +136,71 @@ pub fn parse(s: &str) -> Option<(Timestamp, Trust)> {
     }
     // Tokenize: words and numbers; keep '+'/'-' zone signs and ':' in times.
     // Commas and parentheses separate like whitespace (split in place, no
-    // cleaned copy of the text).
-    let toks = s
-        .split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
-        .filter(|t| !t.is_empty());
-    let (mut day, mut month, mut year, mut time, mut zone) = (None, None, None, None, None);
-    let mut zone_unknown = false;
-    for t in toks {
-        // A month name as a prefix, ASCII case ignored (no lowercase copy).
-        let month_prefix = |m: &&str| {
-            t.as_bytes()
-                .get(..m.len())
-                .is_some_and(|p| p.eq_ignore_ascii_case(m.as_bytes()))
-        };
-        if let Some(i) = MONTHS.iter().position(month_prefix) {
-            if month.is_none() {
-                month = Some(i as u32 + 1);
-                continue;
+    // cleaned copy of the text). ASCII text, nearly every date, is split
+    // byte by byte; other text by chars (Unicode white space separates too).
+    let mut p = Parts::default();
+    if s.is_ascii() {
+        let mut start = 0;
+        for (i, &b) in s.as_bytes().iter().enumerate() {
+            if matches!(b, b'\t'..=b'\r' | b' ' | b',' | b'(' | b')') {
+                if i > start {
+                    p.token(&s[start..i])?;
+                }
+                start = i + 1;
             }
         }
-        if t.contains(':') && time.is_none() {
-            time = parse_time(t);
+        if start < s.len() {
+            p.token(&s[start..])?;
+        }
+    } else {
+        for t in s
+            .split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
+            .filter(|t| !t.is_empty())
+        {
+            p.token(t)?;
+        }
+    }
+    p.finish()
+}
+
+/// What the tokens of a date have told so far.
+#[derive(Default)]
+struct Parts {
+    day: Option<u32>,
+    month: Option<u32>,
+    year: Option<i64>,
+    time: Option<(u32, u32, u32)>,
+    zone: Option<i32>,
+    zone_unknown: bool,
+}
+
+impl Parts {
+    /// Takes one token; None when the date is unreadable (a number too long).
+    fn token(&mut self, t: &str) -> Option<()> {
+        let b = t.as_bytes();
+        if self.month.is_none() {
+            if let Some(m) = month_prefix(b) {
+                self.month = Some(m);
+                return Some(());
+            }
+        }
+        if self.time.is_none() && b.contains(&b':') {
+            self.time = parse_time(t);
             // "10:00:00+0900" glued zones.
-            if let Some(p) = t.find(['+', '-']) {
-                zone = parse_offset(&t[p..]);
+            if let Some(p) = b.iter().position(|&c| c == b'+' || c == b'-') {
+                self.zone = parse_offset(&t[p..]);
             }
-            continue;
+            return Some(());
         }
-        if (t.starts_with('+') || t.starts_with('-')) && t.len() >= 3 && zone.is_none() {
-            zone = parse_offset(t);
-            continue;
+        if (b[0] == b'+' || b[0] == b'-') && b.len() >= 3 && self.zone.is_none() {
+            self.zone = parse_offset(t);
+            return Some(());
         }
-        if t.chars().all(|c| c.is_ascii_digit()) {
+        if b.iter().all(u8::is_ascii_digit) {
             let n: i64 = t.parse().ok()?;
+            let (day, month, year) = (self.day, self.month, self.year);
             if t.len() == 4 || (day.is_some() && year.is_none() && month.is_some()) {
-                year = Some(if t.len() <= 2 {
+                self.year = Some(if t.len() <= 2 {
                     two_digit_year(n)
                 } else if t.len() == 3 {
                     n + 1900
@@ -178,33 +208,52 @@ pub fn parse(s: &str) -> Option<(Timestamp, Trust)> {
                     n
                 });
             } else if day.is_none() && (1..=31).contains(&n) {
-                day = Some(n as u32);
+                self.day = Some(n as u32);
             } else if year.is_none() {
-                year = Some(if t.len() <= 2 { two_digit_year(n) } else { n });
+                self.year = Some(if t.len() <= 2 { two_digit_year(n) } else { n });
             }
-            continue;
+            return Some(());
         }
-        if zone.is_none() && time.is_some() && t.chars().all(|c| c.is_ascii_alphabetic()) {
+        if self.zone.is_none() && self.time.is_some() && b.iter().all(u8::is_ascii_alphabetic) {
             match zone_minutes(t) {
-                Some(z) => zone = Some(z),
-                None => zone_unknown = true,
+                Some(z) => self.zone = Some(z),
+                None => self.zone_unknown = true,
             }
         }
+        Some(())
     }
-    let (day, month, year) = (day?, month?, year?);
-    if !(1..=31).contains(&day) || !(1900..=2200).contains(&year) {
-        return None;
+
+    fn finish(self) -> Option<(Timestamp, Trust)> {
+        let (day, month, year) = (self.day?, self.month?, self.year?);
+        if !(1..=31).contains(&day) || !(1900..=2200).contains(&year) {
+            return None;
+        }
+        let (h, mi, se) = self.time.unwrap_or((0, 0, 0));
+        let days = days_from_civil(year, month, day);
+        let local = days * 86400 + (h * 3600 + mi * 60 + se) as i64;
+        let trust = if self.zone.is_some() && !self.zone_unknown && self.time.is_some() {
+            Trust::Exact
+        } else {
+            Trust::ZoneAssumed
+        };
+        let off = self.zone.unwrap_or(0) as i64;
+        Some((Timestamp(local - off * 60), trust))
     }
-    let (h, mi, se) = time.unwrap_or((0, 0, 0));
-    let days = days_from_civil(year, month, day);
-    let local = days * 86400 + (h * 3600 + mi * 60 + se) as i64;
-    let trust = if zone.is_some() && !zone_unknown && time.is_some() {
-        Trust::Exact
-    } else {
-        Trust::ZoneAssumed
-    };
-    let off = zone.unwrap_or(0) as i64;
-    Some((Timestamp(local - off * 60), trust))
+}
+
+/// The month a token starts with (`Nov`, `november`, `NOV.`), ASCII case
+/// ignored: one lowercase three-byte key instead of twelve comparisons.
+fn month_prefix(t: &[u8]) -> Option<u32> {
+    let key = t.get(..3)?;
+    let key = [
+        key[0].to_ascii_lowercase(),
+        key[1].to_ascii_lowercase(),
+        key[2].to_ascii_lowercase(),
+    ];
+    MONTHS
+        .iter()
+        .position(|m| m.as_bytes() == key)
+        .map(|i| i as u32 + 1)
 }
 
 fn two_digit_year(n: i64) -> i64 {
@@ -217,15 +266,35 @@ fn two_digit_year(n: i64) -> i64 {
 }
 
 fn parse_time(t: &str) -> Option<(u32, u32, u32)> {
-    let t = t.split(['+', '-']).next()?;
-    let mut it = t.split(':');
-    let h: u32 = it.next()?.parse().ok()?;
-    let m: u32 = it.next()?.parse().ok()?;
-    let s: u32 = it
+    // Up to a zone sign; then `h:m[:s[.frac]]`, read from the bytes.
+    let b = t.as_bytes();
+    let end = b
+        .iter()
+        .position(|&c| c == b'+' || c == b'-')
+        .unwrap_or(b.len());
+    let mut it = b[..end].split(|&c| c == b':');
+    let h = number(it.next()?)?;
+    let m = number(it.next()?)?;
+    let s = it
         .next()
-        .and_then(|s| s.split('.').next()?.parse().ok())
+        .and_then(|s| number(s.split(|&c| c == b'.').next()?))
         .unwrap_or(0);
     (h < 24 && m < 60 && s < 61).then_some((h, m, s.min(59)))
+}
+
+/// Digits as a `u32`, as `str::parse` reads them where no sign can be:
+/// None when empty, not all digits, or too large.
+fn number(b: &[u8]) -> Option<u32> {
+    if b.is_empty() {
+        return None;
+    }
+    b.iter().try_fold(0u32, |n, &c| {
+        if c.is_ascii_digit() {
+            n.checked_mul(10)?.checked_add(u32::from(c - b'0'))
+        } else {
+            None
+        }
+    })
 }
 
 fn parse_offset(t: &str) -> Option<i32> {

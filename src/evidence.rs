@@ -4,8 +4,9 @@
 //!
 //! Takes an [`Original`] (header fields a bounce carried back) and hands on an
 //! [`Evidence`] that `record` flattens into `origin_ip`, `relay_ips` and `auth`.
-//! Runs once per bounce row, never per ordinary message, so clarity wins over
-//! speed here.
+//! Runs once per bounce, never per ordinary message, but for every bounce of
+//! a flood: the Received reader works on the bytes with ASCII case ignored,
+//! and allocates only what it keeps.
 //!
 //! A Received field (RFC 5321 §4.4) is `from <helo> (<what the server saw>)
 //! by <host> with <protocol> id <id> for <rcpt>; <date>`, but every MTA bends
@@ -36,7 +37,7 @@
 //! sender's domain: a bot talking to the recipient's MX).
 
 use std::borrow::Cow;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use crate::bounce::phrases::find;
 use crate::original::Original;
@@ -96,51 +97,37 @@ const CLIENT_IP_HEADERS: &[&str] = &["x-originating-ip", "x-sender-ip", "x-sourc
 
 /// Parses one unfolded Received value.
 pub fn parse_received(value: &str) -> Hop {
-    // Whitespace made plain spaces. Values come unfolded, so usually there
-    // is nothing to replace: then borrow instead of rebuilding the string
-    // char by char (the old copy cost more than the rest of this function).
-    let plain = value.is_ascii()
-        && !value
-            .bytes()
-            .any(|b| matches!(b, b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r'));
-    let flat: Cow<'_, str> = if plain {
-        Cow::Borrowed(value)
-    } else {
-        Cow::Owned(
-            value
-                .chars()
-                .map(|c| if c.is_whitespace() { ' ' } else { c })
-                .collect(),
-        )
-    };
-    let lower = flat.to_ascii_lowercase();
+    let flat = flatten(value);
     // Cut the date off: it never holds anything but the time.
-    let body_end = lower.rfind(';').unwrap_or(lower.len());
-    let lower = &lower[..body_end];
+    let body_end = memchr::memrchr(b';', flat.as_bytes()).unwrap_or(flat.len());
     let flat = &flat[..body_end];
-    let [from_at, by_at, with_at] = keywords(lower, ["from", "by", "with"]);
+    // Keywords, markers and names are compared with ASCII case ignored and
+    // lowercased where kept: no lowercase copy of the whole value.
+    let [from_at, by_at, with_at] = keywords(flat, ["from", "by", "with"]);
     let mut hop = Hop::default();
     if let Some(f) = from_at {
-        let end = by_at.filter(|&b| b > f).unwrap_or(lower.len());
+        let end = by_at.filter(|&b| b > f).unwrap_or(flat.len());
         let part = &flat[f + 4..end];
         hop.client_ip = client_ip(part);
         hop.user = user_in(part);
     }
     if let Some(b) = by_at {
-        hop.by = lower[b + 2..]
-            .split_whitespace()
-            .next()
-            .map(|h| h.trim_matches(|c: char| c == '(' || c == ')').to_string());
+        // The first word after `by` (the text has no white space but spaces).
+        let rest = flat[b + 2..].trim_start_matches(' ');
+        let end = memchr::memchr(b' ', rest.as_bytes()).unwrap_or(rest.len());
+        hop.by = (end > 0).then(|| rest[..end].trim_matches(['(', ')']).to_ascii_lowercase());
     }
     if let Some(w) = with_at {
-        let rest = lower[w + 4..].trim_start();
-        let proto = if rest.starts_with("microsoft smtp server") {
-            "microsoft smtp server".to_string()
+        const MS: &str = "microsoft smtp server";
+        let rest = flat[w + 4..].trim_start_matches(' ');
+        let proto = if starts_with_ci(rest, MS) {
+            MS.to_string()
         } else {
-            rest.split(|c: char| c.is_whitespace() || c == '(' || c == ';')
-                .next()
-                .unwrap_or("")
-                .to_string()
+            let end = rest
+                .bytes()
+                .position(|b| matches!(b, b' ' | b'(' | b';'))
+                .unwrap_or(rest.len());
+            rest[..end].to_ascii_lowercase()
         };
         hop.authenticated |= AUTH_PROTOCOLS.contains(&proto.as_str());
         hop.with = (!proto.is_empty()).then_some(proto);
@@ -149,25 +136,27 @@ pub fn parse_received(value: &str) -> Hop {
     // `(Authenticated sender: u)`, Sendmail `(authenticated bits=0)` /
     // `(authenticated as u)`, Exim `(authenticated_id: u)`.
     // One search decides whether any of the markers below can be there.
-    if find(lower, "authenticated").is_none() {
+    // (It looks for the `u`, rarer than the `a`.)
+    if find_ci(flat, "authenticated", 1).is_none() {
         return hop;
     }
-    for marker in [
-        "(authenticated sender:",
-        "(authenticated ",
-        "authenticated_id",
+    // Each marker is looked up by its rarest byte: `(` or `_`.
+    for (marker, pivot) in [
+        ("(authenticated sender:", 0),
+        ("(authenticated ", 0),
+        ("authenticated_id", 13),
     ] {
-        if find(lower, marker).is_some() {
+        if find_ci(flat, marker, pivot).is_some() {
             hop.authenticated = true;
         }
     }
     if hop.user.is_none() {
-        for marker in [
-            "(authenticated sender:",
-            "(authenticated as ",
-            "authenticated_id: ",
+        for (marker, pivot) in [
+            ("(authenticated sender:", 0),
+            ("(authenticated as ", 0),
+            ("authenticated_id: ", 13),
         ] {
-            if let Some(i) = find(lower, marker) {
+            if let Some(i) = find_ci(flat, marker, pivot) {
                 let rest = &flat[i + marker.len()..];
                 hop.user = rest
                     .split(|c: char| c == ')' || c.is_whitespace())
@@ -180,11 +169,50 @@ pub fn parse_received(value: &str) -> Hop {
     hop
 }
 
-/// Byte offsets of each of `words` as a whole word in `s` (lowercase),
-/// outside comments: the first occurrence of each. One pass for all words,
-/// visiting only the bytes that matter (parentheses, and word starts after
-/// a space), where three byte-by-byte passes cost more than the rest of
-/// `parse_received`.
+/// The value with every white space character made a plain space. Values
+/// come unfolded, so usually there is nothing to replace: then it is
+/// borrowed (a SIMD look for the ASCII controls instead of a char walk).
+fn flatten(value: &str) -> Cow<'_, str> {
+    let b = value.as_bytes();
+    let plain = value.is_ascii()
+        && memchr::memchr3(b'\t', b'\n', b'\r', b).is_none()
+        && memchr::memchr2(b'\x0b', b'\x0c', b).is_none();
+    if plain {
+        Cow::Borrowed(value)
+    } else {
+        Cow::Owned(
+            value
+                .chars()
+                .map(|c| if c.is_whitespace() { ' ' } else { c })
+                .collect(),
+        )
+    }
+}
+
+/// Does `s` start with `prefix` (lowercase ASCII), case ignored?
+fn starts_with_ci(s: &str, prefix: &str) -> bool {
+    s.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
+/// The first occurrence of `needle` (lowercase ASCII) in `hay`, ASCII case
+/// ignored: the offset `find` gives in the lowercased text. Candidates come
+/// from memchr on the needle's byte at `pivot`, chosen rare in the text.
+fn find_ci(hay: &str, needle: &str, pivot: usize) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let p = n[pivot];
+    memchr::memchr2_iter(p, p.to_ascii_uppercase(), h)
+        .filter_map(|i| i.checked_sub(pivot))
+        .find(|&i| {
+            h.get(i..i + n.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(n))
+        })
+}
+
+/// Byte offsets of each of `words` (lowercase) as a whole word in `s`, ASCII
+/// case ignored, outside comments: the first occurrence of each. One pass
+/// for all words, trying words only at word starts after a space.
 fn keywords<const N: usize>(s: &str, words: [&str; N]) -> [Option<usize>; N] {
     let bytes = s.as_bytes();
     let mut found = [None; N];
@@ -193,7 +221,9 @@ fn keywords<const N: usize>(s: &str, words: [&str; N]) -> [Option<usize>; N] {
     let try_at = |i: usize, found: &mut [Option<usize>; N]| {
         for (slot, word) in found.iter_mut().zip(words) {
             if slot.is_none()
-                && bytes[i..].starts_with(word.as_bytes())
+                && bytes
+                    .get(i..i + word.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(word.as_bytes()))
                 && bytes.get(i + word.len()).is_none_or(|&c| c == b' ')
             {
                 *slot = Some(i);
@@ -203,20 +233,22 @@ fn keywords<const N: usize>(s: &str, words: [&str; N]) -> [Option<usize>; N] {
     if bytes.first().is_some_and(|&b| b != b'(' && b != b')') {
         try_at(0, &mut found);
     }
-    for i in memchr::memchr3_iter(b' ', b'(', b')', bytes) {
-        match bytes[i] {
+    // A plain loop: spaces are too dense for memchr to pay.
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
             b'(' => depth += 1,
             b')' => depth = (depth - 1).max(0),
             // A space: a word may start right after it.
-            _ => {
+            b' ' if depth == 0 => {
                 let next = i + 1;
-                if depth == 0 && bytes.get(next).is_some_and(|&b| b != b'(' && b != b')') {
+                if bytes.get(next).is_some_and(|&b| b != b'(' && b != b')') {
                     try_at(next, &mut found);
+                    if found.iter().all(Option::is_some) {
+                        break;
+                    }
                 }
             }
-        }
-        if found.iter().all(Option::is_some) {
-            break;
+            _ => {}
         }
     }
     found
@@ -225,61 +257,113 @@ fn keywords<const N: usize>(s: &str, words: [&str; N]) -> [Option<usize>; N] {
 /// The client address in the `from` part: the first address inside a
 /// comment (what the server saw) wins over a HELO literal outside it.
 fn client_ip(part: &str) -> Option<String> {
+    let bytes = part.as_bytes();
     let mut depth = 0i32;
-    let mut inside = String::with_capacity(part.len());
-    let mut outside = String::with_capacity(part.len());
-    // The text between parentheses goes in whole slices (parentheses are
-    // ASCII, so every cut is on a char boundary), each parenthesis as a space
-    // inside.
+    // Comment runs are scanned as they come: a parenthesis separates tokens
+    // like a space. The runs outside are glued together (the text as it
+    // reads without its comments), borrowed while there is only one.
+    let mut inside = IpScan::default();
+    let mut outside = Cow::Borrowed("");
     let mut start = 0;
-    for i in memchr::memchr2_iter(b'(', b')', part.as_bytes()) {
+    for i in memchr::memchr2_iter(b'(', b')', bytes).chain(std::iter::once(bytes.len())) {
         let run = &part[start..i];
         if depth > 0 {
-            inside.push_str(run);
+            if let Some(ip) = inside.scan(run) {
+                return Some(ip);
+            }
+        } else if run.is_empty() {
+        } else if outside.is_empty() {
+            outside = Cow::Borrowed(run);
         } else {
-            outside.push_str(run);
+            outside.to_mut().push_str(run);
         }
-        depth = if part.as_bytes()[i] == b'(' {
-            depth + 1
-        } else {
-            (depth - 1).max(0)
-        };
-        inside.push(' ');
+        match bytes.get(i) {
+            Some(b'(') => depth += 1,
+            Some(_) => depth = (depth - 1).max(0),
+            None => {}
+        }
         start = i + 1;
     }
-    let run = &part[start..];
-    if depth > 0 {
-        inside.push_str(run);
-    } else {
-        outside.push_str(run);
-    }
-    first_ip(&inside).or_else(|| first_ip(&outside))
+    IpScan::default().scan(&outside)
 }
 
 /// The first IP address among the tokens of `s`, skipping version numbers
 /// (`Exim 4.97`, `8.17.1/8.17.1`, `version=TLS1_2`) and the client's own
 /// claim after `HELO`/`helo=` (qmail's `(HELO ?192.168.0.5?)`).
 fn first_ip(s: &str) -> Option<String> {
-    const SKIP_AFTER: &[&str] = &[
-        "version", "exim", "postfix", "sendmail", "v", "helo", "ehlo",
-    ];
-    let mut prev = "";
-    for tok in
-        s.split(|c: char| c.is_whitespace() || matches!(c, '[' | ']' | '@' | '=' | ',' | '?'))
-    {
-        if tok.is_empty() {
-            continue;
+    IpScan::default().scan(s)
+}
+
+/// Words after which a token is a version or a claimed name, not an address.
+const SKIP_AFTER: &[&str] = &[
+    "version", "exim", "postfix", "sendmail", "v", "helo", "ehlo",
+];
+
+/// `first_ip` over text given in pieces (each piece boundary separates
+/// tokens), remembering the token before.
+#[derive(Default)]
+struct IpScan<'a> {
+    prev: &'a str,
+}
+
+impl<'a> IpScan<'a> {
+    /// The first address among the tokens of `s`. Tokens are split on white
+    /// space and `[ ] @ = , ?`; in ASCII text byte by byte.
+    fn scan(&mut self, s: &'a str) -> Option<String> {
+        if !s.is_ascii() {
+            let sep = |c: char| c.is_whitespace() || matches!(c, '[' | ']' | '@' | '=' | ',' | '?');
+            return s.split(sep).find_map(|tok| self.token(tok));
         }
-        let skip = SKIP_AFTER.iter().any(|w| prev.eq_ignore_ascii_case(w));
-        prev = tok;
-        if skip {
-            continue;
+        let mut start = 0;
+        for (i, &b) in s.as_bytes().iter().enumerate() {
+            if matches!(
+                b,
+                b'\t'..=b'\r' | b' ' | b'[' | b']' | b'@' | b'=' | b',' | b'?'
+            ) {
+                if let Some(ip) = self.token(&s[start..i]) {
+                    return Some(ip);
+                }
+                start = i + 1;
+            }
         }
-        if let Some(ip) = parse_ip(tok) {
-            return Some(ip);
-        }
+        self.token(&s[start..])
     }
-    None
+
+    fn token(&mut self, tok: &'a str) -> Option<String> {
+        if tok.is_empty() {
+            return None;
+        }
+        let prev = std::mem::replace(&mut self.prev, tok);
+        if !ip_shaped(tok) || SKIP_AFTER.iter().any(|w| prev.eq_ignore_ascii_case(w)) {
+            return None;
+        }
+        parse_ip(tok)
+    }
+}
+
+/// Could `tok` be one of `parse_ip`'s forms? Past the punctuation it trims
+/// and an `IPv6:` tag, an address (with or without a port) has only hex
+/// digits, dots and colons, and a digit or a colon: any other token fails
+/// every parse there, so host names and words skip the parse attempts.
+fn ip_shaped(tok: &str) -> bool {
+    let t = trim_quotes(tok);
+    let t = t
+        .strip_prefix("IPv6:")
+        .or_else(|| t.strip_prefix("ipv6:"))
+        .unwrap_or(t)
+        .as_bytes();
+    t.iter().any(|&b| b.is_ascii_digit() || b == b':')
+        && t.iter()
+            .all(|&b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
+}
+
+/// `tok` without the `<`, `>`, `"` and `'` around it.
+fn trim_quotes(tok: &str) -> &str {
+    let q = |b: &u8| matches!(b, b'<' | b'>' | b'"' | b'\'');
+    let b = tok.as_bytes();
+    let start = b.iter().position(|c| !q(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !q(c)).map_or(start, |i| i + 1);
+    &tok[start..end]
 }
 
 /// Parses `1.2.3.4`, `1.2.3.4:port`, `IPv6:2001:db8::1`, `2001:db8::1`.
@@ -292,38 +376,40 @@ fn parse_ip(tok: &str) -> Option<String> {
     // Punctuation around a token (`mail.example.com.`, `<...>`); a colon is
     // only trimmed at the end, where it cannot be part of an IPv6 address
     // that still parses.
-    let t = tok.trim_matches(|c: char| matches!(c, '<' | '>' | '"' | '\''));
-    let t = if t.parse::<IpAddr>().is_ok() {
-        t
-    } else {
-        t.trim_end_matches(['.', ':'])
-    };
+    let t = trim_quotes(tok);
+    if let Ok(ip) = t.parse::<IpAddr>() {
+        return Some(normal(t, ip));
+    }
+    let t = t.trim_end_matches(['.', ':']);
     let t = t
         .strip_prefix("IPv6:")
         .or_else(|| t.strip_prefix("ipv6:"))
         .unwrap_or(t);
     if let Ok(ip) = t.parse::<IpAddr>() {
-        return Some(normal(ip));
+        return Some(normal(t, ip));
     }
     // IPv4 with a port (Exim `[1.2.3.4]:54321` after the bracket split, or `1.2.3.4:25`).
     if let Some((a, p)) = t.rsplit_once(':') {
-        if p.bytes().all(|b| b.is_ascii_digit()) && a.contains('.') {
-            if let Ok(ip) = a.parse::<std::net::Ipv4Addr>() {
-                return Some(ip.to_string());
-            }
+        if p.bytes().all(|b| b.is_ascii_digit()) && a.contains('.') && a.parse::<Ipv4Addr>().is_ok()
+        {
+            // The parser takes only the canonical form (no leading zeros),
+            // so the text is what the address would print as.
+            return Some(a.to_string());
         }
     }
     None
 }
 
-/// IPv4-mapped IPv6 (`::ffff:1.2.3.4`) is written as the IPv4 address.
-fn normal(ip: IpAddr) -> String {
+/// `ip` (parsed from `text`) as written in the output: IPv4 as it was
+/// written (the parser takes only the canonical form), IPv6 in its
+/// canonical form, IPv4-mapped IPv6 (`::ffff:1.2.3.4`) as the IPv4 address.
+fn normal(text: &str, ip: IpAddr) -> String {
     match ip {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => v4.to_string(),
             None => v6.to_string(),
         },
-        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V4(_) => text.to_string(),
     }
 }
 
@@ -345,14 +431,20 @@ fn clean_user(s: &str) -> String {
 
 /// Reads the evidence of one original.
 pub fn analyse(o: &Original) -> Evidence {
+    let sender = o
+        .from
+        .as_deref()
+        .and_then(crate::bounce::dsn::clean_address);
+    analyse_for(o, sender.as_deref())
+}
+
+/// [`analyse`] with the original's sender (its From, cleaned by
+/// `dsn::clean_address`) given by a caller that needs it too.
+pub fn analyse_for(o: &Original, sender: Option<&str>) -> Evidence {
     let mut ev = Evidence::default();
     // Received fields are listed newest first; walk oldest first.
     let hops: Vec<Hop> = o.received.iter().rev().map(|r| parse_received(r)).collect();
-    let from_domain = o
-        .from
-        .as_deref()
-        .and_then(crate::bounce::dsn::clean_address)
-        .and_then(|a| a.rsplit_once('@').map(|(_, d)| d.to_string()));
+    let from_domain = sender.and_then(|a| memchr::memrchr(b'@', a.as_bytes()).map(|i| &a[i + 1..]));
 
     // A webmail or submission client named in a header is the true origin:
     // the Received chain then starts inside the provider.
@@ -363,24 +455,24 @@ pub fn analyse(o: &Original) -> Evidence {
         .find_map(|(_, v)| first_ip(v).filter(|ip| is_public(ip)));
     if let Some(ip) = &header_ip {
         push(&mut ev.relay_ips, ip);
-        push(&mut ev.auth, &format!("x-originating-ip:{ip}"));
+        push_label(&mut ev.auth, "x-originating-ip:", ip);
     }
-    let first_outside = hops
+    // Each hop's public client address, read once.
+    let public: Vec<Option<&str>> = hops
         .iter()
-        .position(|h| h.client_ip.as_deref().is_some_and(is_public));
-    for h in &hops {
-        if let Some(ip) = h.client_ip.as_deref().filter(|ip| is_public(ip)) {
+        .map(|h| h.client_ip.as_deref().filter(|ip| is_public(ip)))
+        .collect();
+    let first_outside = public.iter().position(Option::is_some);
+    for (h, ip) in hops.iter().zip(&public) {
+        if let Some(ip) = ip {
             push(&mut ev.relay_ips, ip);
         }
         if h.authenticated {
             let proto = h.with.as_deref().filter(|p| AUTH_PROTOCOLS.contains(p));
-            push(
-                &mut ev.auth,
-                &format!("smtp-auth:{}", proto.unwrap_or("comment")),
-            );
+            push_label(&mut ev.auth, "smtp-auth:", proto.unwrap_or("comment"));
         }
         if let Some(u) = &h.user {
-            push(&mut ev.auth, &format!("authenticated-sender:{u}"));
+            push_label(&mut ev.auth, "authenticated-sender:", u);
         }
     }
     ev.origin_ip = header_ip.or_else(|| first_outside.and_then(|i| hops[i].client_ip.clone()));
@@ -389,8 +481,10 @@ pub fn analyse(o: &Original) -> Evidence {
     // the sender's own: nobody's submission server ever saw this message.
     if let Some(i) = first_outside {
         let h = &hops[i];
-        let by_own = match (&h.by, &from_domain) {
-            (Some(by), Some(d)) => by == d || by.ends_with(&format!(".{d}")),
+        let by_own = match (&h.by, from_domain) {
+            (Some(by), Some(d)) => {
+                by == d || by.strip_suffix(d).is_some_and(|rest| rest.ends_with('.'))
+            }
             _ => true,
         };
         let any_auth = hops.iter().any(|h| h.authenticated);
@@ -407,15 +501,12 @@ pub fn analyse(o: &Original) -> Evidence {
                 .next()
                 .map(clean_user)
                 .unwrap_or_default();
-            push(&mut ev.auth, &format!("authenticated-sender:{user}"));
+            push_label(&mut ev.auth, "authenticated-sender:", &user);
         } else if name.ends_with("-authas") && !v.is_empty() {
-            push(
-                &mut ev.auth,
-                &format!("ms-authas:{}", v.to_ascii_lowercase()),
-            );
+            push_label(&mut ev.auth, "ms-authas:", &v.to_ascii_lowercase());
         } else if name == "x-php-originating-script" || name == "x-php-script" {
             let script = v.split_whitespace().next().unwrap_or("");
-            push(&mut ev.auth, &format!("php-script:{script}"));
+            push_label(&mut ev.auth, "php-script:", script);
         } else if name == "received-spf" {
             let verdict = v
                 .split_whitespace()
@@ -423,12 +514,12 @@ pub fn analyse(o: &Original) -> Evidence {
                 .unwrap_or("")
                 .to_ascii_lowercase();
             if matches!(verdict.as_str(), "fail" | "softfail") {
-                push(&mut ev.auth, &format!("spf={verdict}"));
+                push_label(&mut ev.auth, "spf=", &verdict);
             }
         }
     }
     for d in &o.dkim_domains {
-        push(&mut ev.auth, &format!("dkim:d={d}"));
+        push_label(&mut ev.auth, "dkim:d=", d);
     }
     for ar in &o.auth_results {
         auth_results(ar, &mut ev.auth);
@@ -439,19 +530,41 @@ pub fn analyse(o: &Original) -> Evidence {
 /// Labels from one Authentication-Results value (RFC 8601): failures of
 /// SPF, DKIM and DMARC, and `smtp.auth=` / `auth=pass` (authenticated submission).
 fn auth_results(value: &str, out: &mut Vec<String>) {
-    let lower = value.to_ascii_lowercase();
-    for tok in lower.split(|c: char| c.is_whitespace() || c == ';' || c == '(' || c == ')') {
-        match tok {
-            "spf=fail" | "spf=softfail" | "dkim=fail" | "dmarc=fail" | "auth=pass" => {
-                push(out, tok)
-            }
-            _ => {
-                if let Some(user) = tok.strip_prefix("smtp.auth=") {
-                    if !user.is_empty() {
-                        push(out, &format!("smtp.auth={}", clean_user(user)));
-                    }
-                }
-            }
+    // Tokens end at white space, `;` and parentheses; ASCII text (nearly
+    // every value) is split byte by byte, case ignored, without a copy.
+    if !value.is_ascii() {
+        let lower = value.to_ascii_lowercase();
+        for tok in lower.split(|c: char| c.is_whitespace() || c == ';' || c == '(' || c == ')') {
+            auth_token(tok, out);
+        }
+        return;
+    }
+    let mut start = 0;
+    for (i, &b) in value.as_bytes().iter().enumerate() {
+        if matches!(b, b'\t'..=b'\r' | b' ' | b';' | b'(' | b')') {
+            auth_token(&value[start..i], out);
+            start = i + 1;
+        }
+    }
+    auth_token(&value[start..], out);
+}
+
+/// The label of one Authentication-Results token, if it makes one.
+fn auth_token(tok: &str, out: &mut Vec<String>) {
+    const LABELS: &[&str] = &[
+        "spf=fail",
+        "spf=softfail",
+        "dkim=fail",
+        "dmarc=fail",
+        "auth=pass",
+    ];
+    const SMTP_AUTH: &str = "smtp.auth=";
+    if let Some(label) = LABELS.iter().find(|l| tok.eq_ignore_ascii_case(l)) {
+        push(out, label);
+    } else if starts_with_ci(tok, SMTP_AUTH) {
+        let user = &tok[SMTP_AUTH.len()..];
+        if !user.is_empty() {
+            push_label(out, SMTP_AUTH, &clean_user(user));
         }
     }
 }
@@ -459,6 +572,20 @@ fn auth_results(value: &str, out: &mut Vec<String>) {
 fn push(v: &mut Vec<String>, s: &str) {
     if !s.is_empty() && !v.iter().any(|x| x == s) {
         v.push(s.to_string());
+    }
+}
+
+/// `push` of `prefix` + `value` (a label never empty), built only when new.
+fn push_label(v: &mut Vec<String>, prefix: &str, value: &str) {
+    let n = prefix.len() + value.len();
+    if !v
+        .iter()
+        .any(|x| x.len() == n && x.starts_with(prefix) && x.ends_with(value))
+    {
+        let mut s = String::with_capacity(n);
+        s.push_str(prefix);
+        s.push_str(value);
+        v.push(s);
     }
 }
 
@@ -533,6 +660,72 @@ mod tests {
             let want = ["from", "by", "with"].map(|w| keyword_reference(s, w));
             assert_eq!(got, want, "{s:?}");
         }
+    }
+
+    #[test]
+    fn ipv4_text_is_canonical() {
+        // `normal` keeps an IPv4 address as written: the parser must take
+        // only the form it prints.
+        for s in ["192.0.2.1", "0.0.0.0", "255.255.255.255"] {
+            assert_eq!(s.parse::<Ipv4Addr>().unwrap().to_string(), s);
+        }
+        for s in [
+            "192.0.2.01",
+            "0192.0.2.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.1.1.1",
+        ] {
+            assert!(s.parse::<Ipv4Addr>().is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn ip_shape_only_skips_what_cannot_parse() {
+        for tok in [
+            "mail.example.org",
+            "unknown",
+            "Postfix",
+            "deadbeef",
+            "IPv6:",
+            "<x@y>",
+            "TLS1_2",
+            "1.2.3.4x",
+            "IPV6:2001:db8::1",
+            "2001:db8::g",
+        ] {
+            if !ip_shaped(tok) {
+                assert_eq!(parse_ip(tok), None, "{tok}");
+            }
+        }
+        for tok in [
+            "192.0.2.1",
+            "<192.0.2.1>",
+            "192.0.2.1:25",
+            "192.0.2.1.",
+            "IPv6:2001:db8::1",
+            "ipv6:2001:DB8::1",
+            "::ffff:198.51.100.9",
+            "'2001:db8::1'",
+        ] {
+            assert!(ip_shaped(tok), "{tok}");
+            assert!(parse_ip(tok).is_some(), "{tok}");
+        }
+        assert_eq!(parse_ip("ipv6:2001:DB8::1").as_deref(), Some("2001:db8::1"));
+        assert_eq!(parse_ip("192.0.2.1:25").as_deref(), Some("192.0.2.1"));
+    }
+
+    #[test]
+    fn case_of_keywords_and_markers_is_ignored() {
+        let h = parse_received("FROM x (y [192.0.2.9]) (AUTHENTICATED SENDER: Tanaka) BY MX.Example WITH Microsoft SMTP Server id 1");
+        assert_eq!(h.client_ip.as_deref(), Some("192.0.2.9"));
+        assert_eq!(h.by.as_deref(), Some("mx.example"));
+        assert_eq!(h.with.as_deref(), Some("microsoft smtp server"));
+        assert!(h.authenticated);
+        assert_eq!(h.user.as_deref(), Some("tanaka"));
+        // Outside runs read as one text: a token may span a comment.
+        let h = parse_received("from 192.0.2(x).7 by y");
+        assert_eq!(h.client_ip.as_deref(), Some("192.0.2.7"));
     }
 
     #[test]

@@ -79,55 +79,87 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
             }
             None => b"",
         };
-        match std::str::from_utf8(lname).unwrap_or("") {
-            "from" => {
-                o.from = o.from.or_else(|| Some(decode_header_bytes(value)));
+        match lname {
+            b"from" => {
+                o.from = o.from.or_else(|| Some(text(value)));
                 useful = true;
             }
-            "to" => o.to = o.to.or_else(|| Some(decode_header_bytes(value))),
-            "subject" => {
-                o.subject = o.subject.or_else(|| Some(decode_header_bytes(value)));
+            b"to" => o.to = o.to.or_else(|| Some(text(value))),
+            b"subject" => {
+                o.subject = o.subject.or_else(|| Some(text(value)));
                 useful = true;
             }
-            "date" => o.date = o.date.or_else(|| Some(decode_header_bytes(value))),
-            "message-id" => {
-                let v = decode_header_bytes(value);
+            b"date" => o.date = o.date.or_else(|| Some(text(value))),
+            b"message-id" => {
+                let v = text(value);
                 let v = v
                     .trim()
                     .trim_start_matches('<')
                     .trim_end_matches('>')
-                    .trim()
-                    .to_string();
+                    .trim();
                 if !v.is_empty() && o.message_id.is_none() {
-                    o.message_id = Some(v);
+                    o.message_id = Some(v.to_string());
                 }
                 useful = true;
             }
-            "received" => {
-                o.received.push(decode_header_bytes(value));
+            b"received" => {
+                o.received.push(text(value));
                 useful = true;
             }
-            "x-mailer" | "user-agent" => {
-                o.x_mailer = o.x_mailer.or_else(|| Some(decode_header_bytes(value)))
-            }
-            "dkim-signature" => {
+            b"x-mailer" | b"user-agent" => o.x_mailer = o.x_mailer.or_else(|| Some(text(value))),
+            b"dkim-signature" => {
                 if let Some(d) = dkim_domain(value) {
                     if !o.dkim_domains.contains(&d) {
                         o.dkim_domains.push(d);
                     }
                 }
             }
-            "authentication-results" | "arc-authentication-results" => {
-                o.auth_results.push(decode_header_bytes(value))
+            b"authentication-results" | b"arc-authentication-results" => {
+                o.auth_results.push(text(value))
             }
             _ => {
                 if let Some(n) = EVIDENCE.iter().find(|e| e.as_bytes() == lname) {
-                    o.evidence.push((n.to_string(), decode_header_bytes(value)));
+                    o.evidence.push((n.to_string(), text(value)));
                 }
             }
         }
     }
     useful.then_some(o)
+}
+
+/// A header value as `decode_header_bytes` gives it (RFC 2047 and 8-bit
+/// charsets decoded, lines unfolded). The common case, ASCII without an
+/// encoded word, is unfolded here in one pass over the bytes.
+fn text(raw: &[u8]) -> String {
+    let encoded_word = memchr::memchr_iter(b'=', raw).any(|i| raw.get(i + 1) == Some(&b'?'));
+    if encoded_word || !raw.is_ascii() {
+        return decode_header_bytes(raw);
+    }
+    // `decode_header_bytes` unfolds so: the pieces between line ends (CR or
+    // LF), empty ones dropped, each trimmed, joined by one space.
+    let mut out = Vec::with_capacity(raw.len());
+    let (mut start, mut first) = (0, true);
+    for end in memchr::memchr2_iter(b'\r', b'\n', raw).chain(std::iter::once(raw.len())) {
+        let piece = &raw[start..end];
+        start = end + 1;
+        if piece.is_empty() {
+            continue;
+        }
+        if !first {
+            out.push(b' ');
+        }
+        first = false;
+        out.extend_from_slice(trim_ws(piece));
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// `str::trim` for ASCII: white space is TAB to CR and the space.
+fn trim_ws(b: &[u8]) -> &[u8] {
+    let ws = |c: &u8| matches!(c, b'\t'..=b'\r' | b' ');
+    let start = b.iter().position(|c| !ws(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !ws(c)).map_or(start, |i| i + 1);
+    &b[start..end]
 }
 
 fn skip_blank(b: &[u8]) -> &[u8] {
@@ -137,6 +169,19 @@ fn skip_blank(b: &[u8]) -> &[u8] {
 
 /// The `d=` tag of a DKIM-Signature value, lowercase.
 fn dkim_domain(value: &[u8]) -> Option<String> {
+    if value.is_ascii() {
+        // The same reading on the bytes: no text copy of the whole
+        // signature (its `b=` and `bh=` are most of it).
+        return value.split(|&b| b == b';').find_map(|tag| {
+            let v = trim_ws(tag).strip_prefix(b"d=")?;
+            let v: Vec<u8> = v
+                .iter()
+                .filter(|&&c| !matches!(c, b'\t'..=b'\r' | b' '))
+                .map(u8::to_ascii_lowercase)
+                .collect();
+            (!v.is_empty()).then(|| String::from_utf8(v).unwrap_or_default())
+        });
+    }
     let s = String::from_utf8_lossy(value);
     s.split(';').find_map(|tag| {
         let tag = tag.trim();
@@ -216,6 +261,42 @@ mod tests {
         assert!(o.received[0].contains("ESMTPSA"));
         assert_eq!(o.evidence[0].0, "x-originating-ip");
         assert!(!o.headers_only);
+    }
+
+    #[test]
+    fn text_is_decode_header_bytes() {
+        for raw in [
+            &b""[..],
+            b"plain",
+            b"  padded \t",
+            b"from a (b [192.0.2.1])\n\tby c with ESMTP id 1;\n\tMon, 6 Jan 2025",
+            b"crlf\r\n continued\r\n\r\n  \r\n end",
+            b"\x0bvt\x0b and \x0c ff \x1c fs\x1c",
+            b"a=b =? c",
+            b"=?UTF-8?B?44OG44K544OI?= x",
+            b"caf\xc3\xa9",
+            b"\n\n",
+            b" \n \n ",
+        ] {
+            assert_eq!(text(raw), decode_header_bytes(raw), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn dkim_domain_on_bytes_is_the_text_reading() {
+        assert_eq!(
+            dkim_domain(b"v=1; a=rsa-sha256; d =x; d=Ex ample.JP; s=s1; b=abc"),
+            Some("example.jp".into())
+        );
+        assert_eq!(
+            dkim_domain(b"v=1; d=;\td=\x0bA.example"),
+            Some("a.example".into())
+        );
+        assert_eq!(dkim_domain(b"v=1; s=x"), None);
+        assert_eq!(
+            dkim_domain(b"d=caf\xc3\xa9.example"),
+            Some("caf\u{e9}.example".into())
+        );
     }
 
     #[test]

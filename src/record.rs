@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::bounce::status::Status;
 use crate::bounce::Bounce;
 use crate::date;
 use crate::evidence;
@@ -105,21 +106,37 @@ pub fn records(
         (None, Some(t)) => (Some(t), "bounce"),
         _ => (None, "none"),
     };
-    let ev = orig.map(evidence::analyse).unwrap_or_default();
+    // Everything of the bounce as a whole is built once and cloned into
+    // each of its rows; the sender serves the evidence too.
+    let sender = orig
+        .and_then(|o| o.from.as_deref())
+        .and_then(crate::bounce::dsn::clean_address);
+    let ev = orig
+        .map(|o| evidence::analyse_for(o, sender.as_deref()))
+        .unwrap_or_default();
     let join = |v: &[String]| (!v.is_empty()).then(|| v.join(" "));
+    let time = ts.map(|t| t.0.iso());
+    let bounce_time = bounce_ts.map(|t| t.0.iso());
+    let origin_ip = ev.origin_ip.or_else(|| b.source_ip.clone());
+    let relay_ips = join(&ev.relay_ips);
+    let auth = join(&ev.auth);
+    let dkim_domains = orig.and_then(|o| join(&o.dkim_domains));
+    let bounce_from = Some(bounce_from).filter(|s| !s.is_empty());
+    let bounce_subject = Some(bounce_subject).filter(|s| !s.is_empty());
     b.failures
         .iter()
         .map(|f| Record {
-            time: ts.map(|t| t.0.iso()),
-            bounce_time: bounce_ts.map(|t| t.0.iso()),
+            time: time.clone(),
+            bounce_time: bounce_time.clone(),
             mailbox: place.mailbox.to_string(),
             source: place.source.to_string(),
             offset: place.offset,
             kind: b.kind.as_str(),
             action: f.action.map(|a| a.as_str()),
             recipient: f.recipient.clone(),
-            recipient_domain: f.recipient.rsplit_once('@').map(|(_, d)| d.to_string()),
-            status: f.status.map(|s| s.to_string()),
+            recipient_domain: memchr::memrchr(b'@', f.recipient.as_bytes())
+                .map(|i| f.recipient[i + 1..].to_string()),
+            status: f.status.map(status_text),
             reply_code: f.reply_code,
             reason: f.reason.map(|r| r.as_str()),
             diagnostic: f.diagnostic.clone(),
@@ -129,9 +146,9 @@ pub fn records(
             original_subject: orig.and_then(|o| o.subject.clone()),
             original_message_id: orig.and_then(|o| o.message_id.clone()),
             // A feedback report names the sending address itself (RFC 5965 Source-IP).
-            origin_ip: ev.origin_ip.clone().or_else(|| b.source_ip.clone()),
-            relay_ips: join(&ev.relay_ips),
-            auth: join(&ev.auth),
+            origin_ip: origin_ip.clone(),
+            relay_ips: relay_ips.clone(),
+            auth: auth.clone(),
             campaign: None,
             family: b.family,
             status_source: f.status.map(|_| f.status_source.as_str()),
@@ -139,10 +156,10 @@ pub fn records(
             original_to: orig.and_then(|o| o.to.clone()),
             original_date: orig.and_then(|o| o.date.clone()),
             x_mailer: orig.and_then(|o| o.x_mailer.clone()),
-            dkim_domains: orig.and_then(|o| join(&o.dkim_domains)),
+            dkim_domains: dkim_domains.clone(),
             feedback_type: f.feedback_type.clone(),
-            bounce_from: Some(bounce_from.to_string()).filter(|s| !s.is_empty()),
-            bounce_subject: Some(bounce_subject.to_string()).filter(|s| !s.is_empty()),
+            bounce_from: bounce_from.map(str::to_string),
+            bounce_subject: bounce_subject.map(str::to_string),
             message_index: place.index,
             time_source,
             time_exact: ts.map(|t| t.1 == date::Trust::Exact),
@@ -150,11 +167,27 @@ pub fn records(
             bounce_unix: bounce_ts.map(|t| t.0 .0),
             source_index: place.source_index,
             mailbox_index: place.mailbox_index,
-            sender: orig
-                .and_then(|o| o.from.as_deref())
-                .and_then(crate::bounce::dsn::clean_address),
+            sender: sender.clone(),
         })
         .collect()
+}
+
+/// A status code as `Status` displays it (`5.1.1`), written digit by digit
+/// rather than through the formatter: one per row.
+fn status_text(s: Status) -> String {
+    fn digits(out: &mut String, n: u16) {
+        if n >= 10 {
+            digits(out, n / 10);
+        }
+        out.push(char::from(b'0' + (n % 10) as u8));
+    }
+    let mut out = String::with_capacity(11);
+    digits(&mut out, s.class.into());
+    out.push('.');
+    digits(&mut out, s.subject);
+    out.push('.');
+    digits(&mut out, s.detail);
+    out
 }
 
 /// The deterministic timeline order: time (unknown last), then where found.
@@ -181,5 +214,22 @@ pub fn sort(records: &mut [Record]) {
         .collect();
     for (slot, r) in records.iter_mut().zip(sorted) {
         *slot = r;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_text_is_display() {
+        for (c, s, d) in [(5, 1, 1), (4, 7, 0), (2, 0, 0), (5, 999, 999), (5, 10, 100)] {
+            let st = Status {
+                class: c,
+                subject: s,
+                detail: d,
+            };
+            assert_eq!(status_text(st), st.to_string());
+        }
     }
 }
