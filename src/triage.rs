@@ -132,14 +132,19 @@ pub fn header_block(msg: &[u8]) -> (&[u8], bool) {
         None => memmem::find(head, b"\r\r").map(|a| a + 1),
         Some(i) => {
             let crlf = i > 0 && head[i - 1] == b'\r';
-            let (main, other): (&[u8], &[u8]) = if crlf {
-                (b"\n\r\n", b"\n\n")
+            // The searchers are built once: `memmem::find` would build one
+            // per call, for every message.
+            static FINDERS: OnceLock<[memmem::Finder<'static>; 2]> = OnceLock::new();
+            let [lflf, crlfcrlf] = FINDERS
+                .get_or_init(|| [memmem::Finder::new(b"\n\n"), memmem::Finder::new(b"\n\r\n")]);
+            let (main, other) = if crlf {
+                (crlfcrlf, lflf)
             } else {
-                (b"\n\n", b"\n\r\n")
+                (lflf, crlfcrlf)
             };
-            let a = memmem::find(head, main);
-            let scope = &head[..a.map_or(head.len(), |a| a + main.len())];
-            let b = memmem::find(scope, other);
+            let a = main.find(head);
+            let scope = &head[..a.map_or(head.len(), |a| a + main.needle().len())];
+            let b = other.find(scope);
             match (a, b) {
                 (Some(a), Some(b)) => Some(a.min(b) + 1),
                 (x, y) => x.or(y).map(|p| p + 1),
