@@ -76,6 +76,9 @@ pub fn find(hay: &str, phrase: &str) -> Option<usize> {
 /// bytes pick, through a hash table, the few literals starting with them;
 /// a candidate is ruled out by comparing its first eight bytes as one word.
 pub struct HeadIndex {
+    /// Bit `h`: some literal's first three bytes hash to `h`. Most
+    /// positions of a text start no literal; one bit test skips them.
+    used: Box<[u64]>,
     /// `slots[h]..slots[h + 1]`: the range of `ids` whose literals' first
     /// three bytes hash to `h`.
     slots: Box<[u16]>,
@@ -130,8 +133,11 @@ impl HeadIndex {
             })
             .collect();
         let mut slots = vec![0u16; (1 << 16) + 1];
+        let mut used = vec![0u64; (1 << 16) / 64];
         for h in heads.iter() {
-            slots[bucket(h.0) + 1] += 1;
+            let k = bucket(h.0);
+            slots[k + 1] += 1;
+            used[k / 64] |= 1 << (k % 64);
         }
         for k in 0..1 << 16 {
             slots[k + 1] += slots[k];
@@ -144,6 +150,7 @@ impl HeadIndex {
             next[k] += 1;
         }
         HeadIndex {
+            used: used.into_boxed_slice(),
             slots: slots.into_boxed_slice(),
             ids: ids.into_boxed_slice(),
             heads,
@@ -161,6 +168,9 @@ impl HeadIndex {
                 word = lower_word(word);
             }
             let k = bucket(word);
+            if self.used[k / 64] & 1 << (k % 64) == 0 {
+                continue;
+            }
             let (lo, hi) = (self.slots[k] as usize, self.slots[k + 1] as usize);
             for &id in &self.ids[lo..hi] {
                 let (head, mask, lit) = self.heads[id as usize];

@@ -1480,31 +1480,38 @@ impl Pattern {
 /// The providers whose hosts a host name (or a domain), lowercase, is in:
 /// bit n for `PROVIDERS[n]`. A suffix matches the name itself or a name
 /// ending in "." and the suffix (a leading dot in the table changes
-/// nothing), so each suffix of the name at a dot is looked up.
+/// nothing), so each suffix of the name at a dot is looked up, among the
+/// table's suffixes of its length.
 fn host_providers(host: &str) -> u32 {
-    static SUFFIXES: OnceLock<Vec<(&'static str, u32)>> = OnceLock::new();
-    let suffixes = SUFFIXES.get_or_init(|| {
-        let mut v: Vec<(&'static str, u32)> = Vec::new();
+    /// By length: (suffix without its leading dot, providers listing it).
+    type ByLength = Vec<Vec<(&'static str, u32)>>;
+    static SUFFIXES: OnceLock<ByLength> = OnceLock::new();
+    let by_length = SUFFIXES.get_or_init(|| {
+        let mut v: ByLength = Vec::new();
         for (n, p) in PROVIDERS.iter().enumerate() {
             for s in p.hosts {
-                v.push((s.trim_start_matches('.'), 1 << n));
+                let bare = s.trim_start_matches('.');
+                if v.len() <= bare.len() {
+                    v.resize(bare.len() + 1, Vec::new());
+                }
+                let group = &mut v[bare.len()];
+                match group.iter_mut().find(|(b, _)| *b == bare) {
+                    Some((_, mask)) => *mask |= 1 << n,
+                    None => group.push((bare, 1 << n)),
+                }
             }
         }
-        v.sort_unstable();
-        // One entry per suffix, with every provider that lists it.
-        v.dedup_by(|b, a| {
-            a.0 == b.0 && {
-                a.1 |= b.1;
-                true
-            }
-        });
         v
     });
     let mut mask = 0;
     let mut rest = host;
     loop {
-        if let Ok(i) = suffixes.binary_search_by(|(s, _)| (*s).cmp(rest)) {
-            mask |= suffixes[i].1;
+        if let Some(group) = by_length.get(rest.len()) {
+            for (s, m) in group {
+                if *s == rest {
+                    mask |= m;
+                }
+            }
         }
         match rest.find('.') {
             Some(dot) => rest = &rest[dot + 1..],
