@@ -335,8 +335,9 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
         }
         // A family decoder that knows what its notice means (Google Groups'
         // refusal, written in the sender's language) has set it already.
+        // The command search above covered the current diagnostic.
         if f.reason.is_none() {
-            f.reason = Some(reason::classify(f, b.kind));
+            f.reason = Some(reason::classify_searched(f, b.kind, true));
         }
         // PowerMTA names its own bounce category in a header; it decides
         // only where the diagnostic and codes said nothing specific.

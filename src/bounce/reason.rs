@@ -37,8 +37,6 @@
 
 use std::sync::OnceLock;
 
-use aho_corasick::AhoCorasick;
-
 use super::status::{find_reply_code, SmtpCommand, Status};
 use super::types::{Action, Failure, Kind};
 
@@ -879,6 +877,9 @@ struct Provider {
     rules: &'static [(Pattern, Reason)],
 }
 
+// Providers are bits of a `u32` in `Found` and `host_providers`.
+const _: () = assert!(PROVIDERS.len() <= 32);
+
 /// The providers, each with the error codes and phrases it documents.
 const PROVIDERS: &[Provider] = &[
     // Google: Gmail/Workspace add a support keyword ("?p=NoSuchUser") or an
@@ -1347,75 +1348,105 @@ fn contains(text: &str, phrase: &str) -> bool {
     })
 }
 
-/// A phrase table compiled for one pass: an Aho-Corasick automaton over the
-/// literal start of every phrase (the part before a `*`), so a diagnostic is
-/// read once whatever the size of the tables. A wildcard phrase whose start
-/// is found is then checked in full with `contains`.
+/// What one literal of the index stands for.
+#[derive(Clone, Copy)]
+enum Hit {
+    /// The literal start of a phrase (the part before a `*`) of entry
+    /// `entry` of `STRONG` (`weak` false) or `WEAK`, with the whole phrase
+    /// when it has a `*`.
+    Phrase {
+        weak: bool,
+        entry: usize,
+        wildcard: Option<&'static str>,
+    },
+    /// A marker of `PROVIDERS[n]`.
+    Mark(usize),
+}
+
+/// `STRONG`, `WEAK` and the providers' markers in one index, so that a
+/// diagnostic is read once for all of them whatever the size of the
+/// tables. A wildcard phrase whose start is found is then checked in full
+/// with `contains`.
 struct Compiled {
-    automaton: AhoCorasick,
-    /// Per pattern: the index of its entry in the table.
-    entry: Vec<usize>,
-    /// Per pattern: the whole phrase when it has a `*`.
-    wildcard: Vec<Option<&'static str>>,
+    index: super::phrases::HeadIndex,
+    hits: Vec<Hit>,
 }
 
 impl Compiled {
-    fn new(table: &[(Reason, &'static [&'static str])]) -> Compiled {
+    fn new() -> Compiled {
         let mut literals = Vec::new();
-        let mut entry = Vec::new();
-        let mut wildcard = Vec::new();
-        for (i, (_, phrases)) in table.iter().enumerate() {
-            for &p in phrases.iter() {
-                let lit = p.split('*').next().unwrap_or(p).trim_end();
-                literals.push(if lit.is_empty() { p } else { lit });
-                entry.push(i);
-                wildcard.push(p.contains('*').then_some(p));
+        let mut hits = Vec::new();
+        for (weak, table) in [(false, STRONG), (true, WEAK)] {
+            for (entry, (_, phrases)) in table.iter().enumerate() {
+                for &p in phrases.iter() {
+                    let lit = p.split('*').next().unwrap_or(p).trim_end();
+                    literals.push(if lit.is_empty() { p } else { lit });
+                    hits.push(Hit::Phrase {
+                        weak,
+                        entry,
+                        wildcard: p.contains('*').then_some(p),
+                    });
+                }
             }
         }
-        // A contiguous NFA, never a DFA: the DFA's build (a one-time cost
-        // that showed in short runs) buys nothing for a search that
-        // reports overlapping matches.
-        let automaton = aho_corasick::AhoCorasickBuilder::new()
-            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-            .build(&literals)
-            .expect("phrase tables are valid literals");
+        for (n, provider) in PROVIDERS.iter().enumerate() {
+            for &m in provider.marks {
+                literals.push(m);
+                hits.push(Hit::Mark(n));
+            }
+        }
         Compiled {
-            automaton,
-            entry,
-            wildcard,
+            index: super::phrases::HeadIndex::new(literals),
+            hits,
         }
     }
 
-    /// The index of the first table entry with a phrase in `lower`.
-    fn first(&self, lower: &str) -> Option<usize> {
-        let mut best: Option<usize> = None;
-        for m in self.automaton.find_overlapping_iter(lower) {
-            let id = m.pattern().as_usize();
-            let e = self.entry[id];
-            if best.is_some_and(|b| b <= e) {
-                continue;
-            }
-            if self.wildcard[id].is_none_or(|p| contains(&lower[m.start()..], p)) {
-                best = Some(e);
-            }
-        }
-        best
+    fn get() -> &'static Compiled {
+        static C: OnceLock<Compiled> = OnceLock::new();
+        C.get_or_init(Compiled::new)
     }
 }
 
-fn strong() -> &'static Compiled {
-    static C: OnceLock<Compiled> = OnceLock::new();
-    C.get_or_init(|| Compiled::new(STRONG))
+/// What the phrase tables and the provider markers find in a lowercase
+/// diagnostic.
+#[derive(Default)]
+struct Found {
+    /// The first entry of `STRONG` with a phrase in the text.
+    strong: Option<usize>,
+    /// The first entry of `WEAK` with a phrase in the text.
+    weak: Option<usize>,
+    /// Bit n: a marker of `PROVIDERS[n]` is in the text.
+    marks: u32,
 }
 
-fn weak() -> &'static Compiled {
-    static C: OnceLock<Compiled> = OnceLock::new();
-    C.get_or_init(|| Compiled::new(WEAK))
-}
-
-/// The first reason of a table with a phrase in `lower`.
-fn find_in(table: &[(Reason, &[&str])], compiled: &Compiled, lower: &str) -> Option<Reason> {
-    compiled.first(lower).map(|i| table[i].0)
+impl Found {
+    fn in_text(lower: &str) -> Found {
+        let c = Compiled::get();
+        let mut found = Found::default();
+        c.index.each(lower.as_bytes(), false, |id, start| {
+            match c.hits[id] {
+                Hit::Mark(n) => found.marks |= 1 << n,
+                Hit::Phrase {
+                    weak,
+                    entry,
+                    wildcard,
+                } => {
+                    let best = if weak {
+                        &mut found.weak
+                    } else {
+                        &mut found.strong
+                    };
+                    if best.is_none_or(|b| entry < b)
+                        && wildcard.is_none_or(|p| contains(&lower[start..], p))
+                    {
+                        *best = Some(entry);
+                    }
+                }
+            }
+            true
+        });
+        found
+    }
 }
 
 /// The number right after `label` (a few letters, `#`, `-` skipped).
@@ -1446,20 +1477,52 @@ impl Pattern {
     }
 }
 
-/// Does a host name (or a domain), lowercase, end with one of the suffixes?
-/// A suffix without a leading dot also matches the name itself.
-fn host_matches(host: &str, suffixes: &[&str]) -> bool {
-    suffixes.iter().any(|s| {
-        let bare = s.trim_start_matches('.');
-        host == bare
-            || (host.len() > bare.len()
-                && host.ends_with(bare)
-                && host.as_bytes()[host.len() - bare.len() - 1] == b'.')
-    })
+/// The providers whose hosts a host name (or a domain), lowercase, is in:
+/// bit n for `PROVIDERS[n]`. A suffix matches the name itself or a name
+/// ending in "." and the suffix (a leading dot in the table changes
+/// nothing), so each suffix of the name at a dot is looked up, among the
+/// table's suffixes of its length.
+fn host_providers(host: &str) -> u32 {
+    /// By length: (suffix without its leading dot, providers listing it).
+    type ByLength = Vec<Vec<(&'static str, u32)>>;
+    static SUFFIXES: OnceLock<ByLength> = OnceLock::new();
+    let by_length = SUFFIXES.get_or_init(|| {
+        let mut v: ByLength = Vec::new();
+        for (n, p) in PROVIDERS.iter().enumerate() {
+            for s in p.hosts {
+                let bare = s.trim_start_matches('.');
+                if v.len() <= bare.len() {
+                    v.resize(bare.len() + 1, Vec::new());
+                }
+                let group = &mut v[bare.len()];
+                match group.iter_mut().find(|(b, _)| *b == bare) {
+                    Some((_, mask)) => *mask |= 1 << n,
+                    None => group.push((bare, 1 << n)),
+                }
+            }
+        }
+        v
+    });
+    let mut mask = 0;
+    let mut rest = host;
+    loop {
+        if let Some(group) = by_length.get(rest.len()) {
+            for (s, m) in group {
+                if *s == rest {
+                    mask |= m;
+                }
+            }
+        }
+        match rest.find('.') {
+            Some(dot) => rest = &rest[dot + 1..],
+            None => return mask,
+        }
+    }
 }
 
-/// The reason a provider's own codes give, when the provider answered.
-fn from_provider(f: &Failure, lower: &str) -> Option<Reason> {
+/// The reason a provider's own codes give, when the provider answered;
+/// `marks` are the providers whose markers the diagnostic holds.
+fn from_provider(f: &Failure, lower: &str, marks: u32) -> Option<Reason> {
     let domain = f.recipient.rsplit_once('@').map(|(_, d)| d);
     // Remote-MTA values look like "mx.example.com [192.0.2.1]".
     let host = f
@@ -1472,14 +1535,14 @@ fn from_provider(f: &Failure, lower: &str) -> Option<Reason> {
                 .to_ascii_lowercase()
         });
     let domain = domain.map(|d| d.trim_end_matches('.').to_ascii_lowercase());
+    let mask = marks
+        | host.as_deref().map_or(0, host_providers)
+        | domain.as_deref().map_or(0, host_providers);
     PROVIDERS
         .iter()
-        .filter(|p| {
-            host.as_deref().is_some_and(|h| host_matches(h, p.hosts))
-                || domain.as_deref().is_some_and(|d| host_matches(d, p.hosts))
-                || p.marks.iter().any(|m| lower.contains(m))
-        })
-        .find_map(|p| {
+        .enumerate()
+        .filter(|&(n, _)| mask & 1 << n != 0)
+        .find_map(|(_, p)| {
             p.rules
                 .iter()
                 .find(|(pat, _)| pat.matches(lower))
@@ -1489,7 +1552,9 @@ fn from_provider(f: &Failure, lower: &str) -> Option<Reason> {
 
 /// The reason the diagnostic's specific phrases name, if any.
 pub fn from_text(text: &str) -> Option<Reason> {
-    find_in(STRONG, strong(), &text.to_lowercase())
+    Found::in_text(&text.to_lowercase())
+        .strong
+        .map(|i| STRONG[i].0)
 }
 
 /// The reason a PowerMTA bounce category names (`X-PowerMTA-BounceCategory`,
@@ -1517,7 +1582,15 @@ pub fn from_powermta_category(category: &str) -> Option<Reason> {
 }
 
 /// Decides a failure's reason; see the module documentation for the ladder.
+/// Without `f.command`, the diagnostic is searched for the SMTP command.
 pub fn classify(f: &Failure, kind: Kind) -> Reason {
+    classify_searched(f, kind, false)
+}
+
+/// `classify`, told whether `f.diagnostic` was already searched for the
+/// SMTP command (`bounce::finish` does it first): then a missing
+/// `f.command` means the text names none, and the search is not repeated.
+pub fn classify_searched(f: &Failure, kind: Kind, searched: bool) -> Reason {
     match kind {
         Kind::Autoreply => return Reason::Vacation,
         Kind::Feedback => return Reason::Feedback,
@@ -1530,15 +1603,27 @@ pub fn classify(f: &Failure, kind: Kind) -> Reason {
     {
         return Reason::Delivered;
     }
-    let lower = f.diagnostic.as_deref().unwrap_or("").to_lowercase();
+    let diagnostic = f.diagnostic.as_deref().unwrap_or("");
+    // The same text as `to_lowercase` for ASCII, which nearly every
+    // diagnostic is, at a fraction of the cost.
+    let lower = if diagnostic.is_ascii() {
+        diagnostic.to_ascii_lowercase()
+    } else {
+        diagnostic.to_lowercase()
+    };
     let status = f.status.filter(Status::is_real);
     let reply = f.reply_code.or_else(|| find_reply_code(&lower));
-    let cmd = f.command.or_else(|| SmtpCommand::find(&lower));
+    let cmd = match f.command {
+        None if !searched => SmtpCommand::find(&lower),
+        c => c,
+    };
 
-    if let Some(r) = from_provider(f, &lower) {
+    let found = Found::in_text(&lower);
+
+    if let Some(r) = from_provider(f, &lower, found.marks) {
         return refine(r, status, cmd);
     }
-    if let Some(r) = find_in(STRONG, strong(), &lower) {
+    if let Some(r) = found.strong.map(|i| STRONG[i].0) {
         return refine(r, status, cmd);
     }
     // RFC 3464 §2.3.6: an `X-Unix` diagnostic is a local delivery program's
@@ -1549,7 +1634,7 @@ pub fn classify(f: &Failure, kind: Kind) -> Reason {
     if let Some(r) = status.and_then(from_status) {
         return refine(r, status, cmd);
     }
-    if let Some(r) = find_in(WEAK, weak(), &lower) {
+    if let Some(r) = found.weak.map(|i| WEAK[i].0) {
         return r;
     }
     // A refusal at the greeting or HELO is about the connecting client.

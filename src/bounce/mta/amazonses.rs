@@ -31,8 +31,8 @@ impl Decoder for AmazonSes {
     }
 
     fn sniff(&self, input: &Input<'_, '_>) -> bool {
-        let from = input.from.to_ascii_lowercase();
-        (from.contains("amazonaws.com") || from.contains("amazonses.com"))
+        (super::contains_ci(&input.from, "amazonaws.com")
+            || super::contains_ci(&input.from, "amazonses.com"))
             && input.text().contains("notificationType")
     }
 

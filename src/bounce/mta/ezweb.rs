@@ -40,10 +40,8 @@ impl Decoder for Ezweb {
         // the rest of this decoder: only a header whose raw bytes hold
         // "EZweb" (folding cannot split a word) or an RFC 2047 word can
         // read "(EZweb Mail)" once decoded.
-        let maybe = |r: &[u8]| {
-            memchr::memmem::find(r, b"EZweb").is_some() || memchr::memmem::find(r, b"=?").is_some()
-        };
-        input.from.to_ascii_lowercase().contains("ezweb.ne.jp")
+        let maybe = |r: &[u8]| super::has_bytes(r, b"EZweb") || super::has_bytes(r, b"=?");
+        super::contains_ci(&input.from, "ezweb.ne.jp")
             || (input
                 .parsed
                 .headers_all_raw("Received")

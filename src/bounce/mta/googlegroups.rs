@@ -38,15 +38,17 @@ impl Decoder for GoogleGroups {
     }
 
     fn sniff(&self, input: &Input<'_, '_>) -> bool {
-        let from = input.from.to_ascii_lowercase();
         input.hints.failed_recipients
-            && (from.contains("@googlemail.com") || from.contains("@google.com"))
+            && (super::contains_ci(&input.from, "@googlemail.com")
+                || super::contains_ci(&input.from, "@google.com"))
     }
 
     fn decode(&self, input: &Input<'_, '_>) -> Option<Bounce> {
         let head = error_head_before(input.text(), input.inline_original_at());
-        let lower = head.to_lowercase();
-        if !HELP_LINKS.iter().any(|l| lower.contains(l)) {
+        // ASCII case ignored, no lowercase copy: the same as searching the
+        // full lowercase, since no link holds the ASCII letters that other
+        // letters lowercase to (`k` from the Kelvin sign, `i` from `İ`).
+        if !HELP_LINKS.iter().any(|l| super::contains_ci(head, l)) {
             return None;
         }
         let header = input.header("X-Failed-Recipients")?;
@@ -85,6 +87,14 @@ fn explanation(lines: &[&str], group: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn help_links_are_ascii_without_i_or_k() {
+        for l in HELP_LINKS {
+            assert!(l.is_ascii() && !l.contains(['i', 'k']), "{l}");
+            assert_eq!(*l, l.to_ascii_lowercase());
+        }
+    }
     use crate::parse::parse;
     use crate::triage::Hints;
 

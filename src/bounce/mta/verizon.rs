@@ -28,8 +28,7 @@ impl Decoder for Verizon {
     }
 
     fn sniff(&self, input: &Input<'_, '_>) -> bool {
-        let from = input.from.to_ascii_lowercase();
-        DOMAINS.iter().any(|d| from.contains(d))
+        DOMAINS.iter().any(|d| super::contains_ci(&input.from, d))
     }
 
     fn decode(&self, input: &Input<'_, '_>) -> Option<Bounce> {
