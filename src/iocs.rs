@@ -7,7 +7,8 @@
 //! authenticated user names. Rows outside campaigns (a typo bounce) are not
 //! indicators. Sorted by type, then most frequent, then value.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -40,113 +41,102 @@ const TYPES: &[&str] = &[
     "x-mailer",
 ];
 
+/// What is known of one indicator value. Values and campaign ids are
+/// borrowed from the rows, which outlive the collection.
 #[derive(Default)]
-struct Seen {
+struct Seen<'a> {
     count: usize,
     first: Option<i64>,
     last: Option<i64>,
-    campaigns: std::collections::BTreeSet<String>,
+    campaigns: BTreeSet<&'a str>,
 }
 
-/// Collects the indicators of the campaign rows in `rows`.
-pub fn collect<'a>(rows: impl IntoIterator<Item = &'a Record>) -> Vec<IocRow> {
-    // One map per indicator type (index in TYPES; the last for "other").
-    let mut seen: Vec<BTreeMap<String, Seen>> =
-        (0..=TYPES.len()).map(|_| BTreeMap::new()).collect();
+/// One map per indicator type (index in `TYPES`; the last for "other").
+type Maps<'a> = Vec<BTreeMap<Cow<'a, str>, Seen<'a>>>;
+
+/// Collects the indicators of the campaign rows in `rows`. (One pass: most
+/// values of a flood are distinct, so per-block maps merged afterwards cost
+/// more than they save.)
+pub fn collect(rows: &[Record]) -> Vec<IocRow> {
+    let mut seen: Maps<'_> = (0..=TYPES.len()).map(|_| BTreeMap::new()).collect();
     for r in rows {
-        let Some(c) = r.campaign.as_deref() else {
-            continue;
-        };
-        let time = clock(r);
-        let mut add = |kind: &str, value: &str| {
-            let value = value.trim();
-            if value.is_empty() {
-                return;
-            }
-            let k = TYPES.iter().position(|t| *t == kind).unwrap_or(TYPES.len());
-            // Most values repeat across a flood: look up by the borrowed
-            // value, allocate the key only for a new one.
-            let by_value = &mut seen[k];
-            let s = match by_value.get_mut(value) {
-                Some(s) => s,
-                None => by_value.entry(value.to_string()).or_default(),
-            };
-            s.count += 1;
-            if let Some(t) = time {
-                s.first = Some(s.first.map_or(t, |f| f.min(t)));
-                s.last = Some(s.last.map_or(t, |l| l.max(t)));
-            }
-            if !s.campaigns.contains(c) {
-                s.campaigns.insert(c.to_string());
-            }
-        };
-        if let Some(ip) = &r.origin_ip {
-            add("origin-ip", ip);
-        }
-        for ip in r.relay_ips.as_deref().unwrap_or("").split(' ') {
-            if Some(ip) != r.origin_ip.as_deref() {
-                add("relay-ip", ip);
-            }
-        }
-        if let Some((_, d)) = r
-            .original_message_id
-            .as_deref()
-            .and_then(|m| m.rsplit_once('@'))
-        {
-            // Lowercased only when it has capitals (most do not).
-            if d.bytes().any(|b| b.is_ascii_uppercase()) {
-                add("message-id-domain", &d.to_ascii_lowercase());
-            } else {
-                add("message-id-domain", d);
-            }
-        }
-        if let Some(s) = &r.original_subject {
-            add("subject", s);
-        }
-        if let Some(x) = &r.x_mailer {
-            add("x-mailer", x);
-        }
-        for l in r.auth.as_deref().unwrap_or("").split(' ') {
-            let user = l
-                .strip_prefix("authenticated-sender:")
-                .or_else(|| l.strip_prefix("smtp.auth="));
-            if let Some(u) = user {
-                add("auth-user", u);
-            }
-        }
+        add_row(&mut seen, r);
     }
-    let mut out: Vec<((usize, String), Seen)> = seen
-        .into_iter()
-        .enumerate()
-        .flat_map(|(k, m)| m.into_iter().map(move |(v, s)| ((k, v), s)))
-        .collect();
-    out.sort_by(|a, b| {
-        a.0 .0
-            .cmp(&b.0 .0)
-            .then(b.1.count.cmp(&a.1.count))
-            .then(a.0 .1.cmp(&b.0 .1))
-    });
-    out.into_iter()
-        .map(|((k, value), s)| IocRow {
+    // Types in file order; within a type the map is in value order, so a
+    // stable sort on the count alone gives "most frequent, then value".
+    let mut out = Vec::new();
+    for (k, m) in seen.into_iter().enumerate() {
+        let mut entries: Vec<(Cow<'_, str>, Seen<'_>)> = m.into_iter().collect();
+        entries.sort_by(|a, b| b.1.count.cmp(&a.1.count));
+        out.extend(entries.into_iter().map(|(value, s)| IocRow {
             kind: TYPES.get(k).copied().unwrap_or("other"),
-            value,
+            value: value.into_owned(),
             count: s.count,
             first_seen: s.first.map(|t| Timestamp(t).iso()),
             last_seen: s.last.map(|t| Timestamp(t).iso()),
-            campaigns: join_owned(s.campaigns),
-        })
-        .collect()
-}
-
-/// The campaign ids space separated; one id (the usual case) is moved, not copied.
-fn join_owned(ids: std::collections::BTreeSet<String>) -> String {
-    let mut ids = ids.into_iter();
-    let mut out = ids.next().unwrap_or_default();
-    for id in ids {
-        out.push(' ');
-        out.push_str(&id);
+            campaigns: s.campaigns.into_iter().collect::<Vec<_>>().join(" "),
+        }));
     }
     out
+}
+
+/// Adds the indicators of one row, if it belongs to a campaign.
+fn add_row<'a>(seen: &mut Maps<'a>, r: &'a Record) {
+    let Some(c) = r.campaign.as_deref() else {
+        return;
+    };
+    let time = clock(r);
+    let mut add = |kind: &str, value: Cow<'a, str>| {
+        let value = match value {
+            Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
+            Cow::Owned(v) => Cow::Owned(v.trim().to_string()),
+        };
+        if value.is_empty() {
+            return;
+        }
+        let k = TYPES.iter().position(|t| *t == kind).unwrap_or(TYPES.len());
+        let s = seen[k].entry(value).or_default();
+        s.count += 1;
+        if let Some(t) = time {
+            s.first = Some(s.first.map_or(t, |f| f.min(t)));
+            s.last = Some(s.last.map_or(t, |l| l.max(t)));
+        }
+        s.campaigns.insert(c);
+    };
+    if let Some(ip) = &r.origin_ip {
+        add("origin-ip", Cow::Borrowed(ip));
+    }
+    for ip in r.relay_ips.as_deref().unwrap_or("").split(' ') {
+        if Some(ip) != r.origin_ip.as_deref() {
+            add("relay-ip", Cow::Borrowed(ip));
+        }
+    }
+    if let Some((_, d)) = r
+        .original_message_id
+        .as_deref()
+        .and_then(|m| m.rsplit_once('@'))
+    {
+        // Lowercased only when it has capitals (most do not).
+        if d.bytes().any(|b| b.is_ascii_uppercase()) {
+            add("message-id-domain", Cow::Owned(d.to_ascii_lowercase()));
+        } else {
+            add("message-id-domain", Cow::Borrowed(d));
+        }
+    }
+    if let Some(s) = &r.original_subject {
+        add("subject", Cow::Borrowed(s));
+    }
+    if let Some(x) = &r.x_mailer {
+        add("x-mailer", Cow::Borrowed(x));
+    }
+    for l in r.auth.as_deref().unwrap_or("").split(' ') {
+        let user = l
+            .strip_prefix("authenticated-sender:")
+            .or_else(|| l.strip_prefix("smtp.auth="));
+        if let Some(u) = user {
+            add("auth-user", Cow::Borrowed(u));
+        }
+    }
 }
 
 #[cfg(test)]
