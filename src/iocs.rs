@@ -67,7 +67,7 @@ pub fn collect(rows: &[Record]) -> Vec<IocRow> {
     let mut out = Vec::new();
     for (k, m) in seen.into_iter().enumerate() {
         let mut entries: Vec<(Cow<'_, str>, Seen<'_>)> = m.into_iter().collect();
-        entries.sort_by(|a, b| b.1.count.cmp(&a.1.count));
+        entries.sort_by_key(|e| std::cmp::Reverse(e.1.count));
         out.extend(entries.into_iter().map(|(value, s)| IocRow {
             kind: TYPES.get(k).copied().unwrap_or("other"),
             value: value.into_owned(),
