@@ -14,6 +14,10 @@ pub struct Report {
     pub reporting_mta: Option<String>,
     pub arrival_date: Option<String>,
     pub recipients: Vec<Failure>,
+    /// Groups whose Final-Recipient is no address (Exim's file path for a
+    /// local delivery, `rfc822;<>`): their Status and Diagnostic-Code still
+    /// describe a failure the text names.
+    pub unnamed: Vec<Failure>,
 }
 
 /// Strips an RFC 3464 type prefix (`rfc822;`, `dns;`, `smtp;`).
@@ -119,6 +123,8 @@ pub fn read(text: &str) -> Report {
         if let Some(f) = cur.take() {
             if !f.recipient.is_empty() {
                 report.recipients.push(f);
+            } else {
+                report.unnamed.push(f);
             }
         }
     };
@@ -336,6 +342,11 @@ impl Decoder for Rfc3464 {
             // original's only To.
             if let Some(t) = super::text::Text.decode(input) {
                 report.recipients = t.failures;
+                // One recipient in the text, one nameless group in the
+                // report: the group's codes are that recipient's.
+                if let ([f], [g]) = (&mut report.recipients[..], &report.unnamed[..]) {
+                    merge_missing(f, g.clone());
+                }
             } else if let Some(to) = super::returned_original(input)
                 .and_then(|o| o.to)
                 .filter(|t| !t.contains(','))
