@@ -561,9 +561,11 @@ fn split_multipart<'a>(body: &'a [u8], boundary: &[u8]) -> Option<(&'a [u8], Vec
 
 /// The boundary a multipart body really uses when its declared one is
 /// absent: the first `--x` line (no blanks in `x`) that occurs again, as
-/// `--x` or `--x--`, at the start of a later line.
+/// `--x` or `--x--`, at the start of a later line. Only the first lines
+/// and a few candidates are tried: each test searches the rest of the body.
 fn body_boundary(body: &[u8]) -> Option<&[u8]> {
     let mut at = 0;
+    let mut candidates = 0;
     for _ in 0..200 {
         let rest = body.get(at..)?;
         let nl = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
@@ -576,8 +578,14 @@ fn body_boundary(body: &[u8]) -> Option<&[u8]> {
                 needle.extend_from_slice(b);
                 memmem::find(&body[at + nl..], &needle).is_some()
             };
-            if b.len() >= 4 && !b.iter().any(|c| c.is_ascii_whitespace()) && recurs(b) {
-                return Some(b);
+            if b.len() >= 4 && !b.iter().any(|c| c.is_ascii_whitespace()) {
+                if recurs(b) {
+                    return Some(b);
+                }
+                candidates += 1;
+                if candidates == 8 {
+                    return None;
+                }
             }
         }
         at += nl + 1;
