@@ -230,6 +230,7 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
         let lines = input.error_lines();
         let all: Vec<String> = b.failures.iter().map(|f| f.recipient.clone()).collect();
         let others: Vec<&str> = all.iter().map(String::as_str).collect();
+        let group = lines.recipients_group(&others);
         for ((f, &(silent, mut commandless)), known) in b
             .failures
             .iter_mut()
@@ -239,7 +240,7 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
             // The recipient's paragraph, read at most once for both uses.
             let mut paragraph: Option<Option<String>> = None;
             if silent {
-                let read = text::diagnostic_for(lines, &f.recipient, &others);
+                let read = text::diagnostic_in(lines, group, &f.recipient, &others);
                 // A line without codes is taken only when it names the
                 // recipient itself (OpenSMTPD: "a@b: Domain does not exist").
                 let found = read.clone().filter(|d| {
@@ -260,7 +261,7 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
                 f.command = match text::transcript_command_for(lines, &f.recipient) {
                     Some(c) => c,
                     None => match paragraph
-                        .unwrap_or_else(|| text::diagnostic_for(lines, &f.recipient, &others))
+                        .unwrap_or_else(|| text::diagnostic_in(lines, group, &f.recipient, &others))
                     {
                         None => None,
                         // The text decoder's diagnostic is this paragraph.

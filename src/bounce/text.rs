@@ -6,6 +6,7 @@
 
 use regex::Regex;
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::dsn::clean_address;
@@ -153,8 +154,9 @@ impl Decoder for Text {
         }
         let all: Vec<String> = failures.iter().map(|f| f.recipient.clone()).collect();
         let others: Vec<&str> = all.iter().map(String::as_str).collect();
+        let group = head.recipients_group(&others);
         for f in &mut failures {
-            f.diagnostic = diagnostic_for(head, &f.recipient, &others);
+            f.diagnostic = diagnostic_in(head, group, &f.recipient, &others);
         }
         // A warning that delivery is only delayed (Gmail's "THIS IS A
         // WARNING MESSAGE ONLY"), often with no code at all.
@@ -415,11 +417,13 @@ pub struct Lines<'t> {
     /// Whether a line may be a transcript's server answer (`<<<`).
     answers: bool,
     /// `diagnostic_for` results already read.
-    diagnostics: RefCell<Vec<ReadDiagnostic>>,
+    diagnostics: RefCell<Vec<ReadDiagnostics>>,
 }
 
-/// A `diagnostic_for` result: recipient, the other recipients, result.
-type ReadDiagnostic = (String, Vec<String>, Option<String>);
+/// `diagnostic_for` results for one list of other recipients: the list,
+/// kept once (not once per recipient: a bounce naming 20,000 recipients
+/// would hold 400 million copies), and the results by recipient.
+type ReadDiagnostics = (Vec<String>, HashMap<String, Option<String>>);
 
 /// `str::lines` of a text, collected: the line ends found by memchr's
 /// SIMD search (the `char` searcher of `lines` costs more per line), each
@@ -618,19 +622,44 @@ impl<'t> Lines<'t> {
 /// `others`. Falls back to the first line anywhere with a reply code.
 /// Read once per recipient and text: the text decoder and `finish` both ask.
 pub fn diagnostic_for(text: &Lines<'_>, rcpt: &str, others: &[&str]) -> Option<String> {
-    let same = |(r, o, _): &&ReadDiagnostic| {
-        r == rcpt && o.len() == others.len() && o.iter().zip(others).all(|(a, b)| a == b)
-    };
-    if let Some((_, _, d)) = text.diagnostics.borrow().iter().find(same) {
+    diagnostic_in(text, text.recipients_group(others), rcpt, others)
+}
+
+/// `diagnostic_for` with the cache group of `others` already known
+/// (`Lines::recipients_group` of the same list): a loop over thousands of
+/// recipients then compares the list once, not once per recipient.
+pub fn diagnostic_in(
+    text: &Lines<'_>,
+    group: usize,
+    rcpt: &str,
+    others: &[&str],
+) -> Option<String> {
+    if let Some(d) = text.diagnostics.borrow()[group].1.get(rcpt) {
         return d.clone();
     }
     let d = read_diagnostic(text, rcpt, others);
-    text.diagnostics.borrow_mut().push((
-        rcpt.to_string(),
-        others.iter().map(|o| o.to_string()).collect(),
-        d.clone(),
-    ));
+    text.diagnostics.borrow_mut()[group]
+        .1
+        .insert(rcpt.to_string(), d.clone());
     d
+}
+
+impl Lines<'_> {
+    /// The `diagnostic_for` cache group of a list of other recipients,
+    /// made on first ask.
+    pub fn recipients_group(&self, others: &[&str]) -> usize {
+        let mut read = self.diagnostics.borrow_mut();
+        let same =
+            |o: &Vec<String>| o.len() == others.len() && o.iter().zip(others).all(|(a, b)| a == b);
+        if let Some(g) = read.iter().position(|(o, _)| same(o)) {
+            return g;
+        }
+        read.push((
+            others.iter().map(|o| o.to_string()).collect(),
+            HashMap::new(),
+        ));
+        read.len() - 1
+    }
 }
 
 /// `diagnostic_for`, uncached. The diagnostic is a list of line numbers,
@@ -863,6 +892,38 @@ mod tests {
         ] {
             assert_eq!(split_lines(t), t.lines().collect::<Vec<_>>(), "{t:?}");
         }
+    }
+
+    #[test]
+    fn diagnostic_cache_keeps_each_recipient_list_once() {
+        // A text bounce listing 2,000 recipients (an X-Failed-Recipients
+        // header or a DSN of 20,000 made the cache hold a copy of the whole
+        // list per recipient: 22 GB, then the scan was killed).
+        let n = 2000;
+        let all: Vec<String> = (0..n).map(|i| format!("u{i}@example.org")).collect();
+        let others: Vec<&str> = all.iter().map(String::as_str).collect();
+        let text: String = all
+            .iter()
+            .map(|a| format!("<{a}>: host mx.example.org said: 550 5.1.1 user unknown\n"))
+            .collect();
+        let lines = Lines::new(&text);
+        for (i, r) in others.iter().enumerate() {
+            let d = diagnostic_for(&lines, r, &others);
+            assert_eq!(d, read_diagnostic(&lines, r, &others));
+            if i % 500 == 0 {
+                // Asked again (as `finish` does): the cached result.
+                assert_eq!(diagnostic_for(&lines, r, &others), d);
+            }
+        }
+        // Another list of others is its own group.
+        assert_eq!(
+            diagnostic_for(&lines, others[0], &others[..1]),
+            read_diagnostic(&lines, others[0], &others[..1])
+        );
+        let cache = lines.diagnostics.borrow();
+        assert_eq!(cache.len(), 2);
+        assert_eq!(cache.iter().map(|(o, _)| o.len()).sum::<usize>(), n + 1);
+        assert_eq!(cache[0].1.len(), n);
     }
 
     #[test]
