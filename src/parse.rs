@@ -692,9 +692,33 @@ pub fn decode_header_bytes(raw: &[u8]) -> String {
         if has_encoded_word(raw) {
             return decode_encoded_words(raw);
         }
-        return unfold(std::str::from_utf8(raw).unwrap_or_default());
+        return unfold_ascii(raw);
     }
     unfold(&decode_text(raw, None))
+}
+
+/// `unfold` for an ASCII value, on the bytes (the common case for every
+/// header of every returned original): no UTF-8 check, no char-wise trim.
+fn unfold_ascii(raw: &[u8]) -> String {
+    let ws = |c: &u8| matches!(c, b'\t'..=b'\r' | b' ');
+    let mut out = Vec::with_capacity(raw.len());
+    let (mut start, mut first) = (0, true);
+    for end in memchr::memchr2_iter(b'\r', b'\n', raw).chain(std::iter::once(raw.len())) {
+        let piece = &raw[start..end];
+        start = end + 1;
+        let a = piece.iter().position(|c| !ws(c)).unwrap_or(piece.len());
+        let b = piece.iter().rposition(|c| !ws(c)).map_or(a, |i| i + 1);
+        // Empty pieces (CRLF, blank lines) add nothing, not even a space.
+        if piece.is_empty() {
+            continue;
+        }
+        if !first {
+            out.push(b' ');
+        }
+        first = false;
+        out.extend_from_slice(&piece[a..b]);
+    }
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// RFC 2047 encoded words of an ASCII value, decoded by mailparse (and
@@ -910,6 +934,22 @@ mod tests {
                 h.get_value(),
                 "{v:?}"
             );
+        }
+    }
+
+    #[test]
+    fn ascii_unfold_is_unfold() {
+        for raw in [
+            "",
+            "plain",
+            "  padded \t",
+            "from a (b [192.0.2.1])\n\tby c with ESMTP id 1;\n\tMon, 6 Jan 2025",
+            "crlf\r\n continued\r\n\r\n  \r\n end",
+            "\x0bvt\x0b and \x0c ff \x1c fs\x1c",
+            "\n\n",
+            " \n \n ",
+        ] {
+            assert_eq!(unfold_ascii(raw.as_bytes()), unfold(raw), "{raw:?}");
         }
     }
 
