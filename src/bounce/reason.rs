@@ -378,24 +378,25 @@ const SPAM_DETECTED: &[&str] = &[
     "judged to be spam",                                // GoDaddy IB212
     "mail content denied",                              // Tencent help page 171
     "message content rejected",                         // Sisimai SpamDetected
-    "message looks like spam",                          // Sisimai SpamDetected
-    "message rejected as spam",                         // Sisimai SpamDetected
+    "message is likely unsolicited mail", // Gmail 550 5.7.1 (support.google.com/a/answer/3726730)
+    "message looks like spam",            // Sisimai SpamDetected
+    "message rejected as spam",           // Sisimai SpamDetected
     "message rejected because of unacceptable content", // Sisimai SpamDetected
-    "message rejected for spam or virus content",       // GoDaddy bounce help page
-    "probable spam",                                    // Sisimai SpamDetected
-    "rejected due to spam",                             // Sisimai SpamDetected
-    "spam blocked",                                     // Sisimai SpamDetected
-    "spam detected",                                    // Sisimai SpamDetected
-    "spam is embedded in the email",                    // Tencent help page 59
-    "spam message rejected",                            // Mail.ru
-    "spam not accepted",                                // Sisimai SpamDetected
-    "spam score",                                       // SpamAssassin milters
-    "spambouncer identified spam",                      // Sisimai SpamDetected
-    "this message appears to be spam",                  // Sisimai SpamDetected
-    "this message was classified as spam",              // Sisimai SpamDetected
-    "too many spam complaints",                         // Sisimai SpamDetected
-    "your email is considered spam",                    // Sisimai SpamDetected
-    "your message has triggered a spam block",          // Sisimai SpamDetected
+    "message rejected for spam or virus content", // GoDaddy bounce help page
+    "probable spam",                      // Sisimai SpamDetected
+    "rejected due to spam",               // Sisimai SpamDetected
+    "spam blocked",                       // Sisimai SpamDetected
+    "spam detected",                      // Sisimai SpamDetected
+    "spam is embedded in the email",      // Tencent help page 59
+    "spam message rejected",              // Mail.ru
+    "spam not accepted",                  // Sisimai SpamDetected
+    "spam score",                         // SpamAssassin milters
+    "spambouncer identified spam",        // Sisimai SpamDetected
+    "this message appears to be spam",    // Sisimai SpamDetected
+    "this message was classified as spam", // Sisimai SpamDetected
+    "too many spam complaints",           // Sisimai SpamDetected
+    "your email is considered spam",      // Sisimai SpamDetected
+    "your message has triggered a spam block", // Sisimai SpamDetected
 ];
 
 /// The sender (envelope from) was refused, not the recipient.
@@ -653,18 +654,20 @@ const BLOCKED: &[&str] = &[
     "server access forbidden by your ip", // Sisimai Blocked
     "service not available, closing transmission channel", // RFC 5321 421 text
     "sorry, your remotehost looks suspiciously like spammer", // Sisimai Blocked
+    "spamcop.net",           // SpamCop block list ("IP x listed at bl.spamcop.net")
     "spamhaus",              // Spamhaus block lists
     "too many spams from your ip", // Free.fr
     "too many unwanted messages have been sent from the following ip", // Sisimai Blocked
-    "was blocked by ",       // Sisimai Blocked
-    "we do not accept mail from dynamic ips", // Mail.ru
-    "you are not allowed to connect", // Sisimai Blocked
-    "you are sending spam",  // Sisimai Blocked
-    "your access ip * has been rejected", // Sisimai Blocked
-    "your ip address * is blocked", // junkemailfilter.com
-    "your ip address is listed", // generic DNSBL wording
-    "your network is temporary blacklisted", // Sisimai Blocked
-    "your server requires confirmation", // Sisimai Blocked
+    "unusual rate of unsolicited mail originating from your ip", // Gmail 421/550 (support.google.com/a/answer/3726730)
+    "was blocked by ",                                           // Sisimai Blocked
+    "we do not accept mail from dynamic ips",                    // Mail.ru
+    "you are not allowed to connect",                            // Sisimai Blocked
+    "you are sending spam",                                      // Sisimai Blocked
+    "your access ip * has been rejected",                        // Sisimai Blocked
+    "your ip address * is blocked",                              // junkemailfilter.com
+    "your ip address is listed",                                 // generic DNSBL wording
+    "your network is temporary blacklisted",                     // Sisimai Blocked
+    "your server requires confirmation",                         // Sisimai Blocked
 ];
 
 /// The remote site's policy refused the message.
@@ -828,11 +831,12 @@ const STRONG: &[(Reason, &[&str])] = &[
 ];
 
 /// Generic words, tried only after a specific status code had its say.
-/// `Expired` is here because MTAs append their give-up sentence to the real
-/// cause ("... Access denied ... Giving up on 192.0.2.1.", qmail's "this
-/// message has been in the queue too long"): the cause or its code wins.
+/// `Expired` is here, and last, because MTAs append their give-up sentence
+/// to the real cause ("... Access denied ... Giving up on 192.0.2.1.",
+/// qmail's "this message has been in the queue too long"): the cause, its
+/// code or even a generic word for it ("... has been blocked. Giving up on
+/// 192.0.2.1.") wins.
 const WEAK: &[(Reason, &[&str])] = &[
-    (Reason::Expired, EXPIRED),
     (
         Reason::Blocked,
         &[
@@ -847,6 +851,7 @@ const WEAK: &[(Reason, &[&str])] = &[
     ),
     (Reason::SpamDetected, &["junk mail", "spam"]), // generic filter wording
     (Reason::PolicyViolation, &["policy", "prohibited"]), // generic policy wording
+    (Reason::Expired, EXPIRED),
 ];
 
 // ---------------------------------------------------------------------------
@@ -1785,6 +1790,10 @@ mod tests {
             ("550 5.7.1 Relaying denied", "norelaying"),
             ("530 5.7.0 Must issue a STARTTLS command first", "failedstarttls"),
             ("550 Requested action not taken: mailbox unavailable", "userunknown"),
+            // A block list naming spam is about the client, not the message.
+            ("554 5.7.1 Rejected: IP 192.0.2.9 listed at bl.spamcop.net", "blocked"),
+            ("550-5.7.1 [192.0.2.9] Our system has detected that this message is likely unsolicited mail. To reduce the amount of spam sent to Gmail, this message has been blocked.", "spamdetected"),
+            ("550-5.7.1 [192.0.2.9] Our system has detected an unusual rate of unsolicited mail originating from your IP address. To protect our users from spam, mail sent from your IP address has been blocked.", "blocked"),
         ] {
             assert_eq!(reason(diag, ""), want, "{diag}");
         }
@@ -1813,8 +1822,25 @@ mod tests {
             reason("Unable to contact LDAP server. (#4.4.3)I'm not going to try again; this message has been in the queue too long.", "4.4.3"),
             "systemerror"
         );
-        // A generic code loses to a generic word.
+        // A generic code loses to a generic word, and so does qmail's
+        // give-up sentence after it.
         assert_eq!(reason("550 5.7.1 Message blocked", "5.7.1"), "blocked");
+        assert_eq!(
+            reason("192.0.2.9 does not like recipient. Remote host said: 550 5.7.1 mail from your host has been blocked. Giving up on 192.0.2.9.", "5.7.1"),
+            "blocked"
+        );
+        assert_eq!(
+            reason("192.0.2.9 does not like recipient. Remote host said: 550 5.7.1 this is spam. Giving up on 192.0.2.9.", "5.7.1"),
+            "spamdetected"
+        );
+        // The give-up sentence alone still says expired.
+        assert_eq!(
+            reason(
+                "Connected to 192.0.2.9 but connection died. Giving up on 192.0.2.9.",
+                ""
+            ),
+            "expired"
+        );
         // Codes alone.
         assert_eq!(reason("", "5.2.2"), "mailboxfull");
         assert_eq!(reason("", "5.1.10"), "notaccept");
