@@ -1306,50 +1306,81 @@ fn from_reply(code: u16) -> Option<Reason> {
 /// Does `text` contain `phrase`, reading each `*` (and the spaces around
 /// it) as at most `GAP` characters? The part after a `*` must end a word.
 fn contains(text: &str, phrase: &str) -> bool {
-    if !phrase.contains('*') {
+    let mut parts = wildcard_parts(phrase);
+    let first = parts.next().unwrap_or("");
+    if parts.next().is_none() {
         return super::phrases::find(text, phrase).is_some();
     }
-    let parts: Vec<&str> = phrase.split('*').collect();
-    let last = parts.len() - 1;
-    let parts: Vec<&str> = parts
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let p = if i > 0 { p.trim_start() } else { p };
-            if i < last {
-                p.trim_end()
-            } else {
-                p
-            }
-        })
-        .collect();
     // Every occurrence of the first part may start a match.
-    text.match_indices(parts[0]).any(|(start, first)| {
-        let mut at = start + first.len();
-        parts[1..].iter().all(|part| {
-            let rest = &text[at..];
-            // The window ends on a character boundary at most GAP bytes on.
-            let mut end = (GAP + part.len()).min(rest.len());
-            while !rest.is_char_boundary(end) {
-                end -= 1;
+    let mut from = 0;
+    while let Some(i) = text
+        .get(from..)
+        .and_then(|t| super::phrases::find(t, first))
+    {
+        let start = from + i;
+        if matches_at(&text[start..], phrase) {
+            return true;
+        }
+        match text[start..].chars().next() {
+            Some(c) => from = start + c.len_utf8(),
+            None => return false,
+        }
+    }
+    false
+}
+
+/// The parts of a wildcard phrase between its `*`s, without the spaces
+/// around each `*`.
+fn wildcard_parts(phrase: &str) -> impl Iterator<Item = &str> {
+    let stars = phrase.bytes().filter(|&b| b == b'*').count();
+    phrase.split('*').enumerate().map(move |(i, p)| {
+        let p = if i > 0 { p.trim_start() } else { p };
+        if i < stars {
+            p.trim_end()
+        } else {
+            p
+        }
+    })
+}
+
+/// Does the wildcard `phrase` match at the start of `text` (see
+/// `contains`)? The phrase index finds where a phrase's first part
+/// starts; this checks the rest from there, without allocating.
+fn matches_at(text: &str, phrase: &str) -> bool {
+    let mut parts = wildcard_parts(phrase);
+    let Some(first) = parts.next().filter(|f| text.starts_with(f)) else {
+        return false;
+    };
+    let mut at = first.len();
+    parts.all(|part| {
+        let rest = &text[at..];
+        // The window ends on a character boundary at most GAP bytes on.
+        let mut end = (GAP + part.len()).min(rest.len());
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let window = &rest[..end];
+        // A part ends on a word end: "mailbox * full" is not "fully".
+        let word_end = |j: usize| {
+            !part.ends_with(|c: char| c.is_alphanumeric())
+                || !rest[j + part.len()..].starts_with(|c: char| c.is_alphanumeric())
+        };
+        let mut from = 0;
+        while let Some(j) = window
+            .get(from..)
+            .and_then(|w| super::phrases::find(w, part))
+        {
+            let j = from + j;
+            if word_end(j) {
+                at += j + part.len();
+                return true;
             }
-            // A part ends on a word end: "mailbox * full" is not "fully".
-            let word_end = |j: usize| {
-                !part.ends_with(|c: char| c.is_alphanumeric())
-                    || !rest[j + part.len()..].starts_with(|c: char| c.is_alphanumeric())
-            };
-            match rest[..end]
-                .match_indices(part)
-                .map(|(j, _)| j)
-                .find(|&j| word_end(j))
-            {
-                Some(j) => {
-                    at += j + part.len();
-                    true
-                }
-                None => false,
+            match window[j..].chars().next() {
+                Some(c) => from = j + c.len_utf8(),
+                None => break,
             }
-        })
+        }
+        false
     })
 }
 
@@ -1371,7 +1402,7 @@ enum Hit {
 /// `STRONG`, `WEAK` and the providers' markers in one index, so that a
 /// diagnostic is read once for all of them whatever the size of the
 /// tables. A wildcard phrase whose start is found is then checked in full
-/// with `contains`.
+/// with `matches_at` from where its start was found.
 struct Compiled {
     index: super::phrases::HeadIndex,
     hits: Vec<Hit>,
@@ -1442,7 +1473,7 @@ impl Found {
                         &mut found.strong
                     };
                     if best.is_none_or(|b| entry < b)
-                        && wildcard.is_none_or(|p| contains(&lower[start..], p))
+                        && wildcard.is_none_or(|p| matches_at(&lower[start..], p))
                     {
                         *best = Some(entry);
                     }
@@ -2008,5 +2039,39 @@ mod tests {
             "mailbox * full"
         ));
         assert!(contains("über mailbox quota", "mailbox * quota"));
+    }
+
+    #[test]
+    fn wildcards_match_from_any_start() {
+        // The second "mailbox" starts the match; the first is too far.
+        assert!(contains(
+            "mailbox unavailable and the long explanation goes on and on; mailbox is full",
+            "mailbox * full"
+        ));
+        // A later occurrence of a part ends a word where the first does not.
+        assert!(contains(
+            "mailbox quota fully used, quota full",
+            "mailbox * full"
+        ));
+        assert!(matches_at(
+            "client host [192.0.2.1] blocked using x",
+            "client host * blocked"
+        ));
+        assert!(!matches_at(
+            "x client host [192.0.2.1] blocked",
+            "client host * blocked"
+        ));
+        assert!(!matches_at("client host", "client host * blocked"));
+        // Multi-byte characters in the window.
+        assert!(contains("ユーザー mailbox ü ü ü full", "mailbox * full"));
+        assert!(!contains("mailbox ü", "mailbox * full"));
+        // Every phrase of the tables is found in itself, with a `*` read
+        // as a short word.
+        for (_, table) in STRONG.iter().chain(WEAK.iter()) {
+            for p in table.iter() {
+                let text = format!("x {} y", p.replace('*', "abc"));
+                assert!(contains(&text, p), "{p}");
+            }
+        }
     }
 }
