@@ -79,6 +79,10 @@ pub struct Hints {
     pub bounce_subject: bool,
     /// The subject starts like a forward or reply (`Fwd:`, `Re:`, `転送:`).
     pub forward_or_reply: bool,
+    /// `X-MS-Exchange-Message-Is-Ndr`: Exchange says this is its
+    /// non-delivery report (it also marks those `Auto-Submitted:
+    /// auto-replied`, like an out-of-office reply).
+    pub ndr: bool,
 }
 
 impl Hints {
@@ -89,6 +93,7 @@ impl Hints {
             || self.null_return_path
             || self.failed_recipients
             || self.auto_generated
+            || self.ndr
     }
 }
 
@@ -258,34 +263,46 @@ pub fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
 /// Postfix, Exim, Sendmail, qmail, Exchange, Gmail, Yahoo, Lotus Notes,
 /// Courier, Amazon SES, and Japanese carriers' UTF-8 forms.
 const BOUNCE_SUBJECTS: &[&[u8]] = &[
-    b"returned mail",                        // Sendmail
-    b"undeliver",                            // Postfix "Undelivered Mail", Exchange "Undeliverable"
-    b"aws notification message",             // Amazon SNS mail carrying SES bounce/complaint events
-    b"delivery status", // Gmail, Exchange "... Notification", McAfee "Delivery Status"
-    b"mail delivery failed", // Exim
-    b"delivery failure", // Gmail, Notes
-    b"failure notice",  // qmail, Yahoo
-    b"delivery has failed", // Exchange 2003
-    b"could not be delivered", // various
-    b"non remis",       // French Exchange
-    b"nondeliverable",  // Exchange
-    b"non-delivery",    // various
-    b"nicht zustellbar", // German Exchange
-    b"returned to sender", // Postfix, Courier
-    b"mail system error", // various
-    b"delivery notification", // Notes, Domino
-    b"delivery failed", // various
-    b"delayed mail",    // Postfix delay notice
-    b"delivery delayed", // various
-    b"warning: could not send", // Sendmail delay notice
-    b"message not delivered", // various
-    b"mail could not be delivered", // various
-    b"returned message", // various
-    b"delivery report", // various
-    b"mail delivery",   // Courier "Mail delivery failed"
-    b"are not member",  // fml "You a@b are not member (name ML)"
-    b"\xe9\x85\x8d\xe4\xbf\xa1", // 配信 (UTF-8)
-    b"\xe4\xb8\x8d\xe9\x81\x94", // 不達 (UTF-8)
+    b"returned mail",                                // Sendmail
+    b"undeliver",                // Postfix "Undelivered Mail", Exchange "Undeliverable"
+    b"aws notification message", // Amazon SNS mail carrying SES bounce/complaint events
+    b"delivery status",          // Gmail, Exchange "... Notification", McAfee "Delivery Status"
+    b"mail delivery failed",     // Exim
+    b"delivery failure",         // Gmail, Notes
+    b"failure notice",           // qmail, Yahoo
+    b"delivery has failed",      // Exchange 2003
+    b"could not be delivered",   // various
+    b"non remis",                // French Exchange
+    b"nondeliverable",           // Exchange
+    b"non-delivery",             // various
+    b"nicht zustellbar",         // German Exchange
+    b"unzustellbar",             // German Exchange "Unzustellbar: ..."
+    b"no se puede entregar",     // Spanish Exchange
+    b"non recapitabile",         // Italian Exchange
+    b"onbestelbaar",             // Dutch Exchange
+    b"n\xc3\xa3o \xc3\xa9 poss\xc3\xadvel entregar", // Portuguese Exchange "Não é possível entregar"
+    b"no entregado",                                 // Spanish
+    "无法投递".as_bytes(),                           // Chinese Exchange ("undeliverable")
+    "退信".as_bytes(),         // Chinese providers ("returned mail": 163.com, QQ)
+    "недоставлен".as_bytes(),  // Russian ("undelivered")
+    "Недоставлен".as_bytes(),  // (ASCII case folding does not reach Cyrillic)
+    "не доставлен".as_bytes(), // Russian ("not delivered")
+    "Не доставлен".as_bytes(),
+    b"returned to sender",                   // Postfix, Courier
+    b"mail system error",                    // various
+    b"delivery notification",                // Notes, Domino
+    b"delivery failed",                      // various
+    b"delayed mail",                         // Postfix delay notice
+    b"delivery delayed",                     // various
+    b"warning: could not send",              // Sendmail delay notice
+    b"message not delivered",                // various
+    b"mail could not be delivered",          // various
+    b"returned message",                     // various
+    b"delivery report",                      // various
+    b"mail delivery",                        // Courier "Mail delivery failed"
+    b"are not member",                       // fml "You a@b are not member (name ML)"
+    b"\xe9\x85\x8d\xe4\xbf\xa1",             // 配信 (UTF-8)
+    b"\xe4\xb8\x8d\xe9\x81\x94",             // 不達 (UTF-8)
     b"\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc", // エラー (UTF-8)
 ];
 
@@ -297,17 +314,29 @@ const FEEDBACK_SUBJECTS: &[&[u8]] = &[
 
 /// Subject phrases of auto-replies (lowercase).
 pub const AUTOREPLY_SUBJECTS: &[&[u8]] = &[
-    b"out of office",              // Outlook, Exchange
-    b"out of the office",          // various
-    b"automatic reply",            // Outlook
-    b"auto-reply",                 // various
-    b"autoreply",                  // various
-    b"auto reply",                 // various
-    b"auto:",                      // Notes "AUTO: ... is out of the office"
-    b"vacation",                   // Sieve vacation default subject
-    b"away from",                  // various
-    b"abwesenheit",                // German Outlook
-    b"r\xc3\xa9ponse automatique", // French Outlook
+    b"out of office",               // Outlook, Exchange
+    b"out of the office",           // various
+    b"automatic reply",             // Outlook
+    b"auto-reply",                  // various
+    b"autoreply",                   // various
+    b"auto reply",                  // various
+    b"auto:",                       // Notes "AUTO: ... is out of the office"
+    b"vacation",                    // Sieve vacation default subject
+    b"away from",                   // various
+    b"abwesenheit",                 // German Outlook
+    b"r\xc3\xa9ponse automatique",  // French Outlook
+    b"automatische antwort",        // German Outlook
+    b"respuesta autom\xc3\xa1tica", // Spanish Outlook
+    b"risposta automatica",         // Italian Outlook
+    b"automatisch antwoord",        // Dutch Outlook
+    b"resposta autom\xc3\xa1tica",  // Portuguese Outlook
+    b"automatisk svar",             // Danish/Norwegian/Swedish Outlook
+    b"automated reply",             // Sieve vacation scripts, helpdesks
+    "自动回复".as_bytes(),          // Chinese (simplified)
+    "自動回覆".as_bytes(),          // Chinese (traditional)
+    "자동 응답".as_bytes(),         // Korean
+    "Автоответ".as_bytes(),         // Russian
+    "автоответ".as_bytes(),
     "不在".as_bytes(),
     "自動応答".as_bytes(),
     "自動返信".as_bytes(),
@@ -332,7 +361,8 @@ const DAEMON_SENDERS: &[&[u8]] = &[
     b"mdaemon",
     b"mailerdaemon",
     b"mail.delivery",
-    b"post_master", // Verizon, Apache James MMS gateways
+    b"post_master",       // Verizon, Apache James MMS gateways
+    b"microsoftexchange", // Exchange's NDR sender "MicrosoftExchange329e71ec...@domain"
 ];
 
 /// Looks at the header block of one message.
@@ -401,6 +431,7 @@ pub fn triage<'a>(msg: &RawMessage<'a>) -> (Triage, HeaderFacts<'a>) {
             19 if name.eq_ignore_ascii_case(b"x-failed-recipients") => {
                 hints.failed_recipients = true
             }
+            28 if name.eq_ignore_ascii_case(b"x-ms-exchange-message-is-ndr") => hints.ndr = true,
             _ => {}
         }
     }
@@ -482,6 +513,29 @@ mod tests {
             Triage::BounceLike(h) => assert!(h.report && h.daemon_sender && h.bounce_subject),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn exchange_ndrs_and_localized_subjects_are_bounce_like() {
+        // Exchange marks its NDRs auto-replied, like an out-of-office reply;
+        // its own header and its sender say what they are.
+        match t(b"From: Microsoft Outlook\n <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@example.com>\nX-MS-Exchange-Message-Is-Ndr:\nSubject: Undeliverable: hours\nAuto-Submitted: auto-replied\n\nbody") {
+            Triage::BounceLike(h) => assert!(h.ndr && h.daemon_sender && h.machine_signal()),
+            other => panic!("{other:?}"),
+        }
+        // No Return-Path (an exported Exchange mailbox), a German subject.
+        assert!(matches!(
+            t(b"From: Kollege <k@example.com>\nSubject: Unzustellbar: Angebot\n\nbody"),
+            Triage::BounceLike(h) if h.bounce_subject && !h.machine_signal()
+        ));
+        assert!(matches!(
+            t("From: d@example.com\nSubject: Automatische Antwort: Angebot\n\nbody".as_bytes()),
+            Triage::BounceLike(h) if h.autoreply
+        ));
+        assert!(matches!(
+            t("From: d@example.com\nSubject: Недоставленное сообщение\n\nbody".as_bytes()),
+            Triage::BounceLike(h) if h.bounce_subject
+        ));
     }
 
     #[test]

@@ -68,14 +68,25 @@ impl Decoder for Arf {
         let mut b = Bounce::new(Kind::Feedback, self.name());
         b.reporting_mta = get("Reporting-MTA").map(|v| super::dsn::strip_type(&v).to_string());
         b.arrival_date = get("Arrival-Date").or_else(|| get("Received-Date"));
+        // Who reported what: an RFC 6591 authentication-failure report (a
+        // DMARC failure report) comes from the receiving system, not from a
+        // person who pressed "report spam".
+        let said = match feedback_type.as_deref() {
+            Some("auth-failure") => match get("Auth-Failure") {
+                Some(f) => format!("authentication failure ({f}) reported by the receiving system"),
+                None => "authentication failure reported by the receiving system".to_string(),
+            },
+            _ => "reported by recipient".to_string(),
+        };
+        let diagnostic = source_ip
+            .as_ref()
+            .map(|ip| format!("{said}; Source-IP: {ip}"));
         for r in recipients {
             b.failures.push(Failure {
                 recipient: r,
                 action: Some(Action::Reported),
                 feedback_type: feedback_type.clone(),
-                diagnostic: source_ip
-                    .as_ref()
-                    .map(|ip| format!("reported by recipient; Source-IP: {ip}")),
+                diagnostic: diagnostic.clone(),
                 ..Default::default()
             });
         }
@@ -167,6 +178,26 @@ mod tests {
         let b = detect(&p, hints).unwrap();
         assert_eq!(b.kind, Kind::Feedback);
         assert_eq!(b.failures[0].recipient, "rina@example.com");
+    }
+
+    #[test]
+    fn a_dmarc_failure_report_says_who_reported() {
+        let m = b"From: dmarc-noreply@mx.example.org\nSubject: Report domain: example.jp\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=feedback-report; boundary=\"F\"\n\n--F\nContent-Type: text/plain\n\nThis is an authentication failure report.\n--F\nContent-Type: message/feedback-report\n\nFeedback-Type: auth-failure\nUser-Agent: x/1.0\nVersion: 1\nAuth-Failure: dmarc\nSource-IP: 203.0.113.9\nOriginal-Rcpt-To: <kana@example.org>\n--F\nContent-Type: text/rfc822-headers\n\nFrom: taro@example.jp\nTo: kana@example.org\nSubject: invoice\n--F--\n";
+        let p = parse(m);
+        let hints = Hints {
+            feedback: true,
+            report: true,
+            ..Default::default()
+        };
+        let b = detect(&p, hints).unwrap();
+        assert_eq!(b.kind, Kind::Feedback);
+        let f = &b.failures[0];
+        assert_eq!(f.recipient, "kana@example.org");
+        assert_eq!(f.feedback_type.as_deref(), Some("auth-failure"));
+        assert_eq!(
+            f.diagnostic.as_deref(),
+            Some("authentication failure (dmarc) reported by the receiving system; Source-IP: 203.0.113.9")
+        );
     }
 
     #[test]

@@ -35,6 +35,16 @@ const BODY_PHRASES: &[&str] = &[
     "メールアドレスを変更",
     "新しいアドレス",
     "休暇",
+    "nicht im büro",       // German
+    "bin abwesend",        // German
+    "absent du bureau",    // French
+    "absente du bureau",   // French
+    "fuera de la oficina", // Spanish
+    "fuori ufficio",       // Italian
+    "fora do escritório",  // Portuguese
+    "niet op kantoor",     // Dutch
+    "不在办公室",          // Chinese
+    "부재중",              // Korean
 ];
 
 /// Phrases of "my address has changed" notices (lowercase). Japanese
@@ -76,8 +86,8 @@ impl Decoder for AutoReply {
 
     fn decode(&self, input: &Input<'_, '_>) -> Option<Bounce> {
         // A daemon's message is a bounce, not an auto-reply, even when it is
-        // marked auto-replied (Exim marks its bounces so).
-        if input.hints.daemon_sender || input.hints.report {
+        // marked auto-replied (Exim and Exchange mark their bounces so).
+        if input.hints.daemon_sender || input.hints.report || input.hints.ndr {
             return None;
         }
         let subject_says = AUTOREPLY_SUBJECT_SET.any_in(input.subject.as_bytes());
@@ -160,37 +170,65 @@ fn first_message_id(v: &str) -> Option<String> {
     (id.contains('@')).then(|| id.to_string())
 }
 
-/// `Automatic reply: Re: Invoice` → `Re: Invoice`; `Out of Office: x` → `x`.
+/// `Automatic reply: Re: Invoice` → `Invoice`; `Out of Office: x` → `x`;
+/// `【不在】見積もり` → `見積もり`.
 pub fn original_subject(subject: &str) -> Option<String> {
     const PREFIXES: &[&str] = &[
         "automatic reply:",
+        "automated reply:",
         "autoreply:",
         "auto-reply:",
         "auto reply:",
         "auto:",
         "out of office:",
         "out of office reply:",
+        "out of office autoreply:", // Exchange 2003
         "abwesenheitsnotiz:",
+        "automatische antwort:",
         "réponse automatique :",
         "réponse automatique:",
+        "respuesta automática:",
+        "risposta automatica:",
+        "automatisch antwoord:",
+        "resposta automática:",
+        "automatisk svar:",
         "自動応答:",
         "自動応答：",
+        "自動返信:",
+        "自動返信：",
+        "自动回复:",
+        "自动回复：",
         "不在:",
         "不在：",
+        "【不在】",
+        "[不在]",
+        "【自動応答】",
+        "[自動応答]",
+        "【自動返信】",
         "re:",
         "re：",
+        "aw:",   // German "Re:"
+        "sv:",   // Nordic "Re:"
+        "antw:", // Dutch "Re:"
     ];
     let mut s = subject.trim();
     let mut changed = false;
-    loop {
-        let lower = s.to_lowercase();
-        match PREFIXES.iter().find(|p| lower.starts_with(*p)) {
-            Some(p) => {
-                s = s[p.len()..].trim();
-                changed = true;
-            }
-            None => break,
-        }
+    // A prefix is compared with the subject's own first bytes, lowercased:
+    // lowercasing the whole subject may change its length (`İ`), and an
+    // offset into the copy would then not be one into the subject.
+    let mut bracket = false;
+    while let Some(p) = PREFIXES.iter().find(|p| {
+        s.get(..p.len())
+            .is_some_and(|head| head.to_lowercase() == **p)
+    }) {
+        s = s[p.len()..].trim();
+        changed = true;
+        bracket |= p.starts_with(['【', '[']);
+    }
+    // A bracketed tag is often followed by the notice's own title, not by
+    // the original subject: 「【自動返信】不在のお知らせ」.
+    if bracket && AUTOREPLY_SUBJECT_SET.any_in(s.as_bytes()) {
+        return None;
     }
     (changed && !s.is_empty()).then(|| s.to_string())
 }
@@ -228,5 +266,25 @@ mod tests {
             Some("ご請求書")
         );
         assert_eq!(original_subject("Out of office"), None);
+        assert_eq!(
+            original_subject("Out of Office AutoReply: Quarterly report").as_deref(),
+            Some("Quarterly report")
+        );
+        assert_eq!(
+            original_subject("【不在】見積もりの件").as_deref(),
+            Some("見積もりの件")
+        );
+        assert_eq!(original_subject("【自動返信】不在のお知らせ"), None);
+        assert_eq!(
+            original_subject("Automatische Antwort: AW: Angebot").as_deref(),
+            Some("Angebot")
+        );
+        // Lowercasing that changes a character's length neither panics nor
+        // strips anything.
+        assert_eq!(original_subject("İİİ: x"), None);
+        assert_eq!(
+            original_subject("AUTO: İstanbul").as_deref(),
+            Some("İstanbul")
+        );
     }
 }

@@ -138,26 +138,40 @@ const GAP: usize = 48;
 const MAILBOX_FULL: &[&str] = &[
     "account is * quota",                           // Sisimai MailboxFull
     "account storage limit",                        // GoDaddy bounce help page
+    "boite aux lettres * pleine",                   // French MTAs, without the accent
     "boite du destinataire pleine",                 // Orange/La Poste (OFR_417)
-    "disk * quota",                                 // Courier, Dovecot ("disk quota exceeded")
-    "exceeded storage allocation",                  // Sendmail 552, RFC 5321 §4.2.2 wording
-    "full mailbox",                                 // Sisimai MailboxFull
-    "mailbox * exceeded * limit",                   // Sisimai MailboxFull
-    "mailbox * full",  // Postfix/Sendmail/Exchange "mailbox full", "mailbox is full"
-    "mailbox * quota", // Dovecot LMTP "mailbox is over quota"
+    "boîte aux lettres * pleine", // French MTAs ("Boîte aux lettres du destinataire pleine")
+    "buzón lleno",                // Spanish MTAs
+    "caixa postal cheia",         // Portuguese MTAs
+    "casella piena",              // Italian MTAs
+    "disk * quota",               // Courier, Dovecot ("disk quota exceeded")
+    "exceeded storage allocation", // Sendmail 552, RFC 5321 §4.2.2 wording
+    "full mailbox",               // Sisimai MailboxFull
+    "mailbox * exceeded * limit", // Sisimai MailboxFull
+    "mailbox * full",             // Postfix/Sendmail/Exchange "mailbox full", "mailbox is full"
+    "mailbox * quota",            // Dovecot LMTP "mailbox is over quota"
     "mailbox exceeds allowed size", // IMail
     "mailbox size limit exceeded", // Postfix local(8)
     "mailbox would exceed maximum allowed storage", // Sisimai MailboxFull
-    "maildir * quota", // vpopmail, Courier
-    "mailfolder is full", // Sisimai MailboxFull
-    "no space left on device", // local delivery write error (ENOSPC)
-    "over * quota",    // "over quota", "is over its quota", Gmail OverQuota
-    "overquota",       // Orange "Recipient overquota"
-    "quota * exceeded", // Exim appendfile, qmail-ldap
-    "quota violation", // Sisimai MailboxFull
-    "too much mail data", // NTT docomo 552
+    "maildir * quota",            // vpopmail, Courier
+    "mailfolder is full",         // Sisimai MailboxFull
+    "no space left on device",    // local delivery write error (ENOSPC)
+    "over * quota",               // "over quota", "is over its quota", Gmail OverQuota
+    "overquota",                  // Orange "Recipient overquota"
+    "postfach ist voll",          // German MTAs
+    "postfach voll",              // German MTAs, web.de/GMX ("550 Postfach voll")
+    "quota * exceeded",           // Exim appendfile, qmail-ldap
+    "quota violation",            // Sisimai MailboxFull
+    "too much mail data",         // NTT docomo 552
     "user has too many messages on the server", // Sisimai MailboxFull
     "user's space has been used up", // Netease (163.com)
+    "ящик * переполнен",          // Russian MTAs, Mail.Ru ("Почтовый ящик получателя переполнен")
+    "ящик переполнен",            // Russian MTAs
+    "容量オーバー",               // Japanese MTAs and carriers ("capacity over")
+    "容量超過",                   // Japanese MTAs ("capacity exceeded")
+    "空间已满",                   // Chinese MTAs, QQ ("邮箱空间已满": mailbox space full)
+    "邮箱已满",                   // Chinese MTAs ("mailbox full")
+    "邮箱空间不足",               // Chinese MTAs ("mailbox space insufficient")
 ];
 
 /// The message is over the size the system accepts.
@@ -387,15 +401,16 @@ const SPAM_DETECTED: &[&str] = &[
     "rejected due to spam",               // Sisimai SpamDetected
     "spam blocked",                       // Sisimai SpamDetected
     "spam detected",                      // Sisimai SpamDetected
-    "spam is embedded in the email",      // Tencent help page 59
-    "spam message rejected",              // Mail.ru
-    "spam not accepted",                  // Sisimai SpamDetected
-    "spam score",                         // SpamAssassin milters
-    "spambouncer identified spam",        // Sisimai SpamDetected
-    "this message appears to be spam",    // Sisimai SpamDetected
+    "spam firewall", // Barracuda Spam Firewall notice ("was blocked by our Spam Firewall")
+    "spam is embedded in the email", // Tencent help page 59
+    "spam message rejected", // Mail.ru
+    "spam not accepted", // Sisimai SpamDetected
+    "spam score",    // SpamAssassin milters
+    "spambouncer identified spam", // Sisimai SpamDetected
+    "this message appears to be spam", // Sisimai SpamDetected
     "this message was classified as spam", // Sisimai SpamDetected
-    "too many spam complaints",           // Sisimai SpamDetected
-    "your email is considered spam",      // Sisimai SpamDetected
+    "too many spam complaints", // Sisimai SpamDetected
+    "your email is considered spam", // Sisimai SpamDetected
     "your message has triggered a spam block", // Sisimai SpamDetected
 ];
 
@@ -454,37 +469,42 @@ const USER_UNKNOWN: &[&str] = &[
     "address does not exist",                               // generic MTA wording
     "address not present in directory",                     // Sisimai UserUnknown
     "address unknown",                                      // Sisimai UserUnknown
-    "bad * recipient",   // "bad recipient", "bad destination recipient"
-    "can't accept user", // Sisimai UserUnknown
+    "bad * recipient",          // "bad recipient", "bad destination recipient"
+    "benutzer unbekannt",       // German MTAs ("550 Benutzer unbekannt")
+    "can't accept user",        // Sisimai UserUnknown
+    "destinataire inconnu",     // French MTAs ("Adresse du destinataire inconnue")
+    "destinatario desconocido", // Spanish MTAs
     "destination addresses were unknown", // Sisimai UserUnknown
     "destination server rejected recipients", // Sisimai UserUnknown
     "email account that you tried to reach does not exist", // Gmail NoSuchUser
     "email address could not be found", // Sisimai UserUnknown
-    "invalid address",   // Zoho, Mimecast 501
-    "invalid mailbox",   // Sisimai UserUnknown
-    "invalid recipient", // MessageLabs, Mimecast, Orange OFR_416
-    "is not a known user", // Sisimai UserUnknown
-    "is not a valid mailbox", // Sisimai UserUnknown
+    "empfänger unbekannt",      // German MTAs
+    "invalid address",          // Zoho, Mimecast 501
+    "invalid mailbox",          // Sisimai UserUnknown
+    "invalid recipient",        // MessageLabs, Mimecast, Orange OFR_416
+    "is not a known user",      // Sisimai UserUnknown
+    "is not a valid mailbox",   // Sisimai UserUnknown
     "is not an active address at this host", // Sisimai UserUnknown
     "mailbox * does not exist", // generic MTA wording
-    "mailbox invalid",   // Sisimai UserUnknown
-    "mailbox is unavailable", // Sisimai UserUnknown
-    "mailbox not found", // Tencent help page 169, Yahoo
-    "mailbox not present", // Sisimai UserUnknown
+    "mailbox invalid",          // Sisimai UserUnknown
+    "mailbox is unavailable",   // Sisimai UserUnknown
+    "mailbox not found",        // Tencent help page 169, Yahoo
+    "mailbox not present",      // Sisimai UserUnknown
     "no account by that name here", // Sisimai UserUnknown
     "no mailbox by that name is currently available", // Sisimai UserUnknown
     "no mailbox here by that name", // qmail-local
-    "no such address",   // generic MTA wording
-    "no such mailbox",   // generic MTA wording
+    "no such address",          // generic MTA wording
+    "no such mailbox",          // generic MTA wording
     "no such person at this address", // Sisimai UserUnknown
-    "no such recipient", // generic MTA wording
-    "no such user",      // Sendmail, Postfix local(8)
+    "no such recipient",        // generic MTA wording
+    "no such user",             // Sendmail, Postfix local(8)
     "no valid recipients for this mm", // Verizon Wireless MMS gateway
-    "not a valid recipient", // Sisimai UserUnknown
-    "not a valid user here", // Sisimai UserUnknown
+    "not a valid recipient",    // Sisimai UserUnknown
+    "not a valid user here",    // Sisimai UserUnknown
     "not listed in domino directory", // Lotus Domino router
     "not listed in public name & address book", // Lotus Notes router
-    "not our customer",  // AT&T, generic
+    "not our customer",         // AT&T, generic
+    "onbekende gebruiker",      // Dutch MTAs
     "please check if address is correct", // Trend Micro InterScan MSS "Unable to deliver message to <a>"
     "recipient address rejected.", // bare RCPT refusal (au one net, fixture lhost-postfix-46)
     "recipient address rejected: access denied", // Microsoft 5.4.1 (directory-based edge blocking)
@@ -500,6 +520,7 @@ const USER_UNKNOWN: &[&str] = &[
     "the user's email name is not found", // Sisimai UserUnknown
     "there is no one at this address", // Sisimai UserUnknown
     "this user doesn't have a * account", // Yahoo/Gmail "This user doesn't have a yahoo.com account"
+    "unbekannter empfänger",              // German MTAs
     "unknown local part",                 // Exim
     "unknown mailbox",                    // Sisimai UserUnknown
     "unknown recipient",                  // generic MTA wording
@@ -509,8 +530,20 @@ const USER_UNKNOWN: &[&str] = &[
     "user not found",                     // generic MTA wording
     "user not known",                     // Sisimai UserUnknown
     "user unknown",                       // Postfix, Sendmail
+    "usuario desconocido",                // Spanish MTAs
+    "usuário desconhecido",               // Portuguese MTAs
+    "utente inesistente",                 // Italian MTAs
+    "utente sconosciuto",                 // Italian MTAs
     "utilisateur inconnu",                // French MTAs
+    "utilisateur inexistant",             // French MTAs
     "vdeliver: invalid or unknown virtual user", // vpopmail
+    "нет такого пользователя",            // Russian MTAs ("no such user")
+    "пользователь не найден",             // Russian MTAs ("user not found")
+    "アドレスが存在しません",             // Japanese MTAs and carriers ("address does not exist")
+    "存在しないアドレス",                 // Japanese MTAs ("nonexistent address")
+    "宛先不明",                           // Japanese MTAs ("unknown destination")
+    "用户不存在",                         // Chinese MTAs ("user does not exist")
+    "邮箱不存在",                         // Chinese MTAs, 163.com/QQ ("mailbox does not exist")
 ];
 
 /// The recipient's own filter refused the message.
@@ -535,19 +568,24 @@ const HOST_UNKNOWN: &[&str] = &[
     "553 * does not exist",                              // Sisimai HostUnknown
     "dns lookup failure: host * not found",              // DragonFly dma
     "domain does not exist",                             // generic MTA wording
+    "domain existiert nicht",                            // German MTAs
     "domain is not reachable",                           // Outlook.com 554
     "domain must exist",                                 // Postfix reject_unknown_recipient_domain
     "domain not found",                                  // generic MTA wording
-    "host or domain name not found",                     // Postfix
-    "host unknown",                                      // Sendmail "Host unknown"
+    "domaine inexistant",                                // French MTAs
+    "failed to lookup * record not found", // Stalwart ("failed to lookup 'example.net': record not found")
+    "host or domain name not found",       // Postfix
+    "host unknown",                        // Sendmail "Host unknown"
     "mail domain mentioned in email address is unknown", // Sisimai HostUnknown
-    "name or service not known",                         // getaddrinfo(3) EAI_NONAME
-    "no such domain",                                    // generic MTA wording
-    "recipient address rejected: unknown domain",        // Sisimai HostUnknown
-    "the account or domain may not exist",               // cPanel Exim
-    "unknown host",                                      // generic MTA wording
-    "unrouteable address",                               // Exim: no router could resolve the domain
-    "unrouteable mail domain",                           // Exim
+    "name or service not known",           // getaddrinfo(3) EAI_NONAME
+    "no such domain",                      // generic MTA wording
+    "nxdomain",                            // DNS name error (RFC 1035 RCODE 3), quoted by many MTAs
+    "recipient address rejected: unknown domain", // Sisimai HostUnknown
+    "the account or domain may not exist", // cPanel Exim
+    "unknown host",                        // generic MTA wording
+    "unrouteable address",                 // Exim: no router could resolve the domain
+    "unrouteable mail domain",             // Exim
+    "ドメインが存在しません",              // Japanese MTAs ("domain does not exist")
 ];
 
 /// DNS, routing or connection trouble on the way.
@@ -1824,6 +1862,17 @@ mod tests {
             // A block list naming spam is about the client, not the message.
             ("554 5.7.1 Rejected: IP 192.0.2.9 listed at bl.spamcop.net", "blocked"),
             ("550-5.7.1 [192.0.2.9] Our system has detected that this message is likely unsolicited mail. To reduce the amount of spam sent to Gmail, this message has been blocked.", "spamdetected"),
+            // Localized wording.
+            ("host mx.example.net [192.0.2.61]: 550 Postfach voll", "mailboxfull"),
+            ("550 Benutzer unbekannt", "userunknown"),
+            ("Boîte aux lettres du destinataire pleine", "mailboxfull"),
+            ("Adresse du destinataire inconnue", "userunknown"),
+            ("Почтовый ящик получателя переполнен.", "mailboxfull"),
+            ("收件人邮箱不存在，请检查收件人地址是否正确。", "userunknown"),
+            ("退信原因：收件人邮箱空间已满。", "mailboxfull"),
+            ("原因：宛先のメールアドレスが存在しません。", "userunknown"),
+            ("(failed to lookup 'example.net': record not found)", "hostunknown"),
+            ("Your message to: mike@example.com was blocked by our Spam Firewall.", "spamdetected"),
             ("550-5.7.1 [192.0.2.9] Our system has detected an unusual rate of unsolicited mail originating from your IP address. To protect our users from spam, mail sent from your IP address has been blocked.", "blocked"),
         ] {
             assert_eq!(reason(diag, ""), want, "{diag}");

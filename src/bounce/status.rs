@@ -209,23 +209,35 @@ fn code_starts(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
     memchr::memchr3_iter(b'2', b'4', b'5', &b[..end])
 }
 
+/// Full-width punctuation that may end a reply code in CJK text
+/// ("552：", "550　", "550）"), as UTF-8.
+const FULL_WIDTH_ENDS: [&[u8]; 4] = [
+    "：".as_bytes(),
+    "　".as_bytes(),
+    "）".as_bytes(),
+    "、".as_bytes(),
+];
+
 /// The reply code starting at byte `i`, if one stands there.
 fn reply_code_at(b: &[u8], i: usize) -> Option<u16> {
     let c = b[i];
     let ok = matches!(c, b'2' | b'4' | b'5')
         && b.get(i + 1).is_some_and(|d| (b'0'..=b'5').contains(d))
         && b.get(i + 2).is_some_and(u8::is_ascii_digit)
+        // Before: a separator, Exchange's "#550 5.1.1 ... ##", or the end of
+        // a non-ASCII character (CJK text writes "：552" with a full-width colon).
         && (i == 0
             || matches!(
                 b[i - 1],
-                b' ' | b':' | b'(' | b'\t' | b'"' | b'\'' | b'[' | b'<' | b'=' | b'\n'
-            ))
+                b' ' | b':' | b'(' | b'\t' | b'"' | b'\'' | b'[' | b'<' | b'=' | b'\n' | b'#'
+            )
+            || b[i - 1] >= 0x80)
         && b.get(i + 3).is_none_or(|n| {
             matches!(
                 n,
                 b' ' | b'-' | b')' | b'\t' | b'"' | b']' | b'\r' | b'\n' | b'>' | b',' | b':'
             )
-        });
+        } || FULL_WIDTH_ENDS.iter().any(|e| b[i + 3..].starts_with(e)));
     if !ok {
         return None;
     }
@@ -330,6 +342,18 @@ mod tests {
         );
         assert_eq!(find_reply_code("220-mx.example 421 4.2.1 later"), Some(421));
         assert_eq!(find_reply_code("at 12:45:50 refused"), None);
+        // Exchange's "#550 5.1.1 RESOLVER... ##" and CJK punctuation.
+        assert_eq!(
+            find_reply_code("Remote Server returned '550 5.1.1'#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##"),
+            Some(550)
+        );
+        assert_eq!(
+            find_reply_code("#550 5.1.1 RESOLVER.ADR.RecipNotFound"),
+            Some(550)
+        );
+        assert_eq!(find_reply_code("错误代码：552：邮箱空间不足"), Some(552));
+        assert_eq!(find_reply_code("エラー（550）"), Some(550));
+        assert_eq!(find_reply_code("第550号"), None);
     }
 
     #[test]
