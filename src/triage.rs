@@ -268,6 +268,7 @@ const BOUNCE_SUBJECTS: &[&[u8]] = &[
     b"aws notification message", // Amazon SNS mail carrying SES bounce/complaint events
     b"delivery status",          // Gmail, Exchange "... Notification", McAfee "Delivery Status"
     b"mail delivery failed",     // Exim
+    b"mail failed",              // Exim 3 "Mail failed, returning to sender"
     b"delivery failure",         // Gmail, Notes
     b"failure notice",           // qmail, Yahoo
     b"delivery has failed",      // Exchange 2003

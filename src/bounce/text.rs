@@ -70,6 +70,24 @@ const ERROR_WORDS: &[&str] = &[
     "recipient",
     "giving up",
     "malformed", // Exim "malformed address"
+    "delayed",   // delay notices ("Message delayed")
+    // Localized wording of the same (the text decoder's fallback looks for
+    // an address on or just before such a line).
+    "fehler",         // German "Fehler"
+    "fehlgeschlagen", // German
+    "unbekannt",      // German
+    "erreur",         // French
+    "échoué",         // French
+    "inconnu",        // French
+    "ошибка",         // Russian
+    "не доставлено",  // Russian
+    "переполнен",     // Russian ("full")
+    "エラー",         // Japanese
+    "失敗",           // Japanese, Chinese
+    "存在しません",   // Japanese ("does not exist")
+    "错误",           // Chinese
+    "不存在",         // Chinese ("does not exist")
+    "已满",           // Chinese ("full")
     "550",
     "551",
     "552",
@@ -94,6 +112,22 @@ impl Decoder for Text {
     }
 
     fn decode(&self, input: &Input<'_, '_>) -> Option<Bounce> {
+        // How strongly the headers say "bounce": a bounce-like subject
+        // alone (a newsletter about delivery failures) or a postmaster
+        // sender alone (a quota warning) is weak. Then a mailing list's
+        // message is none, and an address outside a list of failed
+        // recipients is taken only near a reply or status code.
+        let h = input.hints;
+        let weak = !(h.null_return_path
+            || h.report
+            || h.failed_recipients
+            || h.auto_generated
+            || h.ndr
+            || (h.daemon_sender && h.bounce_subject));
+        if weak && (input.header("List-Unsubscribe").is_some() || input.header("List-Id").is_some())
+        {
+            return None;
+        }
         let head = input.error_lines();
         // The bounce's own From, cleaned only when an address is compared.
         let from = std::cell::OnceCell::new();
@@ -123,7 +157,12 @@ impl Decoder for Text {
                 }
             }
         }
+        // Addresses found only near error words (no header lists them, no
+        // intro sentence introduces them) must come with something said
+        // about them.
+        let mut guessed = false;
         if failures.is_empty() {
+            guessed = true;
             let own = [from(), input.header("To").and_then(|t| clean_address(&t))];
             for (i, line) in lines.iter().enumerate() {
                 // Most lines hold no address: the byte test comes first.
@@ -131,7 +170,9 @@ impl Decoder for Text {
                     continue;
                 }
                 for m in address_regex().find_iter(line) {
-                    let addr = m.as_str().trim_matches('.').to_lowercase();
+                    let Some(addr) = candidate(m.as_str()) else {
+                        continue;
+                    };
                     if own.iter().any(|o| o.as_deref() == Some(addr.as_str()))
                         || is_system_address(&addr)
                         || failures.iter().any(|f| f.recipient == addr)
@@ -139,7 +180,11 @@ impl Decoder for Text {
                         continue;
                     }
                     // The address must stand on an error line or just before one.
-                    let near = (i..lines.len().min(i + 4)).any(|j| head.is_error(j));
+                    let near = (i..lines.len().min(i + 4)).any(|j| head.is_error(j))
+                        && (!weak
+                            || is_rcpt_line(line)
+                            || (i.saturating_sub(4)..lines.len().min(i + 4))
+                                .any(|j| head.has_code(j)));
                     if near {
                         failures.push(Failure {
                             recipient: addr,
@@ -157,6 +202,16 @@ impl Decoder for Text {
         let group = head.recipients_group(&others);
         for f in &mut failures {
             f.diagnostic = diagnostic_in(head, group, &f.recipient, &others);
+        }
+        if guessed {
+            failures.retain(|f| {
+                f.diagnostic
+                    .as_deref()
+                    .is_some_and(|d| !d.trim().is_empty())
+            });
+            if failures.is_empty() {
+                return None;
+            }
         }
         // A warning that delivery is only delayed (Gmail's "THIS IS A
         // WARNING MESSAGE ONLY"), often with no code at all.
@@ -187,9 +242,10 @@ impl Decoder for Text {
 /// Sentences of notices that report a delay, not a failure (lowercase,
 /// sorted; each from the MTA that writes it).
 const DELAYED: &[&str] = &[
+    "delivery is delayed to these recipients or groups", // Exchange 2010-2019
     "delivery to the following recipient has been delayed", // Gmail
-    "is only a temporary failure report",                   // OpenSMTPD
-    "this is a warning message only",                       // Gmail
+    "is only a temporary failure report",                // OpenSMTPD
+    "this is a warning message only",                    // Gmail
 ];
 
 /// Sentences that introduce the list of failed recipients (lowercase).
@@ -201,13 +257,32 @@ const INTROS: &[&str] = &[
     "following address",                   // Exim "The following address(es) failed", Yahoo, GMX
     "following recipient",                 // Office 365, Domino, Gmail
     "failure reasons",                     // Lotus Notes/Domino "------- Failure Reasons  --------"
+    "failed addresses follow",             // Exim 3 "|---- Failed addresses follow: ----|"
     "incorrectly constructed", // Exim "contained one or more recipient addresses that were incorrectly constructed"
     "had delivery problems", // McAfee Email Gateway "--- The following addresses had delivery problems ---"
     "had permanent fatal errors", // Sendmail "----- The following addresses had permanent fatal errors -----"
     "undeliverable to",           // IMail Server "undeliverable to a@b"
     "wasn't able to deliver your message to", // qmail-send
+    "to these recipients or groups", // Exchange 2010-2019: "Delivery has failed / is delayed to these recipients or groups:"
+    // Localized notices (Exchange's translations, Exim and provider texts).
+    "adresses suivantes",           // French "Les adresses suivantes ont échoué"
+    "ces destinataires", // French Exchange "La remise à ces destinataires ou groupes a échoué"
+    "destinataires suivants", // French
+    "folgende empfänger", // German Exchange "Übermittlung an folgende Empfänger oder Gruppen ist fehlgeschlagen"
+    "folgenden adressen", // German "Die folgenden Adressen sind fehlgeschlagen"
+    "folgenden empfänger", // German
+    "los siguientes destinatarios", // Spanish
+    "i seguenti destinatari", // Italian
+    "os seguintes destinatários", // Portuguese
+    "volgende geadresseerden", // Dutch Exchange
+    "нескольким получателям", // Russian "... одному или нескольким получателям:" (Mail.Ru)
+    "следующим получателям", // Russian
     "以下のメールアドレスへの送信に失敗", // m-FILTER (Digital Arts)
-    "送信に失敗しました",         // Japanese carriers and filters
+    "送信できませんでした", // Japanese carriers: "以下のアドレスへメールを送信できませんでした"
+    "送信に失敗しました", // Japanese carriers and filters
+    "以下收件人",         // Chinese "...未能成功送达以下收件人："
+    "收件人：",           // Chinese notices: "收件人： a@b" (the address on the line)
+    "다음 수신자",        // Korean ("the following recipients")
 ];
 
 /// Addresses listed after an intro sentence (`INTROS`): every later line
@@ -251,7 +326,7 @@ fn introduced_recipients(text: &Lines<'_>) -> Vec<String> {
     };
     // "undeliverable to a@b": the address on the intro line itself.
     if let Some(m) = find_address(&tail) {
-        out.push(m.as_str().trim_matches('.').to_string());
+        out.extend(candidate(m.as_str()));
     }
     for l in lines.iter().skip(start + 1).take(400) {
         if !starts_with_address(l) {
@@ -265,13 +340,28 @@ fn introduced_recipients(text: &Lines<'_>) -> Vec<String> {
             .and_then(|at| find_address(&item[at..]))
             .or_else(|| find_address(l));
         if let Some(m) = found {
-            let a = m.as_str().trim_matches('.').to_lowercase();
-            if !out.contains(&a) {
-                out.push(a);
+            if let Some(a) = candidate(m.as_str()) {
+                if !out.contains(&a) {
+                    out.push(a);
+                }
             }
         }
     }
     out
+}
+
+/// An address found in text as a recipient: lowercase, without the
+/// sentence's full stop or the quotes around it (SmarterMail writes
+/// `'a@b'`; the address pattern allows a quote in a local part). None for
+/// a match inside a URL (`https://x.example/r?u=a@b` matches the pattern
+/// from `//`): a local part with `/` or `?` is no mailbox anyone writes to.
+fn candidate(found: &str) -> Option<String> {
+    let a = found.trim_matches(|c| matches!(c, '.' | '\'' | '`' | '"'));
+    let local = a.split('@').next().unwrap_or("");
+    if local.is_empty() || local.contains(['/', '?']) {
+        return None;
+    }
+    Some(a.to_lowercase())
 }
 
 /// True when a line starts with an address (`<a@b>:`, `a@b`, `* a@b`).
@@ -360,6 +450,18 @@ fn is_sender_line(l: &str) -> bool {
     ]
     .iter()
     .any(|p| t.len() >= p.len() && t[..p.len()].eq_ignore_ascii_case(p.as_bytes()))
+}
+
+/// A line naming the envelope recipient ("RCPT TO: a@b" in a summary of
+/// the failed transaction, "--> RCPT To:<a@b>" in a transcript).
+fn is_rcpt_line(l: &str) -> bool {
+    let t = l.as_bytes();
+    memchr::memchr_iter(b' ', t).any(|i| {
+        i >= 4
+            && t[i - 4..i].eq_ignore_ascii_case(b"rcpt")
+            && t.get(i + 1..i + 4)
+                .is_some_and(|w| w.eq_ignore_ascii_case(b"to:"))
+    })
 }
 
 fn is_error_line(l: &str) -> bool {
