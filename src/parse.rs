@@ -268,7 +268,9 @@ impl<'a> Parsed<'a> {
         self.leaves().collect()
     }
 
-    fn leaves(&self) -> impl Iterator<Item = Part<'_, 'a>> {
+    /// Leaf parts in document order, one at a time: a search for one part
+    /// need not collect them all (a message can hold millions).
+    pub fn leaves(&self) -> impl Iterator<Item = Part<'_, 'a>> {
         self.entities.iter().filter(|e| e.leaf).map(|e| Part {
             mimetype: &e.mimetype,
             entity: e,
@@ -1270,5 +1272,24 @@ mod tests {
         assert_eq!(p.defect(), None);
         assert_eq!(p.parts().len(), 2);
         assert_eq!(p.text(), "first\n\nsecond");
+    }
+
+    #[test]
+    fn a_message_of_100000_parts_is_read_whole() {
+        let mut m = String::from("Content-Type: multipart/mixed; boundary=B\n\n");
+        for i in 0..100_000 {
+            m.push_str(&format!("--B\n\n{i}\n"));
+        }
+        m.push_str("--B\nContent-Type: message/rfc822\n\nSubject: last\n\n--B--\n");
+        let p = parse(m.as_bytes());
+        assert_eq!(p.defect(), None);
+        assert_eq!(p.leaves().count(), 100_001);
+        assert_eq!(
+            p.leaves()
+                .find(|l| l.mimetype == "message/rfc822")
+                .map(|l| l.raw().into_owned()),
+            Some(b"Subject: last\n".to_vec())
+        );
+        assert!(p.text().ends_with("\n\n99999"));
     }
 }

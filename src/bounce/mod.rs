@@ -118,8 +118,7 @@ impl<'p, 'a> Input<'p, 'a> {
                     return None;
                 }
                 self.parsed
-                    .parts()
-                    .iter()
+                    .leaves()
                     .filter(|p| p.mimetype == "text/plain")
                     .map(|p| p.text())
                     .find(|t| t.contains("Final-Recipient:") || t.contains("Final-recipient:"))
@@ -130,7 +129,7 @@ impl<'p, 'a> Input<'p, 'a> {
     /// The part holding the returned original (`message/rfc822`,
     /// `message/global`, `text/rfc822-headers`), if any.
     pub fn original_part(&self) -> Option<Part<'p, 'a>> {
-        self.parsed.parts().into_iter().find(|p| {
+        self.parsed.leaves().find(|p| {
             matches!(
                 p.mimetype,
                 "message/rfc822"
@@ -745,5 +744,34 @@ mod tests {
             assert_eq!(f.command, Some(status::SmtpCommand::Rcpt), "u{i}");
             assert_eq!(f.reply_code, Some(550));
         }
+    }
+
+    #[test]
+    fn a_report_after_20000_parts_is_still_read() {
+        let mut m = String::from("From: MAILER-DAEMON@mx.example.jp\nSubject: Undelivered Mail Returned to Sender\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n");
+        for i in 0..20_000 {
+            m.push_str(&format!("--B\nContent-Type: text/plain\n\npart {i}\n"));
+        }
+        m.push_str("--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.jp\n\nFinal-Recipient: rfc822; bob@example.net\nAction: failed\nStatus: 5.1.1\n\n--B\nContent-Type: message/rfc822\n\nFrom: taro@example.jp\nMessage-ID: <m1@example.jp>\nSubject: hi\n\nhi\n--B--\n");
+        let p = parse(m.as_bytes());
+        assert_eq!(p.defect(), None);
+        assert_eq!(p.parts().len(), 20_002);
+        let hints = Hints {
+            report: true,
+            daemon_sender: true,
+            ..Default::default()
+        };
+        let b = detect(&p, hints).expect("a bounce");
+        assert_eq!(b.kind, Kind::Dsn);
+        assert_eq!(b.failures.len(), 1);
+        assert_eq!(b.failures[0].recipient, "bob@example.net");
+        assert_eq!(
+            b.failures[0].status.map(|s| s.to_string()).as_deref(),
+            Some("5.1.1")
+        );
+        assert_eq!(
+            b.original.and_then(|o| o.message_id).as_deref(),
+            Some("m1@example.jp")
+        );
     }
 }
