@@ -815,17 +815,27 @@ fn decode_encoded_words(raw: &[u8]) -> String {
     // hostile 1 MB Subject would take minutes. A value longer than any real
     // one is decoded in pieces cut at blanks (joined by one space).
     const PIECE: usize = 8 << 10;
+    // Within a piece the cost still grows with the square of its length
+    // (mailparse counts characters from the start of the line for every
+    // `=?`): 16 MB of `a=?` in 8 KiB pieces took 3.3 s. A value longer than
+    // the header block triage reads (`MAX_HEADER`, 1 MiB) is cut in pieces
+    // of 1 KiB: a third of the time.
     if raw.len() > PIECE {
+        let piece = if raw.len() > crate::triage::MAX_HEADER {
+            1 << 10
+        } else {
+            PIECE
+        };
         let mut out = String::with_capacity(raw.len());
         let mut rest = raw;
         while !rest.is_empty() {
-            let cut = if rest.len() <= PIECE {
+            let cut = if rest.len() <= piece {
                 rest.len()
             } else {
-                rest[..PIECE]
+                rest[..piece]
                     .iter()
                     .rposition(|b| b.is_ascii_whitespace())
-                    .map_or(PIECE, |i| i + 1)
+                    .map_or(piece, |i| i + 1)
             };
             if !out.is_empty() {
                 out.push(' ');
@@ -1291,5 +1301,22 @@ mod tests {
             Some(b"Subject: last\n".to_vec())
         );
         assert!(p.text().ends_with("\n\n99999"));
+    }
+
+    #[test]
+    fn a_huge_value_of_word_starts_is_decoded_in_small_pieces() {
+        // 1.2 MB of `a=?`, none of them a word: every one made mailparse
+        // count characters from the start of its 8 KiB piece.
+        let raw = "a=?".repeat(400_000);
+        let text = decode_header_bytes(raw.as_bytes());
+        assert_eq!(text.replace(' ', ""), raw);
+        // Words are still decoded (each piece is cut at a blank).
+        let raw = "=?UTF-8?B?44OG44K544OI?= x ".repeat(45_000);
+        assert_eq!(
+            decode_header_bytes(raw.as_bytes())
+                .matches("テスト")
+                .count(),
+            45_000
+        );
     }
 }
