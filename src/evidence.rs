@@ -40,7 +40,7 @@ use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::bounce::phrases::find;
-use crate::original::Original;
+use crate::original::{keep_first, Original, SEARCHED};
 
 /// What an original tells about where it came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -524,6 +524,8 @@ pub fn analyse_for(o: &Original, sender: Option<&str>) -> Evidence {
     for ar in &o.auth_results {
         auth_results(ar, &mut ev.auth);
     }
+    keep_first(&mut ev.relay_ips);
+    keep_first(&mut ev.auth);
     ev
 }
 
@@ -569,8 +571,11 @@ fn auth_token(tok: &str, out: &mut Vec<String>) {
     }
 }
 
+/// Adds a non-empty string to a list of distinct strings (searched while
+/// short; a long list is made unique by `keep_first` at the end of
+/// `analyse_for`).
 fn push(v: &mut Vec<String>, s: &str) {
-    if !s.is_empty() && !v.iter().any(|x| x == s) {
+    if !s.is_empty() && (v.len() > SEARCHED || !v.iter().any(|x| x == s)) {
         v.push(s.to_string());
     }
 }
@@ -578,9 +583,10 @@ fn push(v: &mut Vec<String>, s: &str) {
 /// `push` of `prefix` + `value` (a label never empty), built only when new.
 fn push_label(v: &mut Vec<String>, prefix: &str, value: &str) {
     let n = prefix.len() + value.len();
-    if !v
-        .iter()
-        .any(|x| x.len() == n && x.starts_with(prefix) && x.ends_with(value))
+    if v.len() > SEARCHED
+        || !v
+            .iter()
+            .any(|x| x.len() == n && x.starts_with(prefix) && x.ends_with(value))
     {
         let mut s = String::with_capacity(n);
         s.push_str(prefix);
@@ -643,6 +649,39 @@ mod tests {
             }
         }
         None
+    }
+
+    #[test]
+    fn long_evidence_lists_keep_each_entry_once_in_order() {
+        // Past `SEARCHED` entries the lists take every push and are made
+        // unique at the end (30,000 distinct labels were each compared
+        // with all before them): the same lists as a search per push.
+        fn unique(v: impl IntoIterator<Item = String>) -> Vec<String> {
+            let mut out: Vec<String> = Vec::new();
+            for s in v {
+                if !out.contains(&s) {
+                    out.push(s);
+                }
+            }
+            out
+        }
+        let ip = |i: usize| format!("198.51.100.{}", i % 70);
+        let o = Original {
+            received: (0..300)
+                .map(|i| format!("from h{i} (h{i} [{}]) by mx.example.org with ESMTP id {i}; Mon, 6 Jan 2025", ip(i)))
+                .collect(),
+            auth_results: (0..300)
+                .map(|i| format!("mx.example.org; spf=fail; smtp.auth=u{}@example.jp", i % 90))
+                .collect(),
+            ..Default::default()
+        };
+        let ev = analyse(&o);
+        // Oldest hop first: the Received fields read from the bottom.
+        assert_eq!(ev.relay_ips, unique((0..300).rev().map(ip)));
+        let labels = ["spf=fail".to_string()]
+            .into_iter()
+            .chain((0..90).map(|i| format!("smtp.auth=u{i}@example.jp")));
+        assert_eq!(ev.auth, unique(labels));
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod text;
 pub mod types;
 
 use std::cell::OnceCell;
+use std::collections::HashSet;
 
 use crate::original::{self, Original};
 use crate::parse::{Parsed, Part};
@@ -117,8 +118,7 @@ impl<'p, 'a> Input<'p, 'a> {
                     return None;
                 }
                 self.parsed
-                    .parts()
-                    .iter()
+                    .leaves()
                     .filter(|p| p.mimetype == "text/plain")
                     .map(|p| p.text())
                     .find(|t| t.contains("Final-Recipient:") || t.contains("Final-recipient:"))
@@ -129,7 +129,7 @@ impl<'p, 'a> Input<'p, 'a> {
     /// The part holding the returned original (`message/rfc822`,
     /// `message/global`, `text/rfc822-headers`), if any.
     pub fn original_part(&self) -> Option<Part<'p, 'a>> {
-        self.parsed.parts().into_iter().find(|p| {
+        self.parsed.leaves().find(|p| {
             matches!(
                 p.mimetype,
                 "message/rfc822"
@@ -174,7 +174,9 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
         .as_ref()
         .and_then(|o| o.from.as_deref())
         .and_then(dsn::clean_address);
-    let mut seen: Vec<String> = Vec::new();
+    // The recipients kept so far (a set: a report of 20,000 recipients
+    // compared each with all before it).
+    let mut seen: HashSet<String> = HashSet::new();
     let (kind, count) = (b.kind, b.failures.len());
     b.failures.retain_mut(|f| {
         f.recipient = f
@@ -189,7 +191,7 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
         if kind != Kind::Autoreply && sender.as_deref() == Some(f.recipient.as_str()) && count > 1 {
             return false;
         }
-        seen.push(f.recipient.clone());
+        seen.insert(f.recipient.clone());
         true
     });
     // A report without a Diagnostic-Code often says it in its text
@@ -258,7 +260,7 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
             }
             if commandless {
                 // `text::command_for`, reusing the paragraph read above.
-                f.command = match text::transcript_command_for(lines, &f.recipient) {
+                f.command = match text::transcript_command_for(lines, group, &f.recipient) {
                     Some(c) => c,
                     None => match paragraph
                         .unwrap_or_else(|| text::diagnostic_in(lines, group, &f.recipient, &others))
@@ -661,5 +663,115 @@ mod tests {
         assert_eq!(f.recipient, "hanako@mx.example.jp");
         assert_eq!(f.status.map(|s| s.to_string()).as_deref(), Some("5.2.2"));
         assert_eq!(f.reason, Some(reason::Reason::MailboxFull));
+    }
+
+    #[test]
+    fn a_text_bounce_in_5000_parts_gives_each_recipient_its_own_diagnostic() {
+        // One recipient per text/plain part (100,000 such parts took more
+        // than two minutes: each recipient was searched for in every line).
+        let n = 5000;
+        let mut m = String::from("From: MAILER-DAEMON@mx.example.jp\nSubject: Undelivered Mail Returned to Sender\nContent-Type: multipart/mixed; boundary=\"B\"\n\n");
+        for i in 0..n {
+            m.push_str(&format!("--B\nContent-Type: text/plain\n\n<u{i}@example.org>: host mx.example.org said: 550 5.1.{} user {i} unknown\n", i % 8));
+        }
+        m.push_str("--B--\n");
+        let p = parse(m.as_bytes());
+        assert_eq!(p.parts().len(), n);
+        let hints = Hints {
+            daemon_sender: true,
+            ..Default::default()
+        };
+        let b = detect(&p, hints).expect("a bounce");
+        assert_eq!(b.failures.len(), n);
+        for (i, f) in b.failures.iter().enumerate() {
+            assert_eq!(f.recipient, format!("u{i}@example.org"));
+            assert_eq!(
+                f.diagnostic.as_deref(),
+                Some(
+                    format!(
+                        "<u{i}@example.org>: host mx.example.org said: 550 5.1.{} user {i} unknown",
+                        i % 8
+                    )
+                    .as_str()
+                )
+            );
+            assert_eq!(
+                f.status.map(|s| s.to_string()),
+                Some(format!("5.1.{}", i % 8))
+            );
+        }
+    }
+
+    #[test]
+    fn a_report_of_5000_recipients_takes_each_ones_text_and_command() {
+        // A report without Diagnostic-Code: `finish` reads each recipient's
+        // line of the text, and the transcript's command for the one it
+        // names (the line after the transcript names none: a recipient on
+        // the first line after an answer would be that answer's).
+        let n = 5000;
+        let mut m = String::from("From: MAILER-DAEMON@mx.example.jp\nSubject: Returned mail: see transcript for details\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\n... while talking to mx.example.org.:\n>>> DATA\n<<< 554 5.7.1 Spam rejected for <u0@example.org>\n\nThe following recipients failed:\n");
+        for i in 1..n {
+            m.push_str(&format!("<u{i}@example.org>: host mx said: 550 5.1.1 user {i} unknown (in reply to RCPT TO command)\n"));
+        }
+        m.push_str(
+            "\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.jp\n",
+        );
+        for i in 0..n {
+            m.push_str(&format!(
+                "\nFinal-Recipient: rfc822; u{i}@example.org\nAction: failed\nStatus: 5.0.0\n"
+            ));
+        }
+        m.push_str("\n--B--\n");
+        let p = parse(m.as_bytes());
+        let hints = Hints {
+            report: true,
+            daemon_sender: true,
+            ..Default::default()
+        };
+        let b = detect(&p, hints).expect("a bounce");
+        assert_eq!(b.failures.len(), n);
+        let f = &b.failures[0];
+        assert_eq!(
+            f.diagnostic.as_deref(),
+            Some("<<< 554 5.7.1 Spam rejected for <u0@example.org>")
+        );
+        assert_eq!(f.command, Some(status::SmtpCommand::Data));
+        for (i, f) in b.failures.iter().enumerate().skip(1) {
+            assert_eq!(
+                f.diagnostic.as_deref(),
+                Some(format!("<u{i}@example.org>: host mx said: 550 5.1.1 user {i} unknown (in reply to RCPT TO command)").as_str())
+            );
+            assert_eq!(f.command, Some(status::SmtpCommand::Rcpt), "u{i}");
+            assert_eq!(f.reply_code, Some(550));
+        }
+    }
+
+    #[test]
+    fn a_report_after_20000_parts_is_still_read() {
+        let mut m = String::from("From: MAILER-DAEMON@mx.example.jp\nSubject: Undelivered Mail Returned to Sender\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n");
+        for i in 0..20_000 {
+            m.push_str(&format!("--B\nContent-Type: text/plain\n\npart {i}\n"));
+        }
+        m.push_str("--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.jp\n\nFinal-Recipient: rfc822; bob@example.net\nAction: failed\nStatus: 5.1.1\n\n--B\nContent-Type: message/rfc822\n\nFrom: taro@example.jp\nMessage-ID: <m1@example.jp>\nSubject: hi\n\nhi\n--B--\n");
+        let p = parse(m.as_bytes());
+        assert_eq!(p.defect(), None);
+        assert_eq!(p.parts().len(), 20_002);
+        let hints = Hints {
+            report: true,
+            daemon_sender: true,
+            ..Default::default()
+        };
+        let b = detect(&p, hints).expect("a bounce");
+        assert_eq!(b.kind, Kind::Dsn);
+        assert_eq!(b.failures.len(), 1);
+        assert_eq!(b.failures[0].recipient, "bob@example.net");
+        assert_eq!(
+            b.failures[0].status.map(|s| s.to_string()).as_deref(),
+            Some("5.1.1")
+        );
+        assert_eq!(
+            b.original.and_then(|o| o.message_id).as_deref(),
+            Some("m1@example.jp")
+        );
     }
 }
