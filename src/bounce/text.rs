@@ -456,6 +456,9 @@ fn is_sender_line(l: &str) -> bool {
     ]
     .iter()
     .any(|p| t.len() >= p.len() && t[..p.len()].eq_ignore_ascii_case(p.as_bytes()))
+        // A transcript line after a time stamp ("10:20:01.280: --> MAIL
+        // From:<a@b>", MDaemon): the argument of MAIL FROM is the sender.
+        || t.windows(10).any(|w| w.eq_ignore_ascii_case(b"mail from:"))
 }
 
 /// A line naming the envelope recipient ("RCPT TO: a@b" in a summary of
@@ -980,8 +983,11 @@ fn read_diagnostic(
                 .any(|o| *o != rcpt && super::phrases::find(lower, o).is_some())
         }
     };
-    let mut out: Vec<usize> = Vec::new();
-    if let Some(p) = pos {
+    // What the text says from line `p` on: the line itself when it says
+    // more than the address, then its paragraphs up to the first with a
+    // code (at most four, and never into another recipient's).
+    let read_from = |p: usize| -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
         // The lowercase line, trimmed, is the trimmed line lowercased;
         // without the recipient (`replace(rcpt, "")`).
         let own_lower = text.lower(p).trim();
@@ -1048,6 +1054,26 @@ fn read_diagnostic(
         // Without a code anywhere, the first paragraph is all we trust.
         if !out.iter().any(|&i| text.has_code(i)) {
             out.truncate(out.len().min(4));
+        }
+        out
+    };
+    let mut out: Vec<usize> = pos.map(read_from).unwrap_or_default();
+    // The first mention may be a summary, the codes under a later one
+    // (Exchange's "Diagnostic information for administrators", a
+    // transcript after a header echo): a later mention whose reading has
+    // a code wins. Only for short lists (as long as no index is built): a
+    // long one's index keeps each recipient's first line, and a search per
+    // recipient would be quadratic again.
+    if let (Some(p), true) = (pos, others.len() <= INDEX_FROM) {
+        if !out.iter().any(|&i| text.has_code(i)) {
+            if let Some(coded) = (p + 1..text.len())
+                .filter(|&i| names(i))
+                .take(8)
+                .map(read_from)
+                .find(|o| o.iter().any(|&i| text.has_code(i)))
+            {
+                out = coded;
+            }
         }
     }
     if out.is_empty() {
