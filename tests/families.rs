@@ -1,5 +1,8 @@
 //! Bounce fixtures per family (`tests/fixtures/bounce/<family>-NN.eml`),
-//! written in this repository to imitate each family's format, against the
+//! and `unseen-*.eml` imitating systems the shared corpus lacks (Exchange
+//! 2010-2019 and Exchange Online text NDRs, localized providers, Japanese
+//! carriers, appliances, localized auto-replies), all
+//! written in this repository to imitate each format, against the
 //! expectations table `expected.tsv` beside them: one row per failed
 //! recipient with the decoder (or kind), recipient, status, reply code,
 //! reason and SMTP command. Every mismatch is reported at once; the test
@@ -139,5 +142,42 @@ fn fixtures_per_family() {
         "{} mismatches:\n{}",
         bad.len(),
         bad.join("\n")
+    );
+}
+
+/// Mail that only looks like a bounce (`tests/fixtures/not-bounce/`,
+/// written here): a person forwarding or quoting one, a newsletter about
+/// bounces, read receipts, a calendar reply, a DMARC aggregate report, a
+/// list moderation notice, a postmaster's quota warning. None gives a row.
+#[test]
+fn look_alikes_give_no_row() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/not-bounce");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().to_string_lossy().into_owned())
+        .filter(|p| p.ends_with(".eml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "fixtures missing: {files:?}");
+    let tmp = tempfile::tempdir().unwrap();
+    let args: Vec<&str> = files.iter().map(String::as_str).collect();
+    let run = scan(tmp.path(), &args);
+    assert!(run.code() <= 1, "{}", run.stderr());
+    let rows: Vec<String> = run
+        .timeline()
+        .iter()
+        .map(|r| format!("{} {}", text(&r["source"]), text(&r["recipient"])))
+        .collect();
+    assert!(
+        rows.is_empty(),
+        "rows from look-alikes:\n{}",
+        rows.join("\n")
+    );
+    assert_eq!(
+        run.summary()["totals"]["messages"].as_u64(),
+        Some(files.len() as u64),
+        "{}",
+        run.stderr()
     );
 }
