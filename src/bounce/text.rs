@@ -1244,6 +1244,30 @@ fn transcript_command(cmd: &str) -> Option<SmtpCommand> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn address_candidates_and_line_kinds() {
+        assert_eq!(
+            candidate("'hank@example.jp'").as_deref(),
+            Some("hank@example.jp")
+        );
+        assert_eq!(
+            candidate("Bob@Example.org.").as_deref(),
+            Some("bob@example.org")
+        );
+        assert_eq!(candidate("//x.example.com/r?u=taro@example.jp"), None);
+        assert_eq!(candidate("'@example.jp"), None);
+        assert!(is_rcpt_line("  RCPT TO: 0000@vtext.example.com"));
+        assert!(is_rcpt_line(
+            "10:20:01.280: --> RCPT To:<frank@example.org>"
+        ));
+        assert!(!is_rcpt_line("the recipient frank@example.org"));
+        assert!(is_sender_line(
+            "Tue 2026-11-03 10:20:01.280: --> MAIL From:<taro@example.jp> SIZE=1"
+        ));
+        assert!(is_sender_line("From: taro@example.jp"));
+        assert!(!is_sender_line("<frank@example.org>: 550 5.1.1 unknown"));
+    }
     use crate::parse::parse;
     use crate::triage::Hints;
 
