@@ -224,12 +224,15 @@ fn aggregate(
         .collect();
     let mut mailboxes = Vec::with_capacity(assessed.len());
     let mut campaigns = Vec::new();
-    let mut records = Vec::new();
+    let mut runs = Vec::with_capacity(assessed.len());
     for (row, camps, rows) in assessed {
         mailboxes.push(row);
         campaigns.extend(camps);
-        records.extend(rows);
+        runs.push(rows);
     }
+    // Each mailbox's rows are sorted: their concatenation is sorted runs,
+    // which `record::sort` merges (one mailbox: nothing to do).
+    let mut records = concat(runs);
     record::sort(&mut records);
     // Compromised first, then backscatter, inconclusive, clean; stable by name.
     let rank = |v: &str| {
@@ -284,7 +287,7 @@ fn assess_mailbox(
     files: Vec<scan::SourceResult>,
     config: &Config,
 ) -> (MailboxRow, Vec<campaign::CampaignRow>, Vec<Record>) {
-    let mut rows: Vec<Record> = Vec::new();
+    let mut runs = Vec::with_capacity(files.len());
     let mut tally = scan::Tally::default();
     let mut sent_ids = HashSet::new();
     let mut row = MailboxRow {
@@ -298,10 +301,11 @@ fn assess_mailbox(
         row.autoreplies += r.counts.autoreplies;
         row.feedback_reports += r.counts.feedback;
         row.problems += r.problems.len();
-        rows.extend(r.records);
+        runs.push(r.records);
         merge_tally(&mut tally, r.tally);
         sent_ids.extend(r.sent_ids);
     }
+    let mut rows = concat(runs);
     record::sort(&mut rows);
     let found = verdict::assess(m, name, &config.accounts, &tally, &mut rows, &sent_ids);
     row.account = found.account.display();
@@ -351,6 +355,20 @@ fn write_report(report: &Report, config: &Config) -> Result<(), Error> {
         .map(|(name, write)| output::write_file(out, name, |w| write(w)).map(|_| ()))
         .collect::<Result<Vec<()>, Error>>()?;
     Ok(())
+}
+
+/// The rows of several vectors in one, each row moved once; a single vector
+/// is handed on as it is (a row is hundreds of bytes, a timeline can be
+/// millions of rows).
+fn concat(mut runs: Vec<Vec<Record>>) -> Vec<Record> {
+    if runs.len() == 1 {
+        return runs.pop().unwrap_or_default();
+    }
+    let mut all = Vec::with_capacity(runs.iter().map(Vec::len).sum());
+    for run in runs {
+        all.extend(run);
+    }
+    all
 }
 
 fn merge_tally(into: &mut scan::Tally, from: scan::Tally) {

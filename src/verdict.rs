@@ -84,14 +84,14 @@ fn is_forged_label(l: &str) -> bool {
     )
 }
 
-/// What the rows of one campaign show.
+/// What the rows of one campaign show (IPs only counted: borrowed, hashed).
 #[derive(Default)]
-struct Facts {
+struct Facts<'a> {
     rows: usize,
     with_original: usize,
     authed: usize,
     protocols: BTreeSet<String>,
-    auth_ips: BTreeSet<String>,
+    auth_ips: foldhash::HashSet<&'a str>,
     own_dkim: usize,
     in_sent: usize,
     supporting: usize,
@@ -99,38 +99,48 @@ struct Facts {
     spf_fail: usize,
     dmarc_fail: usize,
     direct: usize,
-    forged_ips: BTreeSet<String>,
+    forged_ips: foldhash::HashSet<&'a str>,
 }
 
-fn facts(rows: &[&Record], domains: &[String], sent_ids: &HashSet<String>) -> Facts {
+fn facts<'a>(rows: &[&'a Record], domains: &[String], sent_ids: &HashSet<String>) -> Facts<'a> {
     let mut f = Facts {
         rows: rows.len(),
         ..Default::default()
     };
-    for r in rows {
-        let labels: Vec<&str> = r.auth.as_deref().unwrap_or("").split(' ').collect();
+    // `d=example.jp` or a subdomain of it, the suffixes built once.
+    let subdomains: Vec<String> = domains.iter().map(|d| format!(".{d}")).collect();
+    let own_domain = |d: &str| {
+        domains.iter().any(|dom| d == dom) || subdomains.iter().any(|s| d.ends_with(s.as_str()))
+    };
+    for &r in rows {
+        // The labels, read in one pass.
+        let (mut authed, mut forged, mut spf, mut dmarc, mut direct) =
+            (false, false, false, false, false);
+        for l in r.auth.as_deref().unwrap_or("").split(' ') {
+            authed |= is_auth_label(l);
+            forged |= is_forged_label(l);
+            spf |= l.starts_with("spf=");
+            dmarc |= l == "dmarc=fail";
+            direct |= l == "direct-to-mx";
+        }
         if r.original_message_id.is_some() || r.relay_ips.is_some() {
             f.with_original += 1;
         }
-        let authed = labels.iter().any(|l| is_auth_label(l));
         if authed {
             f.authed += 1;
-            for l in &labels {
+            for l in r.auth.as_deref().unwrap_or("").split(' ') {
                 if let Some(p) = l.strip_prefix("smtp-auth:") {
                     f.protocols.insert(p.to_ascii_uppercase());
                 }
             }
             if let Some(ip) = &r.origin_ip {
-                f.auth_ips.insert(ip.clone());
+                f.auth_ips.insert(ip);
             }
         }
-        let dkim = r.dkim_domains.as_deref().is_some_and(|ds| {
-            ds.split(' ').any(|d| {
-                domains
-                    .iter()
-                    .any(|dom| d == dom || d.ends_with(&format!(".{dom}")))
-            })
-        });
+        let dkim = r
+            .dkim_domains
+            .as_deref()
+            .is_some_and(|ds| ds.split(' ').any(own_domain));
         f.own_dkim += usize::from(dkim);
         let sent = r
             .original_message_id
@@ -139,15 +149,15 @@ fn facts(rows: &[&Record], domains: &[String], sent_ids: &HashSet<String>) -> Fa
         f.in_sent += usize::from(sent);
         if authed || dkim || sent {
             f.supporting += 1;
-        } else if labels.iter().any(|l| is_forged_label(l)) {
+        } else if forged {
             f.contrary += 1;
             if let Some(ip) = &r.origin_ip {
-                f.forged_ips.insert(ip.clone());
+                f.forged_ips.insert(ip);
             }
         }
-        f.spf_fail += usize::from(labels.iter().any(|l| l.starts_with("spf=")));
-        f.dmarc_fail += usize::from(labels.contains(&"dmarc=fail"));
-        f.direct += usize::from(labels.contains(&"direct-to-mx"));
+        f.spf_fail += usize::from(spf);
+        f.dmarc_fail += usize::from(dmarc);
+        f.direct += usize::from(direct);
     }
     f
 }
@@ -347,8 +357,10 @@ pub fn assess(
     let mut campaigns = crate::campaign::campaigns(mailbox_no, mailbox, &account, rows);
     let (verdict, evidence) = decide(&account, &mut campaigns, rows, sent_ids);
     let in_campaign = rows.iter().filter(|r| r.campaign.is_some());
-    let recipients: BTreeSet<&str> = in_campaign.clone().map(|r| r.recipient.as_str()).collect();
-    let domains: BTreeSet<&str> = in_campaign
+    // Only counted: hashed, not ordered.
+    let recipients: foldhash::HashSet<&str> =
+        in_campaign.clone().map(|r| r.recipient.as_str()).collect();
+    let domains: foldhash::HashSet<&str> = in_campaign
         .filter_map(|r| r.recipient_domain.as_deref())
         .collect();
     Assessment {

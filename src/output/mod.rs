@@ -26,10 +26,10 @@ pub fn prepare(out: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Rows per block, and blocks encoded at once: a window of 16,384 rows
-/// (about 30 MB of timeline text) is the most held in memory.
-const BLOCK_ROWS: usize = 512;
-const WINDOW_BLOCKS: usize = 32;
+/// Rows per block, and blocks encoded at once: a window of 2,048 rows
+/// (about 3 MB of timeline text) is the most held in memory.
+const BLOCK_ROWS: usize = 256;
+const WINDOW_BLOCKS: usize = 8;
 
 /// Encodes `rows` block by block on all threads with `encode` (which
 /// appends a block's bytes to the buffer it is given) and writes the
@@ -41,16 +41,22 @@ pub fn write_blocks<T: Sync>(
     encode: impl Fn(&[T], &mut Vec<u8>) -> std::io::Result<()> + Sync,
 ) -> std::io::Result<()> {
     use rayon::prelude::*;
+    // One buffer per block of a window, kept from window to window: fresh
+    // memory costs the kernel a page clearing on first touch, reused
+    // memory does not.
+    let blocks = rows.len().div_ceil(BLOCK_ROWS).min(WINDOW_BLOCKS);
+    let mut buffers: Vec<Vec<u8>> = (0..blocks).map(|_| Vec::new()).collect();
     for window in rows.chunks(BLOCK_ROWS * WINDOW_BLOCKS) {
-        let blocks: Vec<std::io::Result<Vec<u8>>> = window
+        window
             .par_chunks(BLOCK_ROWS)
-            .map(|block| {
-                let mut out = Vec::with_capacity(block.len() * 1024);
-                encode(block, &mut out).map(|()| out)
+            .zip(buffers.par_iter_mut())
+            .map(|(block, out)| {
+                out.clear();
+                encode(block, out)
             })
-            .collect();
-        for b in blocks {
-            w.write_all(&b?)?;
+            .collect::<std::io::Result<()>>()?;
+        for b in &buffers[..window.len().div_ceil(BLOCK_ROWS)] {
+            w.write_all(b)?;
         }
     }
     Ok(())
