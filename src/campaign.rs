@@ -1,8 +1,10 @@
 //! Stage 6a: one mailbox's records → its account and its campaigns.
 //!
 //! Takes the mailbox's timeline rows (sorted), the address counts `scan`
-//! gathered, and `--account`; hands on an [`Account`] and [`CampaignRow`]s,
-//! and sets `campaign` on every row that belongs to one. `verdict` then
+//! gathered, and `--account`; hands on an [`Account`], sets `campaign` on
+//! every row that belongs to one ([`group`]: the timeline is then complete
+//! and can be written) and describes each campaign in a [`CampaignRow`]
+//! ([`summarise`], stage 6b, beside the timeline writers). `verdict` then
 //! judges each campaign.
 //!
 //! **The rule.** A campaign is a flood of bounces for mail sent in the
@@ -40,7 +42,6 @@
 use std::collections::BTreeSet;
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
-
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -206,14 +207,12 @@ pub fn infer_account(given: &[String], tally: &Tally, records: &[&Record]) -> Ac
     }
 }
 
-/// Groups one mailbox's rows into campaigns, setting `campaign` on the rows
-/// that belong to one. `mailbox_no` numbers the ids (`m1-c1`, `m1-c2`, ...).
-pub fn campaigns(
-    mailbox_no: usize,
-    mailbox: &str,
-    account: &Account,
-    rows: &mut [Record],
-) -> Vec<CampaignRow> {
+/// Groups one mailbox's rows into campaigns: sets the linking keys
+/// (`subject_pattern`, `message_id_pattern`) on every row and `campaign` on
+/// the rows of a campaign, and returns the campaign ids in order.
+/// `mailbox_no` numbers them (`m1-c1`, `m1-c2`, ...). [`summarise`] then
+/// describes each campaign from its rows.
+pub fn group(mailbox_no: usize, account: &Account, rows: &mut [Record]) -> Vec<String> {
     // 1. Candidates, ordered by bounce arrival (row order breaks ties).
     let mut cand: Vec<(i64, usize)> = rows
         .iter()
@@ -224,16 +223,13 @@ pub fn campaigns(
     cand.sort();
     // The linking keys of every row, computed once and in parallel: the
     // subject normalisation is the costliest per-row step of this stage.
-    let keys: Vec<Keys> = rows
-        .par_iter()
-        .map(|r| Keys {
-            subject: r.original_subject.as_deref().map(normalise_subject),
-            message_id: r
-                .original_message_id
-                .as_deref()
-                .and_then(message_id_pattern),
-        })
-        .collect();
+    rows.par_iter_mut().for_each(|r| {
+        r.subject_pattern = r.original_subject.as_deref().map(normalise_subject);
+        r.message_id_pattern = r
+            .original_message_id
+            .as_deref()
+            .and_then(message_id_pattern);
+    });
     // 2. Bursts.
     let mut bursts: Vec<Vec<(i64, usize)>> = Vec::new();
     for &(t, i) in &cand {
@@ -255,8 +251,8 @@ pub fn campaigns(
         });
         if near {
             let g = groups.last_mut().expect("checked");
-            let fg = last_features.get_or_insert_with(|| features(rows, &keys, g));
-            let fb = features(rows, &keys, &b);
+            let fg = last_features.get_or_insert_with(|| features(rows, g));
+            let fb = features(rows, &b);
             if fb.iter().any(|x| fg.contains(x)) {
                 g.extend(b);
                 fg.extend(fb);
@@ -267,21 +263,20 @@ pub fn campaigns(
         last_features = None;
     }
     // 4. Big enough to be a flood.
-    let mut out = Vec::new();
+    let mut ids = Vec::new();
     for g in groups {
         let recipients: HashSet<&str> =
             g.iter().map(|&(_, i)| rows[i].recipient.as_str()).collect();
         if g.len() < MIN_ROWS || recipients.len() < MIN_RECIPIENTS {
             continue;
         }
-        let id = format!("m{}-c{}", mailbox_no + 1, out.len() + 1);
+        let id = format!("m{}-c{}", mailbox_no + 1, ids.len() + 1);
         for &(_, i) in &g {
             rows[i].campaign = Some(id.clone());
         }
-        let members: Vec<(&Record, &Keys)> = g.iter().map(|&(_, i)| (&rows[i], &keys[i])).collect();
-        out.push(summarise(id, mailbox, &members, g[0].0, g[g.len() - 1].0));
+        ids.push(id);
     }
-    out
+    ids
 }
 
 /// The campaign clock of a row: the bounce's arrival, else the original's Date.
@@ -289,23 +284,13 @@ pub fn clock(r: &Record) -> Option<i64> {
     r.bounce_unix.or(r.time_unix)
 }
 
-/// A row's linking keys: normalised subject and Message-ID pattern.
-struct Keys {
-    subject: Option<String>,
-    message_id: Option<String>,
-}
-
 /// Linking features of a group of rows (only asked whether two sets meet:
 /// hashed, not ordered).
-fn features<'r>(
-    rows: &'r [Record],
-    keys: &'r [Keys],
-    g: &[(i64, usize)],
-) -> HashSet<(Feature, &'r str)> {
+fn features<'r>(rows: &'r [Record], g: &[(i64, usize)]) -> HashSet<(Feature, &'r str)> {
     let mut f = HashSet::new();
     for &(_, i) in g {
         let r = &rows[i];
-        if let Some(s) = &keys[i].subject {
+        if let Some(s) = &r.subject_pattern {
             if s.len() >= 4 {
                 f.insert((Feature::Subject, s.as_str()));
             }
@@ -313,7 +298,7 @@ fn features<'r>(
         if let Some(ip) = &r.origin_ip {
             f.insert((Feature::OriginIp, ip.as_str()));
         }
-        if let Some(m) = &keys[i].message_id {
+        if let Some(m) = &r.message_id_pattern {
             f.insert((Feature::MessageId, m.as_str()));
         }
     }
@@ -328,15 +313,12 @@ enum Feature {
     MessageId,
 }
 
-/// Builds the campaigns.csv row of one campaign (verdict and evidence are
-/// filled in by `verdict`).
-fn summarise(
-    id: String,
-    mailbox: &str,
-    rows: &[(&Record, &Keys)],
-    first: i64,
-    last: i64,
-) -> CampaignRow {
+/// Builds the campaigns.csv row of campaign `id` from its rows, in any
+/// order (verdict and evidence are filled in by `verdict`).
+pub fn summarise(id: &str, mailbox: &str, rows: &[&Record]) -> CampaignRow {
+    // The first and last arrival: every row of a campaign has a clock.
+    let first = rows.iter().filter_map(|r| clock(r)).min().unwrap_or(0);
+    let last = rows.iter().filter_map(|r| clock(r)).max().unwrap_or(0);
     // Counted by borrowed value: the rows outlive the summary. Hashed: what
     // is written is sizes and the `top` entries, which `top` orders itself.
     let mut recips = HashSet::new();
@@ -350,7 +332,7 @@ fn summarise(
     let mut reasons: HashMap<&str, usize> = HashMap::new();
     let mut hours: HashMap<i64, usize> = HashMap::new();
     let mut c = CampaignRow {
-        campaign: id,
+        campaign: id.to_string(),
         mailbox: mailbox.to_string(),
         first_seen: Some(Timestamp(first).iso()),
         last_seen: Some(Timestamp(last).iso()),
@@ -358,7 +340,7 @@ fn summarise(
         duration_hours: ((last - first) as f64 / 360.0).round() / 10.0,
         ..Default::default()
     };
-    for &(r, k) in rows {
+    for &r in rows {
         recips.insert(r.recipient.as_str());
         if let Some(d) = &r.recipient_domain {
             *domains.entry(d).or_insert(0) += 1;
@@ -369,10 +351,10 @@ fn summarise(
         if let Some(s) = &r.original_subject {
             *subjects.entry(s).or_insert(0) += 1;
         }
-        if let Some(p) = &k.subject {
+        if let Some(p) = &r.subject_pattern {
             *patterns.entry(p).or_insert(0) += 1;
         }
-        if let Some(m) = &k.message_id {
+        if let Some(m) = &r.message_id_pattern {
             *mids.entry(m).or_insert(0) += 1;
         }
         if let Some(ip) = &r.origin_ip {
@@ -629,6 +611,20 @@ mod tests {
         }
     }
 
+    /// Groups the rows and summarises each campaign, as `verdict` does.
+    fn campaigns(mailbox_no: usize, mailbox: &str, rows: &mut [Record]) -> Vec<CampaignRow> {
+        let ids = group(mailbox_no, &account(), rows);
+        ids.iter()
+            .map(|id| {
+                let members: Vec<&Record> = rows
+                    .iter()
+                    .filter(|r| r.campaign.as_ref() == Some(id))
+                    .collect();
+                summarise(id, mailbox, &members)
+            })
+            .collect()
+    }
+
     #[test]
     fn a_burst_is_a_campaign_and_a_typo_is_not() {
         let me = Some("me@example.jp");
@@ -650,7 +646,7 @@ mod tests {
             "hi",
             "192.0.2.1",
         ));
-        let camps = campaigns(0, "box", &account(), &mut rows);
+        let camps = campaigns(0, "box", &mut rows);
         assert_eq!(camps.len(), 1);
         let c = &camps[0];
         assert_eq!(c.campaign, "m1-c1");
@@ -699,7 +695,7 @@ mod tests {
                 "5.181.86.2",
             ));
         }
-        let camps = campaigns(1, "box", &account(), &mut rows);
+        let camps = campaigns(1, "box", &mut rows);
         assert_eq!(camps.len(), 1, "{camps:?}");
         assert_eq!(camps[0].campaign, "m2-c1");
         assert_eq!(camps[0].bounces, 12);
@@ -709,12 +705,42 @@ mod tests {
     }
 
     #[test]
+    fn a_summary_does_not_depend_on_row_order() {
+        let me = Some("me@example.jp");
+        let mut rows: Vec<Record> = (0..30)
+            .map(|k| {
+                let mut r = row(
+                    k * 700,
+                    &format!("v{}@example{}.com", k % 7, k % 7 % 3),
+                    me,
+                    &format!("Invoice {k}"),
+                    &format!("45.83.64.{}", k % 4),
+                );
+                r.original_message_id = Some(format!("{k}.AbCdEf{k}@Smtp.example.jp"));
+                r.reason = Some(["blocked", "userunknown"][k as usize % 2]);
+                r
+            })
+            .collect();
+        let ids = group(0, &account(), &mut rows);
+        assert_eq!(ids, vec!["m1-c1"]);
+        let mut members: Vec<&Record> = rows.iter().collect();
+        let forward = summarise("m1-c1", "box", &members);
+        members.reverse();
+        members.swap(3, 17);
+        assert_eq!(summarise("m1-c1", "box", &members), forward);
+        assert_eq!(forward.bounces, 30);
+        assert_eq!(forward.recipients, 7);
+        assert_eq!(forward.first_seen.as_deref(), Some("1970-01-01T00:00:00Z"));
+        assert_eq!(forward.message_id_patterns, "9.x@smtp.example.jp");
+    }
+
+    #[test]
     fn one_stuck_recipient_is_not_a_flood() {
         let me = Some("me@example.jp");
         let mut rows: Vec<Record> = (0..12)
             .map(|k| row(k * 1800, "slow@example.org", me, "report", "198.51.100.9"))
             .collect();
-        assert!(campaigns(0, "box", &account(), &mut rows).is_empty());
+        assert!(campaigns(0, "box", &mut rows).is_empty());
     }
 
     #[test]

@@ -10,7 +10,6 @@
 use std::borrow::Cow;
 
 use foldhash::{HashMap, HashMapExt};
-
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -103,8 +102,9 @@ pub fn collect(rows: &[Record]) -> Vec<IocRow> {
     per_type.concat()
 }
 
-/// The indicators of one type, most frequent first, then by value. Hashed: most values of a flood are distinct, and the order is
-/// made once at the end.
+/// The indicators of one type, most frequent first, then by value. Hashed:
+/// most values of a flood are distinct, and the order is made once at the
+/// end.
 fn collect_type(rows: &[Record], kind: Type) -> Vec<IocRow> {
     let mut seen: HashMap<Cow<'_, str>, Seen<'_>> = HashMap::new();
     for r in rows {

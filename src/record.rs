@@ -78,6 +78,13 @@ pub struct Record {
     /// Sender of the original, lowercase address, for campaign grouping.
     #[serde(skip)]
     pub sender: Option<String>,
+    /// The original's subject and Message-ID reduced to what a spam run
+    /// keeps constant (`campaign::normalise_subject`,
+    /// `campaign::message_id_pattern`): set by campaign grouping.
+    #[serde(skip)]
+    pub subject_pattern: Option<String>,
+    #[serde(skip)]
+    pub message_id_pattern: Option<String>,
 }
 
 /// Where a bounce was found.
@@ -168,6 +175,8 @@ pub fn records(
             source_index: place.source_index,
             mailbox_index: place.mailbox_index,
             sender: sender.clone(),
+            subject_pattern: None,
+            message_id_pattern: None,
         })
         .collect()
 }
