@@ -1,8 +1,10 @@
 //! Stage 6a: one mailbox's records → its account and its campaigns.
 //!
 //! Takes the mailbox's timeline rows (sorted), the address counts `scan`
-//! gathered, and `--account`; hands on an [`Account`] and [`CampaignRow`]s,
-//! and sets `campaign` on every row that belongs to one. `verdict` then
+//! gathered, and `--account`; hands on an [`Account`], sets `campaign` on
+//! every row that belongs to one ([`group`]: the timeline is then complete
+//! and can be written) and describes each campaign in a [`CampaignRow`]
+//! ([`summarise`], stage 6b, beside the timeline writers). `verdict` then
 //! judges each campaign.
 //!
 //! **The rule.** A campaign is a flood of bounces for mail sent in the
@@ -38,8 +40,9 @@
 //! stated with the assumption in summary.json (`scale_assumption`).
 
 use std::cell::OnceCell;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -166,7 +169,7 @@ pub fn infer_account(given: &[String], tally: &Tally, records: &[&Record]) -> Ac
             .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
             .map(|(k, _)| k.clone())
     };
-    let mut senders: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut senders: HashMap<&str, u64> = HashMap::new();
     for r in records {
         if let Some(s) = r.sender.as_deref() {
             *senders.entry(s).or_insert(0) += 1;
@@ -205,14 +208,12 @@ pub fn infer_account(given: &[String], tally: &Tally, records: &[&Record]) -> Ac
     }
 }
 
-/// Groups one mailbox's rows into campaigns, setting `campaign` on the rows
-/// that belong to one. `mailbox_no` numbers the ids (`m1-c1`, `m1-c2`, ...).
-pub fn campaigns(
-    mailbox_no: usize,
-    mailbox: &str,
-    account: &Account,
-    rows: &mut [Record],
-) -> Vec<CampaignRow> {
+/// Groups one mailbox's rows into campaigns: sets the linking keys
+/// (`subject_pattern`, `message_id_pattern`) on every row and `campaign` on
+/// the rows of a campaign, and returns the campaign ids in order.
+/// `mailbox_no` numbers them (`m1-c1`, `m1-c2`, ...). [`summarise`] then
+/// describes each campaign from its rows.
+pub fn group(mailbox_no: usize, account: &Account, rows: &mut [Record]) -> Vec<String> {
     // 1. Candidates, ordered by bounce arrival (row order breaks ties).
     let mut cand: Vec<(i64, usize)> = rows
         .iter()
@@ -223,16 +224,13 @@ pub fn campaigns(
     cand.sort();
     // The linking keys of every row, computed once and in parallel: the
     // subject normalisation is the costliest per-row step of this stage.
-    let keys: Vec<Keys> = rows
-        .par_iter()
-        .map(|r| Keys {
-            subject: r.original_subject.as_deref().map(normalise_subject),
-            message_id: r
-                .original_message_id
-                .as_deref()
-                .and_then(message_id_pattern),
-        })
-        .collect();
+    rows.par_iter_mut().for_each(|r| {
+        r.subject_pattern = r.original_subject.as_deref().map(normalise_subject);
+        r.message_id_pattern = r
+            .original_message_id
+            .as_deref()
+            .and_then(message_id_pattern);
+    });
     // 2. Bursts.
     let mut bursts: Vec<Vec<(i64, usize)>> = Vec::new();
     for &(t, i) in &cand {
@@ -246,7 +244,7 @@ pub fn campaigns(
     // grow with it: rebuilding them for every burst made a long run of
     // linked bursts quadratic.
     let mut groups: Vec<Vec<(i64, usize)>> = Vec::new();
-    let mut last_features: Option<BTreeSet<(Feature, &str)>> = None;
+    let mut last_features: Option<HashSet<(Feature, &str)>> = None;
     for b in bursts {
         let near = groups.last().is_some_and(|g| {
             let gap = b[0].0 - g.last().map_or(b[0].0, |x| x.0);
@@ -254,8 +252,8 @@ pub fn campaigns(
         });
         if near {
             let g = groups.last_mut().expect("checked");
-            let fg = last_features.get_or_insert_with(|| features(rows, &keys, g));
-            let fb = features(rows, &keys, &b);
+            let fg = last_features.get_or_insert_with(|| features(rows, g));
+            let fb = features(rows, &b);
             if fb.iter().any(|x| fg.contains(x)) {
                 g.extend(b);
                 fg.extend(fb);
@@ -266,21 +264,20 @@ pub fn campaigns(
         last_features = None;
     }
     // 4. Big enough to be a flood.
-    let mut out = Vec::new();
+    let mut ids = Vec::new();
     for g in groups {
-        let recipients: BTreeSet<&str> =
+        let recipients: HashSet<&str> =
             g.iter().map(|&(_, i)| rows[i].recipient.as_str()).collect();
         if g.len() < MIN_ROWS || recipients.len() < MIN_RECIPIENTS {
             continue;
         }
-        let id = format!("m{}-c{}", mailbox_no + 1, out.len() + 1);
+        let id = format!("m{}-c{}", mailbox_no + 1, ids.len() + 1);
         for &(_, i) in &g {
             rows[i].campaign = Some(id.clone());
         }
-        let members: Vec<(&Record, &Keys)> = g.iter().map(|&(_, i)| (&rows[i], &keys[i])).collect();
-        out.push(summarise(id, mailbox, &members, g[0].0, g[g.len() - 1].0));
+        ids.push(id);
     }
-    out
+    ids
 }
 
 /// The campaign clock of a row: the bounce's arrival, else the original's Date.
@@ -288,22 +285,13 @@ pub fn clock(r: &Record) -> Option<i64> {
     r.bounce_unix.or(r.time_unix)
 }
 
-/// A row's linking keys: normalised subject and Message-ID pattern.
-struct Keys {
-    subject: Option<String>,
-    message_id: Option<String>,
-}
-
-/// Linking features of a group of rows.
-fn features<'r>(
-    rows: &'r [Record],
-    keys: &'r [Keys],
-    g: &[(i64, usize)],
-) -> BTreeSet<(Feature, &'r str)> {
-    let mut f = BTreeSet::new();
+/// Linking features of a group of rows (only asked whether two sets meet:
+/// hashed, not ordered).
+fn features<'r>(rows: &'r [Record], g: &[(i64, usize)]) -> HashSet<(Feature, &'r str)> {
+    let mut f = HashSet::new();
     for &(_, i) in g {
         let r = &rows[i];
-        if let Some(s) = &keys[i].subject {
+        if let Some(s) = &r.subject_pattern {
             if s.len() >= 4 {
                 f.insert((Feature::Subject, s.as_str()));
             }
@@ -311,7 +299,7 @@ fn features<'r>(
         if let Some(ip) = &r.origin_ip {
             f.insert((Feature::OriginIp, ip.as_str()));
         }
-        if let Some(m) = &keys[i].message_id {
+        if let Some(m) = &r.message_id_pattern {
             f.insert((Feature::MessageId, m.as_str()));
         }
     }
@@ -319,35 +307,33 @@ fn features<'r>(
 }
 
 /// What a linking feature is (borrowed values, no string built per row).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Feature {
     Subject,
     OriginIp,
     MessageId,
 }
 
-/// Builds the campaigns.csv row of one campaign (verdict and evidence are
-/// filled in by `verdict`).
-fn summarise(
-    id: String,
-    mailbox: &str,
-    rows: &[(&Record, &Keys)],
-    first: i64,
-    last: i64,
-) -> CampaignRow {
-    let mut recips = BTreeSet::new();
-    let mut failed_recips = BTreeSet::new();
-    // Counted by borrowed value: the rows outlive the summary.
-    let mut domains: BTreeMap<&str, usize> = BTreeMap::new();
+/// Builds the campaigns.csv row of campaign `id` from its rows, in any
+/// order (verdict and evidence are filled in by `verdict`).
+pub fn summarise(id: &str, mailbox: &str, rows: &[&Record]) -> CampaignRow {
+    // The first and last arrival: every row of a campaign has a clock.
+    let first = rows.iter().filter_map(|r| clock(r)).min().unwrap_or(0);
+    let last = rows.iter().filter_map(|r| clock(r)).max().unwrap_or(0);
+    // Counted by borrowed value: the rows outlive the summary. Hashed: what
+    // is written is sizes and the `top` entries, which `top` orders itself.
+    let mut recips = HashSet::new();
+    let mut failed_recips = HashSet::new();
+    let mut domains: HashMap<&str, usize> = HashMap::new();
     let mut senders: BTreeSet<&str> = BTreeSet::new();
-    let mut subjects: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut patterns: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut mids: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut ips: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut hours: BTreeMap<i64, usize> = BTreeMap::new();
+    let mut subjects: HashMap<&str, usize> = HashMap::new();
+    let mut patterns: HashMap<&str, usize> = HashMap::new();
+    let mut mids: HashMap<&str, usize> = HashMap::new();
+    let mut ips: HashMap<&str, usize> = HashMap::new();
+    let mut reasons: HashMap<&str, usize> = HashMap::new();
+    let mut hours: HashMap<i64, usize> = HashMap::new();
     let mut c = CampaignRow {
-        campaign: id,
+        campaign: id.to_string(),
         mailbox: mailbox.to_string(),
         first_seen: Some(Timestamp(first).iso()),
         last_seen: Some(Timestamp(last).iso()),
@@ -355,7 +341,7 @@ fn summarise(
         duration_hours: ((last - first) as f64 / 360.0).round() / 10.0,
         ..Default::default()
     };
-    for &(r, k) in rows {
+    for &r in rows {
         recips.insert(r.recipient.as_str());
         if let Some(d) = &r.recipient_domain {
             *domains.entry(d).or_insert(0) += 1;
@@ -366,10 +352,10 @@ fn summarise(
         if let Some(s) = &r.original_subject {
             *subjects.entry(s).or_insert(0) += 1;
         }
-        if let Some(p) = &k.subject {
+        if let Some(p) = &r.subject_pattern {
             *patterns.entry(p).or_insert(0) += 1;
         }
-        if let Some(m) = &k.message_id {
+        if let Some(m) = &r.message_id_pattern {
             *mids.entry(m).or_insert(0) += 1;
         }
         if let Some(ip) = &r.origin_ip {
@@ -431,9 +417,16 @@ pub fn estimate_sent(failed_recipients: usize) -> (u64, u64) {
 
 /// The `n` most frequent keys, most frequent first (ties by key), with
 /// `:count` when `counts`.
-fn top(m: &BTreeMap<&str, usize>, n: usize, sep: &str, counts: bool) -> String {
+fn top(m: &HashMap<&str, usize>, n: usize, sep: &str, counts: bool) -> String {
     let mut v: Vec<_> = m.iter().collect();
-    v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    // Keys are distinct, so this order is total: the n first are found
+    // without sorting the (often thousands of) others.
+    let order = |a: &(&&str, &usize), b: &(&&str, &usize)| b.1.cmp(a.1).then(a.0.cmp(b.0));
+    if n > 0 && v.len() > n {
+        v.select_nth_unstable_by(n - 1, order);
+        v.truncate(n);
+    }
+    v.sort_unstable_by(order);
     v.into_iter()
         .take(n)
         .map(|(k, c)| {
@@ -452,11 +445,21 @@ fn top(m: &BTreeMap<&str, usize>, n: usize, sep: &str, counts: bool) -> String {
 /// (`[SPAM]`, `【重要】`) removed, digit runs as `#`, random-looking tokens
 /// (8+ characters mixing letters and digits, or long hex) as `*`.
 pub fn normalise_subject(s: &str) -> String {
-    let lower = s.trim().to_lowercase();
-    // The prefixes are cut off a slice of the lowercase subject: a copy of
-    // the rest per prefix made 200,000 `Re: ` quadratic.
-    let mut t: &str = &lower;
-    loop {
+    // Nearly every subject is ASCII, whose lowercase is byte by byte.
+    let lower = if s.is_ascii() {
+        s.trim().to_ascii_lowercase()
+    } else {
+        s.trim().to_lowercase()
+    };
+    let mut t = lower.as_str();
+    // Most subjects start with neither a prefix nor a tag: one look at the
+    // first character tells.
+    let may_strip = |t: &str| {
+        t.starts_with([
+            'r', 'f', 'a', 's', 't', 'w', '転', '返', '[', '【', '(', '<',
+        ])
+    };
+    while may_strip(t) {
         let before = t.len();
         for p in [
             "re:", "fw:", "fwd:", "aw:", "sv:", "tr:", "wg:", "転送:", "返信:", "re：", "fw：",
@@ -483,17 +486,19 @@ pub fn normalise_subject(s: &str) -> String {
     // ask: one lookup per word instead of a comparison with every word of
     // the subject (90,000 words took 21 s).
     let shouted: OnceCell<HashSet<String>> = OnceCell::new();
-    let shouted = || {
-        shouted.get_or_init(|| {
-            s.split_whitespace()
-                .filter(|o| {
-                    o.len() >= 8
-                        && o.chars()
-                            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-                })
-                .map(str::to_ascii_lowercase)
-                .collect()
-        })
+    let shouting = |w: &str| {
+        shouted
+            .get_or_init(|| {
+                s.split_whitespace()
+                    .filter(|o| {
+                        o.len() >= 8
+                            && o.bytes()
+                                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                    })
+                    .map(str::to_ascii_lowercase)
+                    .collect()
+            })
+            .contains(w)
     };
     // The words, written straight into one string joined by spaces.
     let mut out = String::with_capacity(t.len());
@@ -502,36 +507,40 @@ pub fn normalise_subject(s: &str) -> String {
             out.push(' ');
         }
         // `#A7f3kQ92xZ`, `(8V3F3J2M)`: judge the token inside the punctuation.
-        let w = word.trim_matches(|c: char| !c.is_alphanumeric());
-        let letters = w.chars().filter(|c| c.is_ascii_alphabetic()).count();
-        let digits = w.chars().filter(|c| c.is_ascii_digit()).count();
-        let plain = w
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        // Asked last, only when the cheaper tests fail. An all-ASCII-
-        // uppercase word `o` is ASCII case-insensitively equal to `w` when
-        // its ASCII lowercase is `w`.
-        let shouting = || shouted().contains(w);
+        let punctuation = |c: char| !c.is_alphanumeric();
+        let start = word.len() - word.trim_start_matches(punctuation).len();
+        let w = word[start..].trim_end_matches(punctuation);
+        // Counted on bytes: a non-ASCII character is neither an ASCII letter
+        // nor digit, and makes the word not plain.
+        let (mut letters, mut digits, mut plain, mut hex) = (0, 0, true, true);
+        for b in w.bytes() {
+            letters += usize::from(b.is_ascii_alphabetic());
+            digits += usize::from(b.is_ascii_digit());
+            plain &= b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+            hex &= b.is_ascii_hexdigit();
+        }
         let random = plain
             && ((w.len() >= 5 && letters > 0 && digits > 0)
-                || (w.len() >= 8 && w.chars().all(|c| c.is_ascii_hexdigit()))
-                || shouting());
+                || (w.len() >= 8 && hex)
+                || shouting(w));
         if random && !w.is_empty() {
-            out.push_str(&word.replacen(w, "*", 1));
+            // The token replaced where it was found: only punctuation is
+            // before it in the word.
+            out.push_str(&word[..start]);
+            out.push('*');
+            out.push_str(&word[start + w.len()..]);
             continue;
         }
-        let mut in_digits = false;
-        for c in word.chars() {
-            if c.is_ascii_digit() || ('０'..='９').contains(&c) {
-                if !in_digits {
-                    out.push('#');
-                }
-                in_digits = true;
-            } else {
-                out.push(c);
-                in_digits = false;
-            }
+        // Each run of digits (ASCII or full-width) as one `#`, the text
+        // between the runs copied whole.
+        let digit = |c: char| c.is_ascii_digit() || ('０'..='９').contains(&c);
+        let mut rest = word;
+        while let Some(at) = rest.find(digit) {
+            out.push_str(&rest[..at]);
+            out.push('#');
+            rest = rest[at..].trim_start_matches(digit);
         }
+        out.push_str(rest);
     }
     out
 }
@@ -544,38 +553,46 @@ pub fn normalise_subject(s: &str) -> String {
 /// mail client writes another.
 pub fn message_id_pattern(id: &str) -> Option<String> {
     let (local, domain) = id.rsplit_once('@')?;
-    let mut shape = String::new();
-    let mut run = String::new();
-    let flush = |run: &mut String, shape: &mut String| {
-        if run.is_empty() {
-            return;
+    let mut shape = String::with_capacity(local.len() + 1 + domain.len());
+    // Runs of letters and digits, each followed by a separator or the end.
+    let mut rest = local;
+    while !rest.is_empty() {
+        let run_end = rest
+            .find(|c: char| !c.is_alphanumeric())
+            .unwrap_or(rest.len());
+        let (run, after) = rest.split_at(run_end);
+        if !run.is_empty() {
+            push_run_shape(run, &mut shape);
         }
-        if run.chars().all(|c| c.is_ascii_digit()) {
-            shape.push('9');
-        } else if run.chars().count() >= 6 {
-            shape.push('x');
-        } else {
-            let mut last = ' ';
-            for c in run.chars() {
-                let k = if c.is_ascii_digit() { '9' } else { 'a' };
-                if k != last {
-                    shape.push(k);
-                }
-                last = k;
+        let mut after = after.chars();
+        if let Some(separator) = after.next() {
+            shape.push(separator);
+        }
+        rest = after.as_str();
+    }
+    shape.push('@');
+    let at = shape.len();
+    shape.push_str(domain);
+    shape[at..].make_ascii_lowercase();
+    Some(shape)
+}
+
+/// The shape of one run of letters and digits (see [`message_id_pattern`]).
+fn push_run_shape(run: &str, shape: &mut String) {
+    if run.bytes().all(|b| b.is_ascii_digit()) {
+        shape.push('9');
+    } else if run.chars().count() >= 6 {
+        shape.push('x');
+    } else {
+        let mut last = ' ';
+        for c in run.chars() {
+            let k = if c.is_ascii_digit() { '9' } else { 'a' };
+            if k != last {
+                shape.push(k);
             }
-        }
-        run.clear();
-    };
-    for c in local.chars() {
-        if c.is_alphanumeric() {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut shape);
-            shape.push(c);
+            last = k;
         }
     }
-    flush(&mut run, &mut shape);
-    Some(format!("{shape}@{}", domain.to_ascii_lowercase()))
 }
 
 #[cfg(test)]
@@ -603,6 +620,20 @@ mod tests {
         }
     }
 
+    /// Groups the rows and summarises each campaign, as `verdict` does.
+    fn campaigns(mailbox_no: usize, mailbox: &str, rows: &mut [Record]) -> Vec<CampaignRow> {
+        let ids = group(mailbox_no, &account(), rows);
+        ids.iter()
+            .map(|id| {
+                let members: Vec<&Record> = rows
+                    .iter()
+                    .filter(|r| r.campaign.as_ref() == Some(id))
+                    .collect();
+                summarise(id, mailbox, &members)
+            })
+            .collect()
+    }
+
     #[test]
     fn a_burst_is_a_campaign_and_a_typo_is_not() {
         let me = Some("me@example.jp");
@@ -624,7 +655,7 @@ mod tests {
             "hi",
             "192.0.2.1",
         ));
-        let camps = campaigns(0, "box", &account(), &mut rows);
+        let camps = campaigns(0, "box", &mut rows);
         assert_eq!(camps.len(), 1);
         let c = &camps[0];
         assert_eq!(c.campaign, "m1-c1");
@@ -673,7 +704,7 @@ mod tests {
                 "5.181.86.2",
             ));
         }
-        let camps = campaigns(1, "box", &account(), &mut rows);
+        let camps = campaigns(1, "box", &mut rows);
         assert_eq!(camps.len(), 1, "{camps:?}");
         assert_eq!(camps[0].campaign, "m2-c1");
         assert_eq!(camps[0].bounces, 12);
@@ -683,12 +714,42 @@ mod tests {
     }
 
     #[test]
+    fn a_summary_does_not_depend_on_row_order() {
+        let me = Some("me@example.jp");
+        let mut rows: Vec<Record> = (0..30)
+            .map(|k| {
+                let mut r = row(
+                    k * 700,
+                    &format!("v{}@example{}.com", k % 7, k % 7 % 3),
+                    me,
+                    &format!("Invoice {k}"),
+                    &format!("45.83.64.{}", k % 4),
+                );
+                r.original_message_id = Some(format!("{k}.AbCdEf{k}@Smtp.example.jp"));
+                r.reason = Some(["blocked", "userunknown"][k as usize % 2]);
+                r
+            })
+            .collect();
+        let ids = group(0, &account(), &mut rows);
+        assert_eq!(ids, vec!["m1-c1"]);
+        let mut members: Vec<&Record> = rows.iter().collect();
+        let forward = summarise("m1-c1", "box", &members);
+        members.reverse();
+        members.swap(3, 17);
+        assert_eq!(summarise("m1-c1", "box", &members), forward);
+        assert_eq!(forward.bounces, 30);
+        assert_eq!(forward.recipients, 7);
+        assert_eq!(forward.first_seen.as_deref(), Some("1970-01-01T00:00:00Z"));
+        assert_eq!(forward.message_id_patterns, "9.x@smtp.example.jp");
+    }
+
+    #[test]
     fn one_stuck_recipient_is_not_a_flood() {
         let me = Some("me@example.jp");
         let mut rows: Vec<Record> = (0..12)
             .map(|k| row(k * 1800, "slow@example.org", me, "report", "198.51.100.9"))
             .collect();
-        assert!(campaigns(0, "box", &account(), &mut rows).is_empty());
+        assert!(campaigns(0, "box", &mut rows).is_empty());
     }
 
     #[test]
@@ -707,6 +768,148 @@ mod tests {
             normalise_subject("Claim your reward 7o0rma"),
             "claim your reward *"
         );
+    }
+
+    /// Subjects and Message-IDs for the comparisons with the first,
+    /// straightforward versions below: prefixes, tags, random tokens,
+    /// capitals, full-width digits, non-ASCII letters and punctuation.
+    const SAMPLES: &[&str] = &[
+        "",
+        "   ",
+        "Re: FW: [SPAM] Order #A7f3kQ92xZ confirmed 2026",
+        "【重要】 お支払い 12345",
+        "fwd: deadbeefcafe Hello",
+        "Re: Payment confirmation VODHAEHT",
+        "Payment confirmation QWRTZPLK vodhaeht",
+        "Claim your reward 7o0rma",
+        "RE：Fwd：(urgent) <tag> [x] 転送: 返信:  Ｉｎｖｏｉｃｅ １２３４ due",
+        "((8V3F3J2M)) ##x9y8z7## -abc123- __ab12__ a-b_c-1234",
+        "Σύνοψη λογαριασμού 2026 ΑΒΓΔΕΖΗΘ",
+        "İstanbul ÇAĞRI 1234567890 KAYIT1234",
+        "\u{2028}tab\there 12.50€ (3/4) 0xDEADBEEF 00000000",
+        "[unclosed tag",
+        "Re:Re:RE: re: fw:fw:",
+        "ＡＢＣＤＥＦＧＨ１２ abcdefgh12 ABCDEFGH12",
+        "<<>> [] 【】 () <a>b",
+        "20261105035135.4XyZ7abc12@smtp.Example.co.jp",
+        "CAFxyz+12-34=_ab@mail.gmail.com",
+        "ünïcödé.١٢٣٤٥.abc@Example.ORG",
+        "a..b--c@@d",
+        "@",
+        "no-at-sign",
+        "123456@x",
+        "abc1d.ab12cd.e3@host",
+    ];
+
+    fn reference_subject(s: &str) -> String {
+        let mut t = s.trim().to_lowercase();
+        loop {
+            let before = t.len();
+            for p in [
+                "re:", "fw:", "fwd:", "aw:", "sv:", "tr:", "wg:", "転送:", "返信:", "re：", "fw：",
+                "fwd：",
+            ] {
+                if let Some(rest) = t.strip_prefix(p) {
+                    t = rest.trim_start().to_string();
+                }
+            }
+            for (open, close) in [('[', ']'), ('【', '】'), ('(', ')'), ('<', '>')] {
+                if t.starts_with(open) {
+                    if let Some(end) = t.find(close) {
+                        t = t[end + close.len_utf8()..].trim_start().to_string();
+                    }
+                }
+            }
+            if t.len() == before {
+                break;
+            }
+        }
+        let original: Vec<&str> = s.split_whitespace().collect();
+        let mut words = Vec::new();
+        for word in t.split_whitespace() {
+            let w = word.trim_matches(|c: char| !c.is_alphanumeric());
+            let letters = w.chars().filter(|c| c.is_ascii_alphabetic()).count();
+            let digits = w.chars().filter(|c| c.is_ascii_digit()).count();
+            let plain = w
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            let shouting = original.iter().any(|o| {
+                o.len() >= 8
+                    && o.chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                    && o.eq_ignore_ascii_case(w)
+            });
+            let random = plain
+                && ((w.len() >= 5 && letters > 0 && digits > 0)
+                    || (w.len() >= 8 && w.chars().all(|c| c.is_ascii_hexdigit()))
+                    || shouting);
+            if random && !w.is_empty() {
+                words.push(word.replacen(w, "*", 1));
+                continue;
+            }
+            let mut out = String::new();
+            let mut in_digits = false;
+            for c in word.chars() {
+                if c.is_ascii_digit() || ('０'..='９').contains(&c) {
+                    if !in_digits {
+                        out.push('#');
+                    }
+                    in_digits = true;
+                } else {
+                    out.push(c);
+                    in_digits = false;
+                }
+            }
+            words.push(out);
+        }
+        words.join(" ")
+    }
+
+    fn reference_message_id(id: &str) -> Option<String> {
+        let (local, domain) = id.rsplit_once('@')?;
+        let mut shape = String::new();
+        let mut run = String::new();
+        let flush = |run: &mut String, shape: &mut String| {
+            if run.is_empty() {
+                return;
+            }
+            if run.chars().all(|c| c.is_ascii_digit()) {
+                shape.push('9');
+            } else if run.chars().count() >= 6 {
+                shape.push('x');
+            } else {
+                let mut last = ' ';
+                for c in run.chars() {
+                    let k = if c.is_ascii_digit() { '9' } else { 'a' };
+                    if k != last {
+                        shape.push(k);
+                    }
+                    last = k;
+                }
+            }
+            run.clear();
+        };
+        for c in local.chars() {
+            if c.is_alphanumeric() {
+                run.push(c);
+            } else {
+                flush(&mut run, &mut shape);
+                shape.push(c);
+            }
+        }
+        flush(&mut run, &mut shape);
+        Some(format!("{shape}@{}", domain.to_ascii_lowercase()))
+    }
+
+    #[test]
+    fn keys_equal_the_straightforward_versions() {
+        for s in SAMPLES {
+            // Each sample alone, and joined with the next ones.
+            for t in [s.to_string(), format!("{s} {}", SAMPLES.join(" "))] {
+                assert_eq!(normalise_subject(&t), reference_subject(&t), "{t:?}");
+                assert_eq!(message_id_pattern(&t), reference_message_id(&t), "{t:?}");
+            }
+        }
     }
 
     #[test]

@@ -8,8 +8,9 @@
 //! indicators. Sorted by type, then most frequent, then value.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
 
+use foldhash::{HashMap, HashMapExt};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::campaign::clock;
@@ -31,110 +32,183 @@ pub struct IocRow {
     pub campaigns: String,
 }
 
-/// The order of types in the file.
-const TYPES: &[&str] = &[
-    "origin-ip",
-    "auth-user",
-    "relay-ip",
-    "message-id-domain",
-    "subject",
-    "x-mailer",
-];
+/// The indicator types, in file order.
+#[derive(Clone, Copy)]
+enum Type {
+    OriginIp,
+    AuthUser,
+    RelayIp,
+    MessageIdDomain,
+    Subject,
+    XMailer,
+}
+
+impl Type {
+    const ALL: [Type; 6] = [
+        Type::OriginIp,
+        Type::AuthUser,
+        Type::RelayIp,
+        Type::MessageIdDomain,
+        Type::Subject,
+        Type::XMailer,
+    ];
+
+    /// The name in iocs.csv `type`.
+    fn as_str(self) -> &'static str {
+        match self {
+            Type::OriginIp => "origin-ip",
+            Type::AuthUser => "auth-user",
+            Type::RelayIp => "relay-ip",
+            Type::MessageIdDomain => "message-id-domain",
+            Type::Subject => "subject",
+            Type::XMailer => "x-mailer",
+        }
+    }
+}
 
 /// What is known of one indicator value. Values and campaign ids are
 /// borrowed from the rows, which outlive the collection.
-#[derive(Default)]
 struct Seen<'a> {
     count: usize,
     first: Option<i64>,
     last: Option<i64>,
-    campaigns: BTreeSet<&'a str>,
+    /// The campaign of the first row, and of later rows each time it
+    /// changes (rows come campaign by campaign: nearly always none).
+    campaign: &'a str,
+    more: Vec<&'a str>,
 }
 
-/// One map per indicator type (index in `TYPES`; the last for "other").
-type Maps<'a> = Vec<BTreeMap<Cow<'a, str>, Seen<'a>>>;
+impl Seen<'_> {
+    /// The campaign ids, sorted, space separated.
+    fn campaigns(mut self) -> String {
+        if self.more.is_empty() {
+            return self.campaign.to_string();
+        }
+        self.more.push(self.campaign);
+        self.more.sort_unstable();
+        self.more.dedup();
+        self.more.join(" ")
+    }
+}
 
-/// Collects the indicators of the campaign rows in `rows`. (One pass: most
-/// values of a flood are distinct, so per-block maps merged afterwards cost
-/// more than they save.)
+/// Collects the indicators of the campaign rows in `rows`: one pass over
+/// the rows per type, the types on all threads (each type its own map, so
+/// nothing is merged afterwards).
 pub fn collect(rows: &[Record]) -> Vec<IocRow> {
-    let mut seen: Maps<'_> = (0..=TYPES.len()).map(|_| BTreeMap::new()).collect();
-    for r in rows {
-        add_row(&mut seen, r);
-    }
-    // Types in file order; within a type the map is in value order, so a
-    // stable sort on the count alone gives "most frequent, then value".
-    let mut out = Vec::new();
-    for (k, m) in seen.into_iter().enumerate() {
-        let mut entries: Vec<(Cow<'_, str>, Seen<'_>)> = m.into_iter().collect();
-        entries.sort_by_key(|e| std::cmp::Reverse(e.1.count));
-        out.extend(entries.into_iter().map(|(value, s)| IocRow {
-            kind: TYPES.get(k).copied().unwrap_or("other"),
-            value: value.into_owned(),
-            count: s.count,
-            first_seen: s.first.map(|t| Timestamp(t).iso()),
-            last_seen: s.last.map(|t| Timestamp(t).iso()),
-            campaigns: s.campaigns.into_iter().collect::<Vec<_>>().join(" "),
-        }));
-    }
-    out
+    let per_type: Vec<Vec<IocRow>> = Type::ALL
+        .into_par_iter()
+        .map(|kind| collect_type(rows, kind))
+        .collect();
+    per_type.concat()
 }
 
-/// Adds the indicators of one row, if it belongs to a campaign.
-fn add_row<'a>(seen: &mut Maps<'a>, r: &'a Record) {
-    let Some(c) = r.campaign.as_deref() else {
-        return;
-    };
-    let time = clock(r);
-    let mut add = |kind: &str, value: Cow<'a, str>| {
-        let value = match value {
-            Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
-            Cow::Owned(v) => Cow::Owned(v.trim().to_string()),
+/// The indicators of one type, most frequent first, then by value. Hashed:
+/// most values of a flood are distinct, and the order is made once at the
+/// end.
+fn collect_type(rows: &[Record], kind: Type) -> Vec<IocRow> {
+    let mut seen: HashMap<Cow<'_, str>, Seen<'_>> = HashMap::new();
+    for r in rows {
+        // Only the rows of a campaign show indicators.
+        let Some(c) = r.campaign.as_deref() else {
+            continue;
         };
-        if value.is_empty() {
-            return;
+        let time = clock(r);
+        values(r, kind, |value| {
+            let value = match value {
+                Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
+                Cow::Owned(v) => Cow::Owned(v.trim().to_string()),
+            };
+            if value.is_empty() {
+                return;
+            }
+            let s = seen.entry(value).or_insert_with(|| Seen {
+                count: 0,
+                first: None,
+                last: None,
+                campaign: c,
+                more: Vec::new(),
+            });
+            s.count += 1;
+            if let Some(t) = time {
+                s.first = Some(s.first.map_or(t, |f| f.min(t)));
+                s.last = Some(s.last.map_or(t, |l| l.max(t)));
+            }
+            if s.more.last().unwrap_or(&s.campaign) != &c {
+                s.more.push(c);
+            }
+        });
+    }
+    let mut entries: Vec<(Cow<'_, str>, Seen<'_>)> = seen.into_iter().collect();
+    entries.sort_unstable_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(&b.0)));
+    entries
+        .into_iter()
+        .map(|(value, s)| {
+            let first_seen = s.first.map(|t| Timestamp(t).iso());
+            // Most values are seen once: the same time twice.
+            let last_seen = match s.last {
+                t if t == s.first => first_seen.clone(),
+                t => t.map(|t| Timestamp(t).iso()),
+            };
+            IocRow {
+                kind: kind.as_str(),
+                value: value.into_owned(),
+                count: s.count,
+                first_seen,
+                last_seen,
+                campaigns: s.campaigns(),
+            }
+        })
+        .collect()
+}
+
+/// Hands `add` the values of one indicator type in a row.
+fn values<'a>(r: &'a Record, kind: Type, mut add: impl FnMut(Cow<'a, str>)) {
+    match kind {
+        Type::OriginIp => {
+            if let Some(ip) = &r.origin_ip {
+                add(Cow::Borrowed(ip));
+            }
         }
-        let k = TYPES.iter().position(|t| *t == kind).unwrap_or(TYPES.len());
-        let s = seen[k].entry(value).or_default();
-        s.count += 1;
-        if let Some(t) = time {
-            s.first = Some(s.first.map_or(t, |f| f.min(t)));
-            s.last = Some(s.last.map_or(t, |l| l.max(t)));
+        Type::RelayIp => {
+            for ip in r.relay_ips.as_deref().unwrap_or("").split(' ') {
+                if Some(ip) != r.origin_ip.as_deref() {
+                    add(Cow::Borrowed(ip));
+                }
+            }
         }
-        s.campaigns.insert(c);
-    };
-    if let Some(ip) = &r.origin_ip {
-        add("origin-ip", Cow::Borrowed(ip));
-    }
-    for ip in r.relay_ips.as_deref().unwrap_or("").split(' ') {
-        if Some(ip) != r.origin_ip.as_deref() {
-            add("relay-ip", Cow::Borrowed(ip));
+        Type::MessageIdDomain => {
+            if let Some((_, d)) = r
+                .original_message_id
+                .as_deref()
+                .and_then(|m| m.rsplit_once('@'))
+            {
+                // Lowercased only when it has capitals (most do not).
+                if d.bytes().any(|b| b.is_ascii_uppercase()) {
+                    add(Cow::Owned(d.to_ascii_lowercase()));
+                } else {
+                    add(Cow::Borrowed(d));
+                }
+            }
         }
-    }
-    if let Some((_, d)) = r
-        .original_message_id
-        .as_deref()
-        .and_then(|m| m.rsplit_once('@'))
-    {
-        // Lowercased only when it has capitals (most do not).
-        if d.bytes().any(|b| b.is_ascii_uppercase()) {
-            add("message-id-domain", Cow::Owned(d.to_ascii_lowercase()));
-        } else {
-            add("message-id-domain", Cow::Borrowed(d));
+        Type::Subject => {
+            if let Some(s) = &r.original_subject {
+                add(Cow::Borrowed(s));
+            }
         }
-    }
-    if let Some(s) = &r.original_subject {
-        add("subject", Cow::Borrowed(s));
-    }
-    if let Some(x) = &r.x_mailer {
-        add("x-mailer", Cow::Borrowed(x));
-    }
-    for l in r.auth.as_deref().unwrap_or("").split(' ') {
-        let user = l
-            .strip_prefix("authenticated-sender:")
-            .or_else(|| l.strip_prefix("smtp.auth="));
-        if let Some(u) = user {
-            add("auth-user", Cow::Borrowed(u));
+        Type::XMailer => {
+            if let Some(x) = &r.x_mailer {
+                add(Cow::Borrowed(x));
+            }
+        }
+        Type::AuthUser => {
+            for l in r.auth.as_deref().unwrap_or("").split(' ') {
+                let user = l
+                    .strip_prefix("authenticated-sender:")
+                    .or_else(|| l.strip_prefix("smtp.auth="));
+                if let Some(u) = user {
+                    add(Cow::Borrowed(u));
+                }
+            }
         }
     }
 }
@@ -189,5 +263,28 @@ mod tests {
         );
         assert_eq!(iocs[0].last_seen.as_deref(), Some("1970-01-01T00:05:00Z"));
         assert_eq!(iocs[0].campaigns, "m1-c1");
+        assert_eq!(iocs[1].last_seen, iocs[1].first_seen);
+    }
+
+    #[test]
+    fn campaigns_of_a_value_are_listed_once_in_order() {
+        let mk = |camp: &str| Record {
+            origin_ip: Some("45.83.64.7".into()),
+            campaign: Some(camp.into()),
+            ..Default::default()
+        };
+        // Mailboxes interleave in time: a value's campaigns come and go.
+        let rows = [
+            mk("m2-c1"),
+            mk("m1-c3"),
+            mk("m1-c3"),
+            mk("m2-c1"),
+            mk("m1-c1"),
+        ];
+        let iocs = collect(&rows);
+        assert_eq!(iocs.len(), 1);
+        assert_eq!(iocs[0].count, 5);
+        assert_eq!(iocs[0].campaigns, "m1-c1 m1-c3 m2-c1");
+        assert_eq!(iocs[0].first_seen, None);
     }
 }

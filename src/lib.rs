@@ -3,8 +3,10 @@
 //! The pipeline, one stage per module, in order:
 //! `discover` (inputs → sources) → `mailbox` (bytes → messages) → `triage`
 //! (cheap header look) → `parse` (MIME) → `bounce` (decoders) → `record`
-//! (flat rows) → `campaign`/`verdict` (aggregate) → `output` (writers).
-//! `scan` drives stages 2–5 for one file; `run` below is the whole pipeline.
+//! (flat rows) → `campaign` (the timeline: rows in order, in campaigns) →
+//! `verdict` (campaigns judged) → `output` (writers; the timeline files are
+//! written while the campaigns are judged). `scan` drives stages 2–5 for one
+//! file; `run` below is the whole pipeline.
 
 // Around the pipeline: settings, errors, what the user sees.
 pub mod cli;
@@ -132,7 +134,7 @@ impl Summary {
 }
 
 /// Runs the whole pipeline: discover → scan (split, triage, parse, decode)
-/// → aggregate (campaigns, verdicts) → write.
+/// → timeline (rows in order, campaigns) → verdicts → write.
 pub fn run(config: &Config) -> Result<Summary, Error> {
     output::prepare(&config.out)?;
     let found = discover::discover(&config.inputs, config.batch)?;
@@ -149,9 +151,20 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
         {
             return Err(Error::NothingReadable);
         }
-        let report = aggregate(&found, results, problems, config);
-        write_report(&report, config)?;
-        Ok(report.summary)
+        let timeline = timeline(&found, results, config);
+        // The timeline files need only the rows, whose campaigns are known:
+        // they are written while the campaigns are summarised and judged,
+        // and the summary files after that.
+        let (written, summary) = rayon::join(
+            || write_timeline(&timeline.records, config),
+            || {
+                let summary = assess(&timeline, problems, config);
+                write_summary(&summary, config).map(|()| summary)
+            },
+        );
+        written?;
+        free(timeline.records);
+        summary
     })
 }
 
@@ -181,21 +194,33 @@ fn collect_problems(found: &discover::Discovery, results: &[scan::SourceResult])
     problems
 }
 
-/// What the writers write.
-struct Report {
+/// Stage 6a's result: every row in time order, each in its campaign, and
+/// what the verdicts need of each mailbox.
+struct Timeline {
     records: Vec<Record>,
-    campaigns: Vec<campaign::CampaignRow>,
-    summary: Summary,
+    mailboxes: Vec<Grouped>,
+    inputs: Vec<InputFile>,
+    /// Messages that earned a full parse.
+    parsed: u64,
 }
 
-/// Stage 6: rows → campaigns and a verdict per mailbox (mailboxes in
-/// parallel), the timeline in time order.
-fn aggregate(
+/// One mailbox after stage 6a (its rows are in `Timeline::records`).
+struct Grouped {
+    /// Its counts so far; `assess` adds the verdict.
+    row: MailboxRow,
+    account: campaign::Account,
+    /// The campaign ids, in order.
+    campaigns: Vec<String>,
+    sent_ids: HashSet<String>,
+}
+
+/// Stage 6a: each mailbox's rows in time order, its account and campaigns
+/// (mailboxes in parallel), then every row in time order.
+fn timeline(
     found: &discover::Discovery,
     results: Vec<scan::SourceResult>,
-    problems: Vec<Problem>,
     config: &Config,
-) -> Report {
+) -> Timeline {
     let inputs: Vec<InputFile> = found
         .sources
         .iter()
@@ -217,74 +242,31 @@ fn aggregate(
     for (s, r) in found.sources.iter().zip(results) {
         groups[s.mailbox].push(r);
     }
-    let assessed: Vec<(MailboxRow, Vec<campaign::CampaignRow>, Vec<Record>)> = groups
+    let (mailboxes, runs): (Vec<Grouped>, Vec<Vec<Record>>) = groups
         .into_par_iter()
         .enumerate()
-        .map(|(m, files)| assess_mailbox(m, &found.mailboxes[m].name, files, config))
-        .collect();
-    let mut mailboxes = Vec::with_capacity(assessed.len());
-    let mut campaigns = Vec::new();
-    let mut records = Vec::new();
-    for (row, camps, rows) in assessed {
-        mailboxes.push(row);
-        campaigns.extend(camps);
-        records.extend(rows);
-    }
+        .map(|(m, files)| group_mailbox(m, &found.mailboxes[m].name, files, config))
+        .unzip();
+    // Each mailbox's rows are sorted: their concatenation is sorted runs,
+    // which `record::sort` merges (one mailbox: nothing to do).
+    let mut records = concat(runs);
     record::sort(&mut records);
-    // Compromised first, then backscatter, inconclusive, clean; stable by name.
-    let rank = |v: &str| {
-        verdict::Verdict::ALL
-            .iter()
-            .position(|x| x.as_str() == v)
-            .unwrap_or(9)
-    };
-    mailboxes.sort_by_key(|r| rank(r.verdict));
-    let totals = Totals {
-        files: inputs.len(),
-        bytes: inputs.iter().map(|i| i.size).sum(),
-        messages: inputs.iter().map(|i| i.messages).sum(),
-        parsed,
-        bounces: mailboxes.iter().map(|m| m.bounces).sum(),
-        autoreplies: mailboxes.iter().map(|m| m.autoreplies).sum(),
-        feedback: mailboxes.iter().map(|m| m.feedback_reports).sum(),
-        rows: records.len(),
-        campaigns: campaigns.len(),
-        problems: problems.len(),
-    };
-    let next_steps = if mailboxes.iter().any(|m| m.verdict == "compromised") {
-        report::NEXT_STEPS.to_vec()
-    } else {
-        Vec::new()
-    };
-    let summary = Summary {
-        tool: env!("CARGO_PKG_NAME"),
-        version: env!("CARGO_PKG_VERSION"),
-        arguments: config.arguments.clone(),
-        out_dir: config.out.display().to_string(),
-        inputs,
-        mailboxes,
-        campaigns: campaigns.clone(),
-        campaign_rule: campaign::rule(),
-        scale_assumption: campaign::SCALE_ASSUMPTION,
-        next_steps,
-        totals,
-        problems,
-    };
-    Report {
+    Timeline {
         records,
-        campaigns,
-        summary,
+        mailboxes,
+        inputs,
+        parsed,
     }
 }
 
-/// One mailbox: its rows in time order, the account, campaigns and verdict.
-fn assess_mailbox(
+/// One mailbox: its rows in time order, the account and the campaigns.
+fn group_mailbox(
     m: usize,
     name: &str,
     files: Vec<scan::SourceResult>,
     config: &Config,
-) -> (MailboxRow, Vec<campaign::CampaignRow>, Vec<Record>) {
-    let mut rows: Vec<Record> = Vec::new();
+) -> (Grouped, Vec<Record>) {
+    let mut runs = Vec::with_capacity(files.len());
     let mut tally = scan::Tally::default();
     let mut sent_ids = HashSet::new();
     let mut row = MailboxRow {
@@ -298,59 +280,174 @@ fn assess_mailbox(
         row.autoreplies += r.counts.autoreplies;
         row.feedback_reports += r.counts.feedback;
         row.problems += r.problems.len();
-        rows.extend(r.records);
+        runs.push(r.records);
         merge_tally(&mut tally, r.tally);
         sent_ids.extend(r.sent_ids);
     }
+    let mut rows = concat(runs);
     record::sort(&mut rows);
-    let found = verdict::assess(m, name, &config.accounts, &tally, &mut rows, &sent_ids);
-    row.account = found.account.display();
-    row.account_source = found.account.source;
-    row.campaigns = found.campaigns.len();
-    row.campaign_bounces = found.campaigns.iter().map(|c| c.bounces).sum();
-    row.recipients = found.recipients;
-    row.recipient_domains = found.recipient_domains;
-    row.estimated_sent_min = found.estimated_sent_min;
-    row.estimated_sent_max = found.estimated_sent_max;
+    let refs: Vec<&Record> = rows.iter().collect();
+    let account = campaign::infer_account(&config.accounts, &tally, &refs);
+    let campaigns = campaign::group(m, &account, &mut rows);
+    row.account = account.display();
+    row.account_source = account.source.clone();
     row.rows = rows.len();
     row.first_seen = rows.iter().find_map(|r| r.time.clone());
     row.last_seen = rows.iter().rev().find_map(|r| r.time.clone());
-    row.verdict = found.verdict.as_str();
-    row.evidence = found.evidence;
-    (row, found.campaigns, rows)
+    let grouped = Grouped {
+        row,
+        account,
+        campaigns,
+        sent_ids,
+    };
+    (grouped, rows)
+}
+
+/// Stage 6b: each mailbox's campaigns summarised and judged, and its
+/// verdict (mailboxes in parallel), in the summary.
+fn assess(timeline: &Timeline, problems: Vec<Problem>, config: &Config) -> Summary {
+    // Each mailbox's rows, in time order.
+    let mut rows: Vec<Vec<&Record>> = vec![Vec::new(); timeline.mailboxes.len()];
+    for r in &timeline.records {
+        if let Some(m) = rows.get_mut(r.mailbox_index) {
+            m.push(r);
+        }
+    }
+    let assessed: Vec<(MailboxRow, Vec<campaign::CampaignRow>)> = timeline
+        .mailboxes
+        .par_iter()
+        .zip(rows)
+        .map(|(m, rows)| {
+            let found =
+                verdict::assess(&m.row.mailbox, &m.account, &m.campaigns, &rows, &m.sent_ids);
+            let row = MailboxRow {
+                campaigns: found.campaigns.len(),
+                campaign_bounces: found.campaigns.iter().map(|c| c.bounces).sum(),
+                recipients: found.recipients,
+                recipient_domains: found.recipient_domains,
+                estimated_sent_min: found.estimated_sent_min,
+                estimated_sent_max: found.estimated_sent_max,
+                verdict: found.verdict.as_str(),
+                evidence: found.evidence,
+                ..m.row.clone()
+            };
+            (row, found.campaigns)
+        })
+        .collect();
+    let mut mailboxes = Vec::with_capacity(assessed.len());
+    let mut campaigns = Vec::new();
+    for (row, camps) in assessed {
+        mailboxes.push(row);
+        campaigns.extend(camps);
+    }
+    // Compromised first, then backscatter, inconclusive, clean; stable by name.
+    let rank = |v: &str| {
+        verdict::Verdict::ALL
+            .iter()
+            .position(|x| x.as_str() == v)
+            .unwrap_or(9)
+    };
+    mailboxes.sort_by_key(|r| rank(r.verdict));
+    let inputs = timeline.inputs.clone();
+    let totals = Totals {
+        files: inputs.len(),
+        bytes: inputs.iter().map(|i| i.size).sum(),
+        messages: inputs.iter().map(|i| i.messages).sum(),
+        parsed: timeline.parsed,
+        bounces: mailboxes.iter().map(|m| m.bounces).sum(),
+        autoreplies: mailboxes.iter().map(|m| m.autoreplies).sum(),
+        feedback: mailboxes.iter().map(|m| m.feedback_reports).sum(),
+        rows: timeline.records.len(),
+        campaigns: campaigns.len(),
+        problems: problems.len(),
+    };
+    let next_steps = if mailboxes.iter().any(|m| m.verdict == "compromised") {
+        report::NEXT_STEPS.to_vec()
+    } else {
+        Vec::new()
+    };
+    Summary {
+        tool: env!("CARGO_PKG_NAME"),
+        version: env!("CARGO_PKG_VERSION"),
+        arguments: config.arguments.clone(),
+        out_dir: config.out.display().to_string(),
+        inputs,
+        mailboxes,
+        campaigns,
+        campaign_rule: campaign::rule(),
+        scale_assumption: campaign::SCALE_ASSUMPTION,
+        next_steps,
+        totals,
+        problems,
+    }
 }
 
 /// Writes one report file's content.
-type WriteFn<'a> = dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()> + Sync + 'a;
+type WriteFn<'a> = dyn Fn(output::Out<'_>) -> std::io::Result<()> + Sync + 'a;
 
-/// Stage 7: every report file, written in parallel, each atomically.
-fn write_report(report: &Report, config: &Config) -> Result<(), Error> {
-    let (out, excel) = (&config.out, config.excel);
-    let s = &report.summary;
-    let jobs: [(&str, &WriteFn<'_>); 6] = [
-        ("timeline.csv", &|w| {
-            output::csv::write(w, &report.records, excel)
-        }),
-        ("timeline.jsonl", &|w| {
-            output::json::write_lines(w, &report.records)
-        }),
-        ("campaigns.csv", &|w| {
-            output::csv::write(w, &report.campaigns, excel)
-        }),
-        // Indicators are collected here, beside the timeline writers: they
-        // only read the rows, and the run is then not one step longer.
-        ("iocs.csv", &|w| {
-            output::csv::write(w, &iocs::collect(&report.records), excel)
-        }),
-        ("mailboxes.csv", &|w| {
-            output::csv::write(w, &s.mailboxes, excel)
-        }),
-        ("summary.json", &|w| output::json::write_pretty(w, s)),
-    ];
+/// Stage 7a: the files of the timeline, written in parallel, each
+/// atomically.
+fn write_timeline(records: &[Record], config: &Config) -> Result<(), Error> {
+    let excel = config.excel;
+    write_files(
+        config,
+        &[
+            // Indicators are collected here, beside the timeline writers:
+            // they only read the rows, and the run is then not one step
+            // longer. First: its steps run one after the other (collect,
+            // then encode), the timeline's blocks fill the gaps.
+            ("iocs.csv", &|w| {
+                output::csv::write(w, &iocs::collect(records), excel)
+            }),
+            ("timeline.jsonl", &|w| output::json::write_lines(w, records)),
+            ("timeline.csv", &|w| output::csv::write(w, records, excel)),
+        ],
+    )
+}
+
+/// Stage 7b: the files of the summary, written in parallel, each
+/// atomically.
+fn write_summary(s: &Summary, config: &Config) -> Result<(), Error> {
+    let excel = config.excel;
+    write_files(
+        config,
+        &[
+            ("campaigns.csv", &|w| {
+                output::csv::write(w, &s.campaigns, excel)
+            }),
+            ("mailboxes.csv", &|w| {
+                output::csv::write(w, &s.mailboxes, excel)
+            }),
+            ("summary.json", &|w| output::json::write_pretty(w, s)),
+        ],
+    )
+}
+
+/// Writes report files in parallel, each atomically.
+fn write_files(config: &Config, jobs: &[(&str, &WriteFn<'_>)]) -> Result<(), Error> {
     jobs.par_iter()
-        .map(|(name, write)| output::write_file(out, name, |w| write(w)).map(|_| ()))
-        .collect::<Result<Vec<()>, Error>>()?;
-    Ok(())
+        .map(|(name, write)| output::write_file(&config.out, name, |w| write(w)).map(|_| ()))
+        .collect()
+}
+
+/// Frees the rows: some 25 strings each, and a quarter of a million frees
+/// take a few milliseconds, so they are shared out over the threads.
+fn free(records: Vec<Record>) {
+    records.into_par_iter().for_each(drop);
+}
+
+/// The rows of several vectors in one, each row moved once; a single vector
+/// is handed on as it is (a row is hundreds of bytes, a timeline can be
+/// millions of rows).
+fn concat(mut runs: Vec<Vec<Record>>) -> Vec<Record> {
+    if runs.len() == 1 {
+        return runs.pop().unwrap_or_default();
+    }
+    let mut all = Vec::with_capacity(runs.iter().map(Vec::len).sum());
+    for run in runs {
+        all.extend(run);
+    }
+    all
 }
 
 fn merge_tally(into: &mut scan::Tally, from: scan::Tally) {

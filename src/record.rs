@@ -78,6 +78,13 @@ pub struct Record {
     /// Sender of the original, lowercase address, for campaign grouping.
     #[serde(skip)]
     pub sender: Option<String>,
+    /// The original's subject and Message-ID reduced to what a spam run
+    /// keeps constant (`campaign::normalise_subject`,
+    /// `campaign::message_id_pattern`): set by campaign grouping.
+    #[serde(skip)]
+    pub subject_pattern: Option<String>,
+    #[serde(skip)]
+    pub message_id_pattern: Option<String>,
 }
 
 /// Where a bounce was found.
@@ -168,6 +175,8 @@ pub fn records(
             source_index: place.source_index,
             mailbox_index: place.mailbox_index,
             sender: sender.clone(),
+            subject_pattern: None,
+            message_id_pattern: None,
         })
         .collect()
 }
@@ -193,9 +202,10 @@ fn status_text(s: Status) -> String {
 /// The deterministic timeline order: time (unknown last), then where found.
 pub fn sort(records: &mut [Record]) {
     // A row is hundreds of bytes: a merge sort would move each one about
-    // log2(n) times. Sort small keys instead and move every row once; rows
-    // that are in order already (one mailbox, sorted in its own pass) are
-    // not touched at all.
+    // log2(n) times. Sort small keys instead and move every row about once;
+    // rows that are in order already (one mailbox, sorted in its own pass)
+    // are not touched at all. Several mailboxes' rows, each sorted, are
+    // ascending runs that the stable sort finds and merges.
     let key = |r: &Record| (r.time_unix.is_none(), r.time_unix, r.source_index, r.offset);
     let in_order = |a: &Record, b: &Record| (key(a), &a.recipient) <= (key(b), &b.recipient);
     if records.windows(2).all(|w| in_order(&w[0], &w[1])) {
@@ -208,12 +218,28 @@ pub fn sort(records: &mut [Record]) {
             .cmp(&key(rb))
             .then_with(|| ra.recipient.cmp(&rb.recipient))
     });
-    let sorted: Vec<Record> = order
-        .iter()
-        .map(|&i| std::mem::take(&mut records[i]))
-        .collect();
-    for (slot, r) in records.iter_mut().zip(sorted) {
-        *slot = r;
+    permute(records, order);
+}
+
+/// Rearranges `items` in place so that `items[k]` is what was at
+/// `items[order[k]]` (`order` a permutation of the indices). Each cycle of
+/// the permutation is followed with swaps: no second vector of rows, and
+/// every row moved about once.
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..items.len() {
+        // A position already filled points at itself.
+        let mut at = start;
+        loop {
+            let from = order[at];
+            order[at] = at;
+            if from == start || from == at {
+                break;
+            }
+            // `items[at]` takes its row; the row that was at `start` moves
+            // on to `from`, the next position of the cycle.
+            items.swap(at, from);
+            at = from;
+        }
     }
 }
 
@@ -231,5 +257,51 @@ mod tests {
             };
             assert_eq!(status_text(st), st.to_string());
         }
+    }
+
+    #[test]
+    fn permute_follows_every_cycle() {
+        // Identity, one long cycle, fixed points mixed with 2- and 3-cycles.
+        for order in [
+            vec![0, 1, 2, 3],
+            vec![1, 2, 3, 4, 0],
+            vec![4, 0, 1, 2, 3],
+            vec![0, 3, 2, 1, 6, 4, 5, 7],
+            vec![],
+        ] {
+            let mut items: Vec<usize> = (100..100 + order.len()).collect();
+            let want: Vec<usize> = order.iter().map(|&i| items[i]).collect();
+            permute(&mut items, order);
+            assert_eq!(items, want);
+        }
+    }
+
+    #[test]
+    fn sort_is_stable_by_time_place_and_recipient() {
+        let row = |t: Option<i64>, source: usize, offset: u64, rcpt: &str, n: u64| Record {
+            time_unix: t,
+            source_index: source,
+            offset,
+            recipient: rcpt.into(),
+            message_index: n,
+            ..Default::default()
+        };
+        let mut rows = vec![
+            row(None, 0, 0, "a", 0),
+            row(Some(50), 1, 10, "b", 1),
+            row(Some(50), 1, 10, "a", 2),
+            row(Some(10), 2, 0, "z", 3),
+            row(Some(50), 0, 99, "c", 4),
+            row(Some(10), 2, 0, "z", 5),
+            row(None, 0, 0, "a", 6),
+        ];
+        // Two sorted runs (two mailboxes) merge as well as a shuffle sorts.
+        let mut runs = rows.clone();
+        runs.sort_by_key(|r| r.source_index == 1);
+        sort(&mut rows);
+        sort(&mut runs);
+        let got: Vec<u64> = rows.iter().map(|r| r.message_index).collect();
+        assert_eq!(got, vec![3, 5, 4, 2, 1, 0, 6]);
+        assert_eq!(rows, runs);
     }
 }

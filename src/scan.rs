@@ -310,6 +310,10 @@ fn scan_mbox(ctx: &Ctx<'_>, hay: &[u8], progress: &crate::report::Progress) -> A
         .collect();
     let mut acc = Acc::default();
     acc.problems.extend(acc_lead);
+    // Sized once: the rows of a large mbox are many megabytes, and growing
+    // by doubling would copy them again and again.
+    acc.records
+        .reserve_exact(accs.iter().map(|a| a.records.len()).sum());
     for a in accs {
         acc.merge(a);
     }

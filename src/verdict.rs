@@ -2,9 +2,10 @@
 //! backscatter, inconclusive or clean — with the sentence of evidence that
 //! supports it.
 //!
-//! Takes a mailbox's campaigns, its rows (with `campaign` set), its account
-//! and the Message-IDs of its Sent folder; fills `verdict` and `evidence` of
-//! each [`CampaignRow`] and hands on the mailbox's [`Verdict`] and evidence.
+//! Takes a mailbox's rows (with `campaign` set) and campaign ids, its account
+//! and the Message-IDs of its Sent folder; summarises each campaign in a
+//! [`CampaignRow`] with its `verdict` and `evidence`, and hands on the
+//! mailbox's [`Verdict`] and evidence.
 //!
 //! Per campaign, counting rows:
 //!
@@ -22,8 +23,9 @@
 //! `inconclusive` (originals missing, or present but showing neither). The
 //! mailbox takes its most serious campaign's verdict; `clean` without one.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::campaign::{Account, CampaignRow};
@@ -84,14 +86,14 @@ fn is_forged_label(l: &str) -> bool {
     )
 }
 
-/// What the rows of one campaign show.
+/// What the rows of one campaign show (IPs only counted: borrowed, hashed).
 #[derive(Default)]
-struct Facts {
+struct Facts<'a> {
     rows: usize,
     with_original: usize,
     authed: usize,
     protocols: BTreeSet<String>,
-    auth_ips: BTreeSet<String>,
+    auth_ips: foldhash::HashSet<&'a str>,
     own_dkim: usize,
     in_sent: usize,
     supporting: usize,
@@ -99,38 +101,48 @@ struct Facts {
     spf_fail: usize,
     dmarc_fail: usize,
     direct: usize,
-    forged_ips: BTreeSet<String>,
+    forged_ips: foldhash::HashSet<&'a str>,
 }
 
-fn facts(rows: &[&Record], domains: &[String], sent_ids: &HashSet<String>) -> Facts {
+fn facts<'a>(rows: &[&'a Record], domains: &[String], sent_ids: &HashSet<String>) -> Facts<'a> {
     let mut f = Facts {
         rows: rows.len(),
         ..Default::default()
     };
-    for r in rows {
-        let labels: Vec<&str> = r.auth.as_deref().unwrap_or("").split(' ').collect();
+    // `d=example.jp` or a subdomain of it, the suffixes built once.
+    let subdomains: Vec<String> = domains.iter().map(|d| format!(".{d}")).collect();
+    let own_domain = |d: &str| {
+        domains.iter().any(|dom| d == dom) || subdomains.iter().any(|s| d.ends_with(s.as_str()))
+    };
+    for &r in rows {
+        // The labels, read in one pass.
+        let (mut authed, mut forged, mut spf, mut dmarc, mut direct) =
+            (false, false, false, false, false);
+        for l in r.auth.as_deref().unwrap_or("").split(' ') {
+            authed |= is_auth_label(l);
+            forged |= is_forged_label(l);
+            spf |= l.starts_with("spf=");
+            dmarc |= l == "dmarc=fail";
+            direct |= l == "direct-to-mx";
+        }
         if r.original_message_id.is_some() || r.relay_ips.is_some() {
             f.with_original += 1;
         }
-        let authed = labels.iter().any(|l| is_auth_label(l));
         if authed {
             f.authed += 1;
-            for l in &labels {
+            for l in r.auth.as_deref().unwrap_or("").split(' ') {
                 if let Some(p) = l.strip_prefix("smtp-auth:") {
                     f.protocols.insert(p.to_ascii_uppercase());
                 }
             }
             if let Some(ip) = &r.origin_ip {
-                f.auth_ips.insert(ip.clone());
+                f.auth_ips.insert(ip);
             }
         }
-        let dkim = r.dkim_domains.as_deref().is_some_and(|ds| {
-            ds.split(' ').any(|d| {
-                domains
-                    .iter()
-                    .any(|dom| d == dom || d.ends_with(&format!(".{dom}")))
-            })
-        });
+        let dkim = r
+            .dkim_domains
+            .as_deref()
+            .is_some_and(|ds| ds.split(' ').any(own_domain));
         f.own_dkim += usize::from(dkim);
         let sent = r
             .original_message_id
@@ -139,15 +151,15 @@ fn facts(rows: &[&Record], domains: &[String], sent_ids: &HashSet<String>) -> Fa
         f.in_sent += usize::from(sent);
         if authed || dkim || sent {
             f.supporting += 1;
-        } else if labels.iter().any(|l| is_forged_label(l)) {
+        } else if forged {
             f.contrary += 1;
             if let Some(ip) = &r.origin_ip {
-                f.forged_ips.insert(ip.clone());
+                f.forged_ips.insert(ip);
             }
         }
-        f.spf_fail += usize::from(labels.iter().any(|l| l.starts_with("spf=")));
-        f.dmarc_fail += usize::from(labels.contains(&"dmarc=fail"));
-        f.direct += usize::from(labels.contains(&"direct-to-mx"));
+        f.spf_fail += usize::from(spf);
+        f.dmarc_fail += usize::from(dmarc);
+        f.direct += usize::from(direct);
     }
     f
 }
@@ -268,24 +280,17 @@ pub fn judge(
 }
 
 /// Judges every campaign of a mailbox (filling `verdict` and `evidence`)
-/// and returns the mailbox's verdict and evidence.
+/// and returns the mailbox's verdict and evidence. `members[i]` are the
+/// rows of `campaigns[i]`, `rows` all the mailbox's rows.
 pub fn decide(
     account: &Account,
     campaigns: &mut [CampaignRow],
-    rows: &[Record],
+    members: &[Vec<&Record>],
+    rows: &[&Record],
     sent_ids: &HashSet<String>,
 ) -> (Verdict, String) {
-    let mut by_campaign: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
-    for r in rows {
-        if let Some(c) = r.campaign.as_deref() {
-            by_campaign.entry(c).or_default().push(r);
-        }
-    }
     let mut worst: Option<(Verdict, usize)> = None;
-    for (i, c) in campaigns.iter_mut().enumerate() {
-        let members = by_campaign
-            .get(c.campaign.as_str())
-            .map_or(&[][..], |v| &v[..]);
+    for (i, (c, members)) in campaigns.iter_mut().zip(members).enumerate() {
         let (v, ev) = judge(c, members, account, sent_ids);
         c.verdict = v.as_str().to_string();
         c.evidence = ev;
@@ -317,10 +322,9 @@ pub fn decide(
     (v, ev)
 }
 
-/// A mailbox's forensics: its account, campaigns and verdict.
+/// A mailbox's forensics: its campaigns and verdict.
 #[derive(Debug, Clone, Default)]
 pub struct Assessment {
-    pub account: Account,
     pub campaigns: Vec<CampaignRow>,
     pub verdict: Verdict,
     pub evidence: String,
@@ -332,23 +336,39 @@ pub struct Assessment {
     pub estimated_sent_max: u64,
 }
 
-/// Runs the forensics of one mailbox over its sorted rows: infers the
-/// account, groups campaigns (setting `campaign` on the rows) and judges them.
+/// Judges one mailbox whose rows (in time order) `campaign::group` put in
+/// the campaigns `ids`: summarises each campaign from its rows, judges them
+/// and the mailbox.
 pub fn assess(
-    mailbox_no: usize,
     mailbox: &str,
-    given: &[String],
-    tally: &crate::scan::Tally,
-    rows: &mut [Record],
+    account: &Account,
+    ids: &[String],
+    rows: &[&Record],
     sent_ids: &HashSet<String>,
 ) -> Assessment {
-    let refs: Vec<&Record> = rows.iter().collect();
-    let account = crate::campaign::infer_account(given, tally, &refs);
-    let mut campaigns = crate::campaign::campaigns(mailbox_no, mailbox, &account, rows);
-    let (verdict, evidence) = decide(&account, &mut campaigns, rows, sent_ids);
-    let in_campaign = rows.iter().filter(|r| r.campaign.is_some());
-    let recipients: BTreeSet<&str> = in_campaign.clone().map(|r| r.recipient.as_str()).collect();
-    let domains: BTreeSet<&str> = in_campaign
+    // The rows of each campaign, in the order of `ids`.
+    let index: foldhash::HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    let mut members: Vec<Vec<&Record>> = vec![Vec::new(); ids.len()];
+    for &r in rows {
+        if let Some(&i) = r.campaign.as_deref().and_then(|c| index.get(c)) {
+            members[i].push(r);
+        }
+    }
+    let mut campaigns: Vec<CampaignRow> = ids
+        .par_iter()
+        .zip(&members)
+        .map(|(id, m)| crate::campaign::summarise(id, mailbox, m))
+        .collect();
+    let (verdict, evidence) = decide(account, &mut campaigns, &members, rows, sent_ids);
+    // Only counted: hashed, not ordered.
+    let in_campaign = members.iter().flatten();
+    let recipients: foldhash::HashSet<&str> =
+        in_campaign.clone().map(|r| r.recipient.as_str()).collect();
+    let domains: foldhash::HashSet<&str> = in_campaign
         .filter_map(|r| r.recipient_domain.as_deref())
         .collect();
     Assessment {
@@ -356,7 +376,6 @@ pub fn assess(
         recipient_domains: domains.len(),
         estimated_sent_min: campaigns.iter().map(|c| c.estimated_sent_min).sum(),
         estimated_sent_max: campaigns.iter().map(|c| c.estimated_sent_max).sum(),
-        account,
         campaigns,
         verdict,
         evidence,
@@ -402,7 +421,14 @@ mod tests {
     fn verdict_of(rows: &[Record], sent: &[&str]) -> (Verdict, String) {
         let mut c = vec![camp()];
         let sent: HashSet<String> = sent.iter().map(|s| s.to_string()).collect();
-        decide(&account(), &mut c, rows, &sent)
+        let rows: Vec<&Record> = rows.iter().collect();
+        decide(
+            &account(),
+            &mut c,
+            std::slice::from_ref(&rows),
+            &rows,
+            &sent,
+        )
     }
 
     #[test]
@@ -454,7 +480,7 @@ mod tests {
         let (v, ev) = verdict_of(&rows, &[]);
         assert_eq!(v, Verdict::Inconclusive);
         assert!(ev.contains("; none return the original"), "{ev}");
-        let (v, ev) = decide(&account(), &mut [], &[], &HashSet::new());
+        let (v, ev) = decide(&account(), &mut [], &[], &[], &HashSet::new());
         assert_eq!(v, Verdict::Clean);
         assert!(ev.starts_with("0 bounce(s), none in a flood"), "{ev}");
     }

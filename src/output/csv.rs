@@ -18,7 +18,7 @@ use serde::ser::{self, Impossible, Serialize};
 /// encoded in blocks on all threads and written in order
 /// (`super::write_blocks`): the bytes of a sequential run.
 pub fn write<T: Serialize + Default + Sync>(
-    w: &mut dyn Write,
+    w: super::Out<'_>,
     rows: &[T],
     excel: bool,
 ) -> std::io::Result<()> {

@@ -7,20 +7,19 @@
 //! escape, a number, a list, a float) to serde_json, so the bytes are always
 //! serde_json's.
 
-use std::io::Write;
-
 use serde::ser::{self, Impossible, Serialize};
 
 /// One JSON object per line, as `serde_json::to_writer` writes it. Rows are
 /// encoded in blocks on all threads and written in order
 /// (`super::write_blocks`).
-pub fn write_lines<T: Serialize + Sync>(w: &mut dyn Write, rows: &[T]) -> std::io::Result<()> {
+pub fn write_lines<T: Serialize + Sync>(w: super::Out<'_>, rows: &[T]) -> std::io::Result<()> {
     super::write_blocks(w, rows, |block, out| {
+        let mut keys = Keys::default();
         for row in block {
             let start = out.len();
             match row.serialize(Line {
                 out: &mut *out,
-                field: false,
+                row: Some(&mut keys),
             }) {
                 Ok(()) => {}
                 // Not a struct: serde_json writes the whole row.
@@ -37,7 +36,7 @@ pub fn write_lines<T: Serialize + Sync>(w: &mut dyn Write, rows: &[T]) -> std::i
 }
 
 /// One pretty-printed JSON document.
-pub fn write_pretty<T: Serialize>(w: &mut dyn Write, value: &T) -> std::io::Result<()> {
+pub fn write_pretty<T: Serialize>(w: super::Out<'_>, value: &T) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *w, value)?;
     w.write_all(b"\n")
 }
@@ -66,14 +65,41 @@ fn string(out: &mut Vec<u8>, s: &str) {
     }
 }
 
-/// A serializer for one row (`field` false: only a struct is taken) or one
-/// field value (`field` true: strings, `None`, and what it hands to
+/// A serializer for one row (`row` is `Some`: only a struct is taken) or
+/// one field value (`row` is `None`: strings, `None`, and what it hands to
 /// serde_json). It either writes a whole value or returns
 /// [`LineError::Fallback`] having written nothing, and the caller then has
 /// serde_json write that value.
 struct Line<'a> {
     out: &'a mut Vec<u8>,
-    field: bool,
+    row: Option<&'a mut Keys>,
+}
+
+/// The keys of a row's fields as written (`"time":`), by position, each
+/// with the `&'static str` it was written from: the rows of a block repeat
+/// them, so a key is checked for escapes once a block, not once a row. A
+/// key that differs from the one cached at its position (a field skipped
+/// in this row) is written afresh and cached in its place.
+#[derive(Default)]
+struct Keys(Vec<(&'static str, Vec<u8>)>);
+
+impl Keys {
+    /// Writes the key of field number `at`, with its colon.
+    fn write(&mut self, at: usize, key: &'static str, out: &mut Vec<u8>) {
+        match self.0.get(at) {
+            Some((cached, bytes)) if std::ptr::eq(*cached, key) => out.extend_from_slice(bytes),
+            _ => {
+                let start = out.len();
+                string(out, key);
+                out.push(b':');
+                let entry = (key, out[start..].to_vec());
+                match self.0.get_mut(at) {
+                    Some(slot) => *slot = entry,
+                    None => self.0.push(entry),
+                }
+            }
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -104,7 +130,7 @@ impl ser::Error for LineError {
 impl Line<'_> {
     /// Writes a scalar with serde_json (numbers, booleans), in a field.
     fn json<V: Serialize>(self, v: V) -> Result<(), LineError> {
-        if !self.field {
+        if self.row.is_some() {
             return Err(LineError::Fallback);
         }
         serde_json::to_writer(&mut *self.out, &v).map_err(|e| LineError::Custom(e.to_string()))
@@ -155,7 +181,7 @@ impl<'a> ser::Serializer for Line<'a> {
     }
 
     fn serialize_str(self, v: &str) -> Result<(), LineError> {
-        if !self.field {
+        if self.row.is_some() {
             return Err(LineError::Fallback);
         }
         string(self.out, v);
@@ -168,7 +194,7 @@ impl<'a> ser::Serializer for Line<'a> {
         v.serialize(self)
     }
     fn serialize_unit(self) -> Result<(), LineError> {
-        if !self.field {
+        if self.row.is_some() {
             return Err(LineError::Fallback);
         }
         self.out.extend_from_slice(b"null");
@@ -202,12 +228,14 @@ impl<'a> ser::Serializer for Line<'a> {
         Err(LineError::Fallback)
     }
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Fields<'a>, LineError> {
-        if self.field {
+        let Some(keys) = self.row else {
             return Err(LineError::Fallback);
-        }
+        };
         self.out.push(b'{');
         Ok(Fields {
             out: self.out,
+            keys,
+            at: 0,
             first: true,
         })
     }
@@ -216,6 +244,9 @@ impl<'a> ser::Serializer for Line<'a> {
 /// The fields of a row's object.
 struct Fields<'a> {
     out: &'a mut Vec<u8>,
+    keys: &'a mut Keys,
+    /// Fields written or skipped so far: the position in `keys`.
+    at: usize,
     first: bool,
 }
 
@@ -231,17 +262,22 @@ impl ser::SerializeStruct for Fields<'_> {
             self.out.push(b',');
         }
         self.first = false;
-        string(self.out, key);
-        self.out.push(b':');
+        self.keys.write(self.at, key, self.out);
+        self.at += 1;
         let value = Line {
             out: self.out,
-            field: true,
+            row: None,
         };
         match v.serialize(value) {
             Err(LineError::Fallback) => serde_json::to_writer(&mut *self.out, v)
                 .map_err(|e| LineError::Custom(e.to_string())),
             r => r,
         }
+    }
+    fn skip_field(&mut self, _: &'static str) -> Result<(), LineError> {
+        // The fields after it keep their positions in `keys`.
+        self.at += 1;
+        Ok(())
     }
     fn end(self) -> Result<(), LineError> {
         self.out.push(b'}');
@@ -275,6 +311,8 @@ mod tests {
         skipped: Option<u8>,
         map: std::collections::BTreeMap<String, u8>,
         c: char,
+        #[serde(rename = "key \"quoted\"\n")]
+        quoted: u8,
     }
 
     /// Every value as serde_json writes it, escapes included.
@@ -307,6 +345,7 @@ mod tests {
                 skipped: (i % 2 == 1).then_some(7),
                 map: [(s.to_string(), 1)].into_iter().collect(),
                 c: '"',
+                quoted: 1,
             })
             .collect();
         let mut got = Vec::new();
