@@ -39,6 +39,61 @@ pub enum Command {
     /// Scan mailboxes and write the report.
     #[command(after_help = EXAMPLES)]
     Scan(ScanArgs),
+    /// Decode only: every row as a JSON line on stdout, no report folder.
+    ///
+    /// The rows of timeline.jsonl, in input order (files as found, messages
+    /// in file order), before campaigns are reconstructed (`campaign` is
+    /// null) and without verdicts. Inputs are not hashed: `scan` is the
+    /// command that records evidence.
+    #[command(after_help = DECODE_EXAMPLES)]
+    Decode(DecodeArgs),
+}
+
+const DECODE_EXAMPLES: &str = "\
+Examples:
+  bouncetrail decode sample-data/tanaka.mbox | jq -r .recipient
+      every failed recipient of one mailbox
+  bouncetrail decode -q exports/ > rows.jsonl
+      every .eml, mbox and Maildir under exports/, one row per line
+
+Exit status: 0 all inputs read, 1 finished but some inputs had problems (see warnings), 2 fatal error.";
+
+/// Arguments of `bouncetrail decode`.
+#[derive(Debug, clap::Args)]
+pub struct DecodeArgs {
+    /// Mailboxes: mbox files (also .gz), Maildir folders, folders of .eml files, .eml files.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Treat every immediate child (file or folder) of each INPUT folder as its own mailbox
+    /// (the `mailbox` field of the rows).
+    #[arg(long)]
+    pub batch: bool,
+
+    /// Worker threads (default: one per core).
+    #[arg(short = 'j', long = "threads", value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// No progress bar; warnings still go to stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl DecodeArgs {
+    /// Turns the parsed arguments into a `Config` (no output folder, no hashing).
+    pub fn into_config(self, arguments: Vec<String>) -> Result<Config, String> {
+        if self.threads == Some(0) {
+            return Err("--threads must be at least 1".into());
+        }
+        Ok(Config {
+            batch: self.batch,
+            threads: self.threads,
+            hash: false,
+            quiet: self.quiet,
+            arguments,
+            ..Config::new(self.inputs, PathBuf::new())
+        })
+    }
 }
 
 /// Arguments of `bouncetrail scan`.

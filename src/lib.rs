@@ -37,6 +37,8 @@ pub mod record;
 pub mod verdict;
 // 7. writers
 pub mod output;
+// `decode`: stages 1–5, rows straight out
+pub mod stream;
 
 // Synthetic mail for tests, sample data and benchmarks.
 pub mod synth;
@@ -169,7 +171,7 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
 }
 
 /// Stages 2–5 on every file, in parallel; results in discovery order.
-fn scan_all(found: &discover::Discovery, config: &Config) -> Vec<scan::SourceResult> {
+pub(crate) fn scan_all(found: &discover::Discovery, config: &Config) -> Vec<scan::SourceResult> {
     let total: u64 = found.sources.iter().map(|s| s.len).sum();
     let progress = report::Progress::new(total, config.quiet);
     let results = found
@@ -183,7 +185,10 @@ fn scan_all(found: &discover::Discovery, config: &Config) -> Vec<scan::SourceRes
 }
 
 /// Every problem of discovery and scan, in input order, printed as warnings.
-fn collect_problems(found: &discover::Discovery, results: &[scan::SourceResult]) -> Vec<Problem> {
+pub(crate) fn collect_problems(
+    found: &discover::Discovery,
+    results: &[scan::SourceResult],
+) -> Vec<Problem> {
     let mut problems = found.problems.clone();
     for r in results {
         problems.extend(r.problems.iter().cloned());
@@ -432,14 +437,14 @@ fn write_files(config: &Config, jobs: &[(&str, &WriteFn<'_>)]) -> Result<(), Err
 
 /// Frees the rows: some 25 strings each, and a quarter of a million frees
 /// take a few milliseconds, so they are shared out over the threads.
-fn free(records: Vec<Record>) {
+pub(crate) fn free(records: Vec<Record>) {
     records.into_par_iter().for_each(drop);
 }
 
 /// The rows of several vectors in one, each row moved once; a single vector
 /// is handed on as it is (a row is hundreds of bytes, a timeline can be
 /// millions of rows).
-fn concat(mut runs: Vec<Vec<Record>>) -> Vec<Record> {
+pub(crate) fn concat(mut runs: Vec<Vec<Record>>) -> Vec<Record> {
     if runs.len() == 1 {
         return runs.pop().unwrap_or_default();
     }

@@ -71,3 +71,88 @@ fn reads_an_mbox_from_a_pipe() {
         Some(s.inbox.len() as u64)
     );
 }
+
+/// `decode` writes the rows of `scan`'s timeline.jsonl to stdout, in input
+/// order, with `campaign` null, and no report folder.
+#[test]
+fn decode_prints_the_timeline_rows_in_input_order() {
+    let s = bouncetrail::synth::hijacked(40);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.mbox");
+    bouncetrail::synth::write_mbox(&path, &s.inbox, bouncetrail::synth::LineEnding::Lf, false)
+        .unwrap();
+    let input = path.to_str().unwrap();
+    let scanned = scan(dir.path(), &["--no-hash", input]);
+    assert_eq!(scanned.code(), 0, "{}", scanned.stderr());
+    let mut expected = scanned.timeline();
+    assert!(expected.len() > 10, "the scenario should bounce");
+    for row in &mut expected {
+        row["campaign"] = serde_json::Value::Null;
+    }
+    // The same rows, whatever their order (the timeline's is by time).
+    let key = |r: &serde_json::Value| (r["offset"].as_u64(), r.to_string());
+    expected.sort_by_key(key);
+
+    for threads in ["1", "3"] {
+        let done = std::process::Command::new(crate::util::bin())
+            .current_dir(dir.path())
+            .args(["decode", "-q", "-j", threads, input])
+            .output()
+            .unwrap();
+        assert_eq!(
+            done.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        let mut got: Vec<serde_json::Value> = String::from_utf8(done.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        // Input order: by message offset.
+        let offsets: Vec<u64> = got.iter().filter_map(|r| r["offset"].as_u64()).collect();
+        assert!(offsets.is_sorted(), "-j {threads}: not in input order");
+        got.sort_by_key(key);
+        assert!(
+            got == expected,
+            "-j {threads}: rows differ from the timeline's"
+        );
+    }
+    assert!(!dir.path().join("bouncetrail-report").exists());
+}
+
+/// `decode … | head -1`: the closed pipe ends the run quietly.
+#[test]
+fn decode_into_a_closed_pipe_is_not_an_error() {
+    use std::process::{Command, Stdio};
+    let s = bouncetrail::synth::hijacked(400);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.mbox");
+    bouncetrail::synth::write_mbox(&path, &s.inbox, bouncetrail::synth::LineEnding::Lf, false)
+        .unwrap();
+    let mut child = Command::new(crate::util::bin())
+        .args(["decode", "-q"])
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let done = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+}
+
+#[test]
+fn decode_of_a_missing_input_is_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let done = std::process::Command::new(crate::util::bin())
+        .args(["decode"])
+        .arg(dir.path().join("nope.mbox"))
+        .output()
+        .unwrap();
+    assert_eq!(done.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&done.stderr).contains("cannot read input"));
+}

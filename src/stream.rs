@@ -1,0 +1,58 @@
+//! `bouncetrail decode`: stages 1–5 and the rows, nothing after them.
+//!
+//! Every decoded row goes to one writer (stdout) as a JSON object per line,
+//! with the keys and values of `timeline.jsonl`, in input order: files in
+//! discovery order, messages in file order. Campaigns are not reconstructed
+//! and mailboxes not judged, so `campaign` is always null, and no report
+//! folder is written; inputs are not hashed (`scan` records the SHA-256 of
+//! its inputs in summary.json — use it for evidence).
+//!
+//! What it is for: a quick look or a pipe into `jq`/`grep` without a report
+//! folder, and the like-for-like comparison with other bounce parsers, which
+//! decode and print and do nothing after that (see BENCHMARKS.md).
+
+use crate::error::Error;
+use crate::output::{self, Out};
+use crate::{scan_all, Config, Problem};
+
+/// What a `decode` run produced, besides the rows it wrote.
+#[derive(Debug, Default)]
+pub struct Decoded {
+    /// Messages read, and rows written.
+    pub messages: u64,
+    pub rows: usize,
+    /// Problems with inputs, in input order (also printed as warnings).
+    pub problems: Vec<Problem>,
+}
+
+/// Decodes every input and writes its rows to `w` as JSON Lines.
+pub fn decode(config: &Config, w: Out<'_>) -> Result<Decoded, Error> {
+    let found = crate::discover::discover(&config.inputs, config.batch)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.threads.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the worker threads: {e}")))?;
+    pool.install(|| {
+        let results = scan_all(&found, config);
+        let problems = crate::collect_problems(&found, &results);
+        if !results
+            .iter()
+            .any(|r| matches!(r.format, "mbox" | "mbox.gz" | "message"))
+        {
+            return Err(Error::NothingReadable);
+        }
+        let messages = results.iter().map(|r| r.counts.messages).sum();
+        let rows = crate::concat(results.into_iter().map(|r| r.records).collect());
+        output::json::write_lines(w, &rows).map_err(|source| Error::Output {
+            path: "standard output".into(),
+            source,
+        })?;
+        let decoded = Decoded {
+            messages,
+            rows: rows.len(),
+            problems,
+        };
+        crate::free(rows);
+        Ok(decoded)
+    })
+}
