@@ -28,8 +28,11 @@ python3 benches/peak_anon.py "$BT" scan -q --out "$DIR/out-1g" "$DIR/mixed-1g.mb
 cat "$DIR/mixed-4g.mbox" > /dev/null
 python3 benches/peak_anon.py "$BT" scan -q --out "$DIR/out-4g" "$DIR/mixed-4g.mbox"
 
-echo "== decoding: 10,000 bounces, bouncetrail vs Sisimai (Perl)"
-hyperfine -N -w 1 -r 3 \
+echo "== decoding: 10,000 bounces, bouncetrail (decode: rows to stdout; scan: the whole report) vs Sisimai (Perl)"
+# hyperfine sends stdout to /dev/null; Sisimai->dump returns its JSON
+# without printing it.
+hyperfine -N -w 1 -r 5 \
+  "$BT decode -q $DIR/bounces-10k.mbox" \
   "$BT scan -q --no-hash --out $DIR/out-bounces $DIR/bounces-10k.mbox" \
   "perl -MSisimai -e 'Sisimai->dump(shift)' $DIR/bounces-10k.mbox"
 
@@ -39,6 +42,8 @@ if command -v valgrind > /dev/null; then
   for f in bounces-1k bounces-10k; do
     valgrind --tool=callgrind --callgrind-out-file="$DIR/callgrind.$f" \
       "$BT" scan -q --no-hash -j 1 --out "$DIR/out-cg" "$DIR/$f.mbox" 2>&1 | grep -E 'Collected'
+    valgrind --tool=callgrind --callgrind-out-file="$DIR/callgrind.decode.$f" \
+      "$BT" decode -q -j 1 "$DIR/$f.mbox" 2>&1 > /dev/null | grep -E 'Collected'
   done
 else
   echo "valgrind not installed: skipped"
