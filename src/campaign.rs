@@ -654,9 +654,16 @@ pub fn message_id_pattern(id: &str) -> Option<String> {
     // Runs of letters and digits, each followed by a separator or the end.
     let mut rest = local;
     while !rest.is_empty() {
-        let run_end = rest
-            .find(|c: char| !c.is_alphanumeric())
-            .unwrap_or(rest.len());
+        // ASCII judged byte by byte, characters only from a non-ASCII byte.
+        let ascii = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
+        let run_end = if rest.as_bytes().get(ascii).is_some_and(|b| !b.is_ascii()) {
+            ascii
+                + rest[ascii..]
+                    .find(|c: char| !c.is_alphanumeric())
+                    .unwrap_or(rest.len() - ascii)
+        } else {
+            ascii
+        };
         let (run, after) = rest.split_at(run_end);
         if !run.is_empty() {
             push_run_shape(run, &mut shape);

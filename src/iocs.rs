@@ -34,8 +34,14 @@ pub struct IocRow<'a> {
 }
 
 impl crate::output::Row for IocRow<'_> {
-    const COLUMNS: &'static [&'static str] =
-        &["type", "value", "count", "first_seen", "last_seen", "campaigns"];
+    const COLUMNS: &'static [&'static str] = &[
+        "type",
+        "value",
+        "count",
+        "first_seen",
+        "last_seen",
+        "campaigns",
+    ];
 
     fn cells(&self, to: &mut impl crate::output::Values) {
         let IocRow {
