@@ -482,23 +482,22 @@ pub fn normalise_subject(s: &str) -> String {
     }
     // Random tokens are judged on the original case: `VODHAEHT` in a
     // mixed-case subject is a tracking token, `invoice` is not. The
-    // subject's all-caps words of 8 or more, lowercase, gathered on first
-    // ask: one lookup per word instead of a comparison with every word of
-    // the subject (90,000 words took 21 s).
-    let shouted: OnceCell<HashSet<String>> = OnceCell::new();
+    // subject's all-caps words of 8 or more, gathered on first ask and
+    // sorted: a binary search per word instead of a comparison with every
+    // word of the subject (90,000 words took 21 s). Borrowed and compared
+    // ignoring ASCII case (`w` is lowercase): nothing is allocated for them.
+    let shouted: OnceCell<Vec<&str>> = OnceCell::new();
     let shouting = |w: &str| {
-        shouted
-            .get_or_init(|| {
-                s.split_whitespace()
-                    .filter(|o| {
-                        o.len() >= 8
-                            && o.bytes()
-                                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-                    })
-                    .map(str::to_ascii_lowercase)
-                    .collect()
-            })
-            .contains(w)
+        // Only a word of 8 or more letters and digits can be one of them.
+        w.len() >= 8
+            && shouted
+                .get_or_init(|| {
+                    let mut words: Vec<&str> = shouted_words(s).collect();
+                    words.sort_unstable();
+                    words
+                })
+                .binary_search_by(|o| o.bytes().cmp(w.bytes().map(|b| b.to_ascii_uppercase())))
+                .is_ok()
     };
     // The words, written straight into one string joined by spaces.
     let mut out = String::with_capacity(t.len());
@@ -507,9 +506,8 @@ pub fn normalise_subject(s: &str) -> String {
             out.push(' ');
         }
         // `#A7f3kQ92xZ`, `(8V3F3J2M)`: judge the token inside the punctuation.
-        let punctuation = |c: char| !c.is_alphanumeric();
-        let start = word.len() - word.trim_start_matches(punctuation).len();
-        let w = word[start..].trim_end_matches(punctuation);
+        let start = punctuation_before(word);
+        let w = &word[start..word.len() - punctuation_after(&word[start..])];
         // Counted on bytes: a non-ASCII character is neither an ASCII letter
         // nor digit, and makes the word not plain.
         let (mut letters, mut digits, mut plain, mut hex) = (0, 0, true, true);
@@ -533,16 +531,115 @@ pub fn normalise_subject(s: &str) -> String {
         }
         // Each run of digits (ASCII or full-width) as one `#`, the text
         // between the runs copied whole.
-        let digit = |c: char| c.is_ascii_digit() || ('０'..='９').contains(&c);
         let mut rest = word;
-        while let Some(at) = rest.find(digit) {
+        while let Some(at) = next_digit(rest) {
             out.push_str(&rest[..at]);
             out.push('#');
-            rest = rest[at..].trim_start_matches(digit);
+            rest = &rest[at + digit_run(&rest[at..])..];
         }
         out.push_str(rest);
     }
     out
+}
+
+/// The words of `s` (split at whitespace) of 8 or more ASCII capitals and
+/// digits. Found as runs of those bytes with whitespace or an end on both
+/// sides: one pass over the bytes, no word split out of the others.
+fn shouted_words(s: &str) -> impl Iterator<Item = &str> {
+    let b = s.as_bytes();
+    let capital = |c: u8| c.is_ascii_uppercase() || c.is_ascii_digit();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while at < b.len() {
+            if !capital(b[at]) {
+                at += 1;
+                continue;
+            }
+            let start = at;
+            while at < b.len() && capital(b[at]) {
+                at += 1;
+            }
+            // The run is split out of its neighbours at ASCII bytes: both
+            // ends are character boundaries.
+            if at - start >= 8
+                && s[..start]
+                    .chars()
+                    .next_back()
+                    .is_none_or(char::is_whitespace)
+                && s[at..].chars().next().is_none_or(char::is_whitespace)
+            {
+                return Some(&s[start..at]);
+            }
+        }
+        None
+    })
+}
+
+/// Bytes of `word` before its first letter or digit (any script), as
+/// `trim_start_matches(|c: char| !c.is_alphanumeric())` counts them; ASCII
+/// is judged byte by byte, characters only from the first non-ASCII byte.
+fn punctuation_before(word: &str) -> usize {
+    let ascii = word
+        .bytes()
+        .take_while(|b| b.is_ascii() && !b.is_ascii_alphanumeric())
+        .count();
+    let rest = &word[ascii..];
+    if rest.as_bytes().first().is_none_or(u8::is_ascii) {
+        return ascii;
+    }
+    ascii + rest.len()
+        - rest
+            .trim_start_matches(|c: char| !c.is_alphanumeric())
+            .len()
+}
+
+/// Bytes of `word` after its last letter or digit (see [`punctuation_before`]).
+fn punctuation_after(word: &str) -> usize {
+    let ascii = word
+        .bytes()
+        .rev()
+        .take_while(|b| b.is_ascii() && !b.is_ascii_alphanumeric())
+        .count();
+    let rest = &word[..word.len() - ascii];
+    if rest.as_bytes().last().is_none_or(u8::is_ascii) {
+        return ascii;
+    }
+    ascii + rest.len() - rest.trim_end_matches(|c: char| !c.is_alphanumeric()).len()
+}
+
+/// Whether `s` starts with a full-width digit `０`-`９` (U+FF10-U+FF19,
+/// UTF-8 `EF BC 90`-`EF BC 99`).
+fn full_width_digit(s: &[u8]) -> bool {
+    matches!(s, [0xEF, 0xBC, 0x90..=0x99, ..])
+}
+
+/// Where the first digit (ASCII or full-width) of `s` starts.
+fn next_digit(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut from = 0;
+    loop {
+        let at = from
+            + b[from..]
+                .iter()
+                .position(|&c| c.is_ascii_digit() || c == 0xEF)?;
+        if b[at] != 0xEF || full_width_digit(&b[at..]) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+}
+
+/// Bytes of the run of digits (ASCII or full-width) that starts `s`.
+fn digit_run(s: &str) -> usize {
+    let b = s.as_bytes();
+    let mut at = 0;
+    loop {
+        match b.get(at) {
+            Some(c) if c.is_ascii_digit() => at += 1,
+            Some(_) if full_width_digit(&b[at..]) => at += 3,
+            _ => return at,
+        }
+    }
 }
 
 /// A Message-ID's shape: each run of letters and digits between separators
@@ -557,9 +654,16 @@ pub fn message_id_pattern(id: &str) -> Option<String> {
     // Runs of letters and digits, each followed by a separator or the end.
     let mut rest = local;
     while !rest.is_empty() {
-        let run_end = rest
-            .find(|c: char| !c.is_alphanumeric())
-            .unwrap_or(rest.len());
+        // ASCII judged byte by byte, characters only from a non-ASCII byte.
+        let ascii = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
+        let run_end = if rest.as_bytes().get(ascii).is_some_and(|b| !b.is_ascii()) {
+            ascii
+                + rest[ascii..]
+                    .find(|c: char| !c.is_alphanumeric())
+                    .unwrap_or(rest.len() - ascii)
+        } else {
+            ascii
+        };
         let (run, after) = rest.split_at(run_end);
         if !run.is_empty() {
             push_run_shape(run, &mut shape);
@@ -790,6 +894,11 @@ mod tests {
         "[unclosed tag",
         "Re:Re:RE: re: fw:fw:",
         "ＡＢＣＤＥＦＧＨ１２ abcdefgh12 ABCDEFGH12",
+        // Capitals beside other whitespace, punctuation, letters: only a
+        // whole word counts; full-width digit runs beside ASCII ones.
+        "PASSWORD\u{3000}password\u{b}ACCOUNTS\u{b}accounts NOTICE!!! notices",
+        "xREMINDERS reminders ÉREMINDER (REMINDERS) reminders\u{a0}REMINDERS",
+        "order ９９8８ ０x ＃１ 12３ #!é1é",
         "<<>> [] 【】 () <a>b",
         "20261105035135.4XyZ7abc12@smtp.Example.co.jp",
         "CAFxyz+12-34=_ab@mail.gmail.com",

@@ -17,19 +17,48 @@ use crate::campaign::clock;
 use crate::date::Timestamp;
 use crate::record::Record;
 
-/// One row of iocs.csv.
+/// One row of iocs.csv. Its text is borrowed from the timeline rows where
+/// it can be (a flood has thousands of indicators, most seen once).
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct IocRow {
+pub struct IocRow<'a> {
     /// origin-ip, relay-ip, message-id-domain, subject, x-mailer, auth-user.
     #[serde(rename = "type")]
     pub kind: &'static str,
-    pub value: String,
+    pub value: Cow<'a, str>,
     /// Campaign rows that show it.
     pub count: usize,
-    pub first_seen: Option<String>,
-    pub last_seen: Option<String>,
+    pub first_seen: Option<Cow<'a, str>>,
+    pub last_seen: Option<Cow<'a, str>>,
     /// Campaign ids, space separated.
-    pub campaigns: String,
+    pub campaigns: Cow<'a, str>,
+}
+
+impl crate::output::Row for IocRow<'_> {
+    const COLUMNS: &'static [&'static str] = &[
+        "type",
+        "value",
+        "count",
+        "first_seen",
+        "last_seen",
+        "campaigns",
+    ];
+
+    fn cells(&self, to: &mut impl crate::output::Values) {
+        let IocRow {
+            kind,
+            value,
+            count,
+            first_seen,
+            last_seen,
+            campaigns,
+        } = self;
+        to.text(kind);
+        to.text(value);
+        to.uint(*count as u64);
+        to.opt_text(first_seen.as_deref());
+        to.opt_text(last_seen.as_deref());
+        to.text(campaigns);
+    }
 }
 
 /// The indicator types, in file order.
@@ -70,31 +99,46 @@ impl Type {
 /// borrowed from the rows, which outlive the collection.
 struct Seen<'a> {
     count: usize,
-    first: Option<i64>,
-    last: Option<i64>,
+    /// The earliest and latest clock, each with a row that has it.
+    first: Option<(i64, &'a Record)>,
+    last: Option<(i64, &'a Record)>,
     /// The campaign of the first row, and of later rows each time it
     /// changes (rows come campaign by campaign: nearly always none).
     campaign: &'a str,
     more: Vec<&'a str>,
 }
 
-impl Seen<'_> {
+impl<'a> Seen<'a> {
     /// The campaign ids, sorted, space separated.
-    fn campaigns(mut self) -> String {
+    fn campaigns(&mut self) -> Cow<'a, str> {
         if self.more.is_empty() {
-            return self.campaign.to_string();
+            return Cow::Borrowed(self.campaign);
         }
         self.more.push(self.campaign);
         self.more.sort_unstable();
         self.more.dedup();
-        self.more.join(" ")
+        Cow::Owned(self.more.join(" "))
     }
+}
+
+/// A row's clock `t` in ISO 8601 UTC: the row's own text of it where it
+/// has one (`bounce_time` and `time` are `bounce_unix` and `time_unix`
+/// written out), else written here.
+fn clock_text(r: &Record, t: i64) -> Cow<'_, str> {
+    let own = if r.bounce_unix == Some(t) {
+        r.bounce_time.as_deref()
+    } else if r.time_unix == Some(t) {
+        r.time.as_deref()
+    } else {
+        None
+    };
+    own.map_or_else(|| Cow::Owned(Timestamp(t).iso()), Cow::Borrowed)
 }
 
 /// Collects the indicators of the campaign rows in `rows`: one pass over
 /// the rows per type, the types on all threads (each type its own map, so
 /// nothing is merged afterwards).
-pub fn collect(rows: &[Record]) -> Vec<IocRow> {
+pub fn collect(rows: &[Record]) -> Vec<IocRow<'_>> {
     let per_type: Vec<Vec<IocRow>> = Type::ALL
         .into_par_iter()
         .map(|kind| collect_type(rows, kind))
@@ -105,7 +149,7 @@ pub fn collect(rows: &[Record]) -> Vec<IocRow> {
 /// The indicators of one type, most frequent first, then by value. Hashed:
 /// most values of a flood are distinct, and the order is made once at the
 /// end.
-fn collect_type(rows: &[Record], kind: Type) -> Vec<IocRow> {
+fn collect_type(rows: &[Record], kind: Type) -> Vec<IocRow<'_>> {
     let mut seen: HashMap<Cow<'_, str>, Seen<'_>> = HashMap::new();
     for r in rows {
         // Only the rows of a campaign show indicators.
@@ -130,8 +174,12 @@ fn collect_type(rows: &[Record], kind: Type) -> Vec<IocRow> {
             });
             s.count += 1;
             if let Some(t) = time {
-                s.first = Some(s.first.map_or(t, |f| f.min(t)));
-                s.last = Some(s.last.map_or(t, |l| l.max(t)));
+                if s.first.is_none_or(|(f, _)| t < f) {
+                    s.first = Some((t, r));
+                }
+                if s.last.is_none_or(|(l, _)| t > l) {
+                    s.last = Some((t, r));
+                }
             }
             if s.more.last().unwrap_or(&s.campaign) != &c {
                 s.more.push(c);
@@ -142,21 +190,13 @@ fn collect_type(rows: &[Record], kind: Type) -> Vec<IocRow> {
     entries.sort_unstable_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(&b.0)));
     entries
         .into_iter()
-        .map(|(value, s)| {
-            let first_seen = s.first.map(|t| Timestamp(t).iso());
-            // Most values are seen once: the same time twice.
-            let last_seen = match s.last {
-                t if t == s.first => first_seen.clone(),
-                t => t.map(|t| Timestamp(t).iso()),
-            };
-            IocRow {
-                kind: kind.as_str(),
-                value: value.into_owned(),
-                count: s.count,
-                first_seen,
-                last_seen,
-                campaigns: s.campaigns(),
-            }
+        .map(|(value, mut s)| IocRow {
+            kind: kind.as_str(),
+            value,
+            count: s.count,
+            first_seen: s.first.map(|(t, r)| clock_text(r, t)),
+            last_seen: s.last.map(|(t, r)| clock_text(r, t)),
+            campaigns: s.campaigns(),
         })
         .collect()
 }
@@ -264,6 +304,47 @@ mod tests {
         assert_eq!(iocs[0].last_seen.as_deref(), Some("1970-01-01T00:05:00Z"));
         assert_eq!(iocs[0].campaigns, "m1-c1");
         assert_eq!(iocs[1].last_seen, iocs[1].first_seen);
+    }
+
+    #[test]
+    fn times_are_the_rows_own_text_and_rows_are_written_as_serde_writes_them() {
+        let mk = |t: i64, subject: &str| Record {
+            bounce_unix: Some(t),
+            bounce_time: Some(Timestamp(t).iso()),
+            original_subject: Some(subject.into()),
+            campaign: Some("m1-c1".into()),
+            ..Default::default()
+        };
+        let mut rows = vec![
+            mk(100, "=1+1, \"quoted\""),
+            mk(50, "=1+1, \"quoted\""),
+            mk(7200, "plain"),
+        ];
+        // No text of its clock: written here.
+        rows.push(Record {
+            time_unix: Some(10),
+            bounce_time: None,
+            ..mk(0, "plain")
+        });
+        rows[3].bounce_unix = None;
+        let iocs = collect(&rows);
+        let times: Vec<_> = iocs
+            .iter()
+            .map(|i| (i.first_seen.as_deref(), i.last_seen.as_deref()))
+            .collect();
+        assert_eq!(
+            times,
+            vec![
+                (Some("1970-01-01T00:00:50Z"), Some("1970-01-01T00:01:40Z")),
+                (Some("1970-01-01T00:00:10Z"), Some("1970-01-01T02:00:00Z")),
+            ]
+        );
+        for excel in [false, true] {
+            let (mut got, mut want) = (Vec::new(), Vec::new());
+            crate::output::csv::write_rows(&mut got, &iocs, excel).unwrap();
+            crate::output::csv::write(&mut want, &iocs, excel).unwrap();
+            assert_eq!(String::from_utf8(got), String::from_utf8(want));
+        }
     }
 
     #[test]

@@ -402,10 +402,12 @@ fn write_timeline(records: &[Record], config: &Config) -> Result<(), Error> {
             // longer. First: its steps run one after the other (collect,
             // then encode), the timeline's blocks fill the gaps.
             ("iocs.csv", &|w| {
-                output::csv::write(w, &iocs::collect(records), excel)
+                output::csv::write_rows(w, &iocs::collect(records), excel)
             }),
-            ("timeline.jsonl", &|w| output::json::write_lines(w, records)),
-            ("timeline.csv", &|w| output::csv::write(w, records, excel)),
+            ("timeline.jsonl", &|w| output::json::write_rows(w, records)),
+            ("timeline.csv", &|w| {
+                output::csv::write_rows(w, records, excel)
+            }),
         ],
     )
 }

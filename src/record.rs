@@ -87,6 +87,131 @@ pub struct Record {
     pub message_id_pattern: Option<String>,
 }
 
+impl crate::output::Row for Record {
+    const COLUMNS: &'static [&'static str] = &[
+        "time",
+        "bounce_time",
+        "mailbox",
+        "source",
+        "offset",
+        "kind",
+        "action",
+        "recipient",
+        "recipient_domain",
+        "status",
+        "reply_code",
+        "reason",
+        "diagnostic",
+        "reporting_mta",
+        "remote_mta",
+        "original_from",
+        "original_subject",
+        "original_message_id",
+        "origin_ip",
+        "relay_ips",
+        "auth",
+        "campaign",
+        "family",
+        "status_source",
+        "smtp_command",
+        "original_to",
+        "original_date",
+        "x_mailer",
+        "dkim_domains",
+        "feedback_type",
+        "bounce_from",
+        "bounce_subject",
+        "message_index",
+        "time_source",
+        "time_exact",
+    ];
+
+    fn cells(&self, to: &mut impl crate::output::Values) {
+        // Every field named (no `..`): a new field does not compile until
+        // it is written here or marked as not written.
+        let Record {
+            time,
+            bounce_time,
+            mailbox,
+            source,
+            offset,
+            kind,
+            action,
+            recipient,
+            recipient_domain,
+            status,
+            reply_code,
+            reason,
+            diagnostic,
+            reporting_mta,
+            remote_mta,
+            original_from,
+            original_subject,
+            original_message_id,
+            origin_ip,
+            relay_ips,
+            auth,
+            campaign,
+            family,
+            status_source,
+            smtp_command,
+            original_to,
+            original_date,
+            x_mailer,
+            dkim_domains,
+            feedback_type,
+            bounce_from,
+            bounce_subject,
+            message_index,
+            time_source,
+            time_exact,
+            // #[serde(skip)]
+            time_unix: _,
+            bounce_unix: _,
+            source_index: _,
+            mailbox_index: _,
+            sender: _,
+            subject_pattern: _,
+            message_id_pattern: _,
+        } = self;
+        to.opt_text(time.as_deref());
+        to.opt_text(bounce_time.as_deref());
+        to.text(mailbox);
+        to.text(source);
+        to.uint(*offset);
+        to.text(kind);
+        to.opt_text(*action);
+        to.text(recipient);
+        to.opt_text(recipient_domain.as_deref());
+        to.opt_text(status.as_deref());
+        to.opt_uint(reply_code.map(u64::from));
+        to.opt_text(*reason);
+        to.opt_text(diagnostic.as_deref());
+        to.opt_text(reporting_mta.as_deref());
+        to.opt_text(remote_mta.as_deref());
+        to.opt_text(original_from.as_deref());
+        to.opt_text(original_subject.as_deref());
+        to.opt_text(original_message_id.as_deref());
+        to.opt_text(origin_ip.as_deref());
+        to.opt_text(relay_ips.as_deref());
+        to.opt_text(auth.as_deref());
+        to.opt_text(campaign.as_deref());
+        to.text(family);
+        to.opt_text(*status_source);
+        to.opt_text(*smtp_command);
+        to.opt_text(original_to.as_deref());
+        to.opt_text(original_date.as_deref());
+        to.opt_text(x_mailer.as_deref());
+        to.opt_text(dkim_domains.as_deref());
+        to.opt_text(feedback_type.as_deref());
+        to.opt_text(bounce_from.as_deref());
+        to.opt_text(bounce_subject.as_deref());
+        to.uint(*message_index);
+        to.text(time_source);
+        to.opt_boolean(*time_exact);
+    }
+}
+
 /// Where a bounce was found.
 pub struct Place<'a> {
     pub mailbox: &'a str,
@@ -97,88 +222,142 @@ pub struct Place<'a> {
     pub index: u64,
 }
 
-/// Flattens one decoded bounce into rows, one per failure.
+/// Flattens one decoded bounce into rows, one per failure. The bounce is
+/// taken whole: its strings move into the rows (the last row takes what
+/// all rows share, the others a copy) instead of being copied and freed.
 pub fn records(
-    b: &Bounce,
+    b: Bounce,
     place: &Place<'_>,
     bounce_date: Option<&str>,
     bounce_from: &str,
     bounce_subject: &str,
 ) -> Vec<Record> {
     let bounce_ts = bounce_date.and_then(date::parse);
-    let orig = b.original.as_ref();
-    let orig_ts = orig.and_then(|o| o.date.as_deref()).and_then(date::parse);
+    let orig = b.original;
+    let orig_ts = orig
+        .as_ref()
+        .and_then(|o| o.date.as_deref())
+        .and_then(date::parse);
     let (ts, time_source) = match (orig_ts, bounce_ts) {
         (Some(t), _) => (Some(t), "original"),
         (None, Some(t)) => (Some(t), "bounce"),
         _ => (None, "none"),
     };
-    // Everything of the bounce as a whole is built once and cloned into
-    // each of its rows; the sender serves the evidence too.
+    // The sender serves the evidence too.
     let sender = orig
+        .as_ref()
         .and_then(|o| o.from.as_deref())
         .and_then(crate::bounce::dsn::clean_address);
     let ev = orig
+        .as_ref()
         .map(|o| evidence::analyse_for(o, sender.as_deref()))
         .unwrap_or_default();
     let join = |v: &[String]| (!v.is_empty()).then(|| v.join(" "));
-    let time = ts.map(|t| t.0.iso());
-    let bounce_time = bounce_ts.map(|t| t.0.iso());
-    let origin_ip = ev.origin_ip.or_else(|| b.source_ip.clone());
-    let relay_ips = join(&ev.relay_ips);
-    let auth = join(&ev.auth);
-    let dkim_domains = orig.and_then(|o| join(&o.dkim_domains));
-    let bounce_from = Some(bounce_from).filter(|s| !s.is_empty());
-    let bounce_subject = Some(bounce_subject).filter(|s| !s.is_empty());
+    let dkim_domains = orig.as_ref().and_then(|o| join(&o.dkim_domains));
+    let orig = orig.unwrap_or_default();
+    // Everything of the bounce as a whole, for every row.
+    let mut shared = Shared {
+        time: ts.map(|t| t.0.iso()),
+        bounce_time: bounce_ts.map(|t| t.0.iso()),
+        reporting_mta: b.reporting_mta,
+        original_from: orig.from,
+        original_subject: orig.subject,
+        original_message_id: orig.message_id,
+        // A feedback report names the sending address itself (RFC 5965 Source-IP).
+        origin_ip: ev.origin_ip.or(b.source_ip),
+        relay_ips: join(&ev.relay_ips),
+        auth: join(&ev.auth),
+        original_to: orig.to,
+        original_date: orig.date,
+        x_mailer: orig.x_mailer,
+        dkim_domains,
+        bounce_from: Some(bounce_from)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        bounce_subject: Some(bounce_subject)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        sender,
+    };
+    let (kind, family) = (b.kind.as_str(), b.family);
+    let rows = b.failures.len();
     b.failures
-        .iter()
-        .map(|f| Record {
-            time: time.clone(),
-            bounce_time: bounce_time.clone(),
-            mailbox: place.mailbox.to_string(),
-            source: place.source.to_string(),
-            offset: place.offset,
-            kind: b.kind.as_str(),
-            action: f.action.map(|a| a.as_str()),
-            recipient: f.recipient.clone(),
-            recipient_domain: memchr::memrchr(b'@', f.recipient.as_bytes())
-                .map(|i| f.recipient[i + 1..].to_string()),
-            status: f.status.map(status_text),
-            reply_code: f.reply_code,
-            reason: f.reason.map(|r| r.as_str()),
-            diagnostic: f.diagnostic.clone(),
-            reporting_mta: b.reporting_mta.clone(),
-            remote_mta: f.remote_mta.clone(),
-            original_from: orig.and_then(|o| o.from.clone()),
-            original_subject: orig.and_then(|o| o.subject.clone()),
-            original_message_id: orig.and_then(|o| o.message_id.clone()),
-            // A feedback report names the sending address itself (RFC 5965 Source-IP).
-            origin_ip: origin_ip.clone(),
-            relay_ips: relay_ips.clone(),
-            auth: auth.clone(),
-            campaign: None,
-            family: b.family,
-            status_source: f.status.map(|_| f.status_source.as_str()),
-            smtp_command: f.command.map(|c| c.as_str()),
-            original_to: orig.and_then(|o| o.to.clone()),
-            original_date: orig.and_then(|o| o.date.clone()),
-            x_mailer: orig.and_then(|o| o.x_mailer.clone()),
-            dkim_domains: dkim_domains.clone(),
-            feedback_type: f.feedback_type.clone(),
-            bounce_from: bounce_from.map(str::to_string),
-            bounce_subject: bounce_subject.map(str::to_string),
-            message_index: place.index,
-            time_source,
-            time_exact: ts.map(|t| t.1 == date::Trust::Exact),
-            time_unix: ts.map(|t| t.0 .0),
-            bounce_unix: bounce_ts.map(|t| t.0 .0),
-            source_index: place.source_index,
-            mailbox_index: place.mailbox_index,
-            sender: sender.clone(),
-            subject_pattern: None,
-            message_id_pattern: None,
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let s = if i + 1 < rows {
+                shared.clone()
+            } else {
+                std::mem::take(&mut shared)
+            };
+            Record {
+                time: s.time,
+                bounce_time: s.bounce_time,
+                mailbox: place.mailbox.to_string(),
+                source: place.source.to_string(),
+                offset: place.offset,
+                kind,
+                action: f.action.map(|a| a.as_str()),
+                recipient_domain: memchr::memrchr(b'@', f.recipient.as_bytes())
+                    .map(|i| f.recipient[i + 1..].to_string()),
+                recipient: f.recipient,
+                status: f.status.map(status_text),
+                reply_code: f.reply_code,
+                reason: f.reason.map(|r| r.as_str()),
+                diagnostic: f.diagnostic,
+                reporting_mta: s.reporting_mta,
+                remote_mta: f.remote_mta,
+                original_from: s.original_from,
+                original_subject: s.original_subject,
+                original_message_id: s.original_message_id,
+                origin_ip: s.origin_ip,
+                relay_ips: s.relay_ips,
+                auth: s.auth,
+                campaign: None,
+                family,
+                status_source: f.status.map(|_| f.status_source.as_str()),
+                smtp_command: f.command.map(|c| c.as_str()),
+                original_to: s.original_to,
+                original_date: s.original_date,
+                x_mailer: s.x_mailer,
+                dkim_domains: s.dkim_domains,
+                feedback_type: f.feedback_type,
+                bounce_from: s.bounce_from,
+                bounce_subject: s.bounce_subject,
+                message_index: place.index,
+                time_source,
+                time_exact: ts.map(|t| t.1 == date::Trust::Exact),
+                time_unix: ts.map(|t| t.0 .0),
+                bounce_unix: bounce_ts.map(|t| t.0 .0),
+                source_index: place.source_index,
+                mailbox_index: place.mailbox_index,
+                sender: s.sender,
+                subject_pattern: None,
+                message_id_pattern: None,
+            }
         })
         .collect()
+}
+
+/// The values of a row that come from the bounce as a whole.
+#[derive(Clone, Default)]
+struct Shared {
+    time: Option<String>,
+    bounce_time: Option<String>,
+    reporting_mta: Option<String>,
+    original_from: Option<String>,
+    original_subject: Option<String>,
+    original_message_id: Option<String>,
+    origin_ip: Option<String>,
+    relay_ips: Option<String>,
+    auth: Option<String>,
+    original_to: Option<String>,
+    original_date: Option<String>,
+    x_mailer: Option<String>,
+    dkim_domains: Option<String>,
+    bounce_from: Option<String>,
+    bounce_subject: Option<String>,
+    sender: Option<String>,
 }
 
 /// A status code as `Status` displays it (`5.1.1`), written digit by digit
@@ -257,6 +436,74 @@ mod tests {
             };
             assert_eq!(status_text(st), st.to_string());
         }
+    }
+
+    /// Rows with every kind of value: the direct writers' bytes are serde's.
+    pub(crate) fn tricky_records() -> Vec<Record> {
+        let full = Record {
+            time: Some("2025-01-06T00:01:32Z".into()),
+            bounce_time: Some("2025-01-06T00:06:08Z".into()),
+            mailbox: "/tmp/a b,c.mbox".into(),
+            source: "=cmd|' /C calc'!A0".into(),
+            offset: u64::MAX,
+            kind: "dsn",
+            action: Some("failed"),
+            recipient: "-x@example.jp".into(),
+            recipient_domain: Some("example.jp".into()),
+            status: Some("5.1.1".into()),
+            reply_code: Some(550),
+            reason: Some("userunknown"),
+            diagnostic: Some("550 \"no\" such user,\r\n here\\ \u{1}".into()),
+            reporting_mta: Some("＝mx.example".into()),
+            remote_mta: Some("@mx".into()),
+            original_from: Some("\"Shop\" <a@b>".into()),
+            original_subject: Some("件名 with a long tail of text, a comma and \t tab".into()),
+            original_message_id: Some("+1@x".into()),
+            origin_ip: Some("192.0.2.1".into()),
+            relay_ips: Some("192.0.2.1 198.51.100.7".into()),
+            auth: Some("spf=fail dmarc=fail".into()),
+            campaign: Some("m1-c1".into()),
+            family: "postfix",
+            status_source: Some("report"),
+            smtp_command: Some("RCPT"),
+            original_to: Some("\tx".into()),
+            original_date: Some("Sun, 05 Jan 2025 21:01:32 -0300".into()),
+            x_mailer: Some("\r".into()),
+            dkim_domains: Some(String::new()),
+            feedback_type: Some("abuse".into()),
+            bounce_from: Some("MAILER-DAEMON".into()),
+            bounce_subject: Some("\"".into()),
+            message_index: 7,
+            time_source: "original",
+            time_exact: Some(false),
+            time_unix: Some(1),
+            ..Default::default()
+        };
+        let exact = Record {
+            time_exact: Some(true),
+            reply_code: Some(0),
+            ..full.clone()
+        };
+        vec![Record::default(), full, exact]
+    }
+
+    #[test]
+    fn direct_writers_write_serde_bytes() {
+        let rows = tricky_records();
+        for excel in [false, true] {
+            let (mut got, mut want) = (Vec::new(), Vec::new());
+            crate::output::csv::write_rows(&mut got, &rows, excel).unwrap();
+            crate::output::csv::write(&mut want, &rows, excel).unwrap();
+            assert_eq!(String::from_utf8(got), String::from_utf8(want));
+        }
+        let mut got = Vec::new();
+        crate::output::json::write_rows(&mut got, &rows).unwrap();
+        let mut want = Vec::new();
+        for r in &rows {
+            serde_json::to_writer(&mut want, r).unwrap();
+            want.push(b'\n');
+        }
+        assert_eq!(String::from_utf8(got), String::from_utf8(want));
     }
 
     #[test]

@@ -516,6 +516,6 @@ fn decode(
     let (from, subject) = (&input.from, &input.subject);
     Some((
         b.kind,
-        record::records(&b, &place, date.as_deref(), from, subject),
+        record::records(b, &place, date.as_deref(), from, subject),
     ))
 }

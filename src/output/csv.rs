@@ -89,12 +89,123 @@ fn starts_formula(cell: &[u8]) -> bool {
 /// Whether a cell must be quoted (the `csv` crate's `QuoteStyle::Necessary`
 /// with `,` delimiter, `"` quote and a CR, LF or CRLF terminator).
 fn needs_quotes(cell: &[u8]) -> bool {
-    use super::has_byte;
-    super::any_byte(
-        cell,
-        |x| has_byte(x, b',') | has_byte(x, b'"') | has_byte(x, b'\r') | has_byte(x, b'\n') != 0,
-        |b| matches!(b, b',' | b'"' | b'\r' | b'\n'),
-    )
+    super::any_byte(cell, |b| {
+        (b == b',') | (b == b'"') | (b == b'\r') | (b == b'\n')
+    })
+}
+
+/// Appends one cell: a `'` before a formula (`defuse`), quotes when
+/// needed. Most cells need neither and are copied as they are.
+fn put_cell(out: &mut Vec<u8>, cell: &[u8], defuse: bool) {
+    let formula = defuse && starts_formula(cell);
+    if !needs_quotes(cell) {
+        if formula {
+            out.push(b'\'');
+        }
+        out.extend_from_slice(cell);
+        return;
+    }
+    out.push(b'"');
+    if formula {
+        out.push(b'\'');
+    }
+    // Quotes doubled: each run up to and including a `"`, then that `"` again.
+    let mut from = 0;
+    for q in memchr::memchr_iter(b'"', cell) {
+        out.extend_from_slice(&cell[from..=q]);
+        from = q;
+    }
+    out.extend_from_slice(&cell[from..]);
+    out.push(b'"');
+}
+
+/// Writes rows that write their own cells ([`super::Row`]): the same
+/// bytes as [`write`], for the timeline's many rows.
+pub fn write_rows<T: super::Row + Sync>(
+    w: super::Out<'_>,
+    rows: &[T],
+    excel: bool,
+) -> std::io::Result<()> {
+    let terminator: &[u8] = if excel { b"\r\n" } else { b"\n" };
+    let mut header = Vec::new();
+    if excel {
+        header.extend_from_slice("\u{feff}".as_bytes());
+    }
+    let mut line = Line {
+        out: &mut header,
+        start: 0,
+        at: 0,
+    };
+    line.start = line.out.len();
+    for name in T::COLUMNS {
+        line.cell(name.as_bytes(), false);
+    }
+    line.end(terminator);
+    w.write_all(&header)?;
+    super::write_blocks(w, rows, |block, out| {
+        for row in block {
+            let mut line = Line {
+                start: out.len(),
+                out: &mut *out,
+                at: 0,
+            };
+            row.cells(&mut line);
+            debug_assert_eq!(line.at, T::COLUMNS.len(), "cells of a CSV row");
+            line.end(terminator);
+        }
+        Ok(())
+    })
+}
+
+/// One record being written by [`write_rows`].
+struct Line<'a> {
+    out: &'a mut Vec<u8>,
+    /// Where the record starts in `out`.
+    start: usize,
+    /// Cells written so far.
+    at: usize,
+}
+
+impl Line<'_> {
+    /// Opens a cell: a delimiter before every cell but the first.
+    fn delimit(&mut self) {
+        if self.at > 0 {
+            self.out.push(b',');
+        }
+        self.at += 1;
+    }
+
+    fn cell(&mut self, v: &[u8], defuse: bool) {
+        self.delimit();
+        put_cell(self.out, v, defuse);
+    }
+
+    /// Ends the record with `terminator`; a lone empty cell is `""`, as in
+    /// [`Cells::end_record`].
+    fn end(self, terminator: &[u8]) {
+        if self.at == 1 && self.out.len() == self.start {
+            self.out.extend_from_slice(b"\"\"");
+        }
+        self.out.extend_from_slice(terminator);
+    }
+}
+
+impl super::Values for Line<'_> {
+    fn text(&mut self, v: &str) {
+        self.cell(v.as_bytes(), true);
+    }
+    fn none(&mut self) {
+        self.delimit();
+    }
+    fn uint(&mut self, v: u64) {
+        self.delimit();
+        super::push_uint(self.out, v);
+    }
+    fn boolean(&mut self, v: bool) {
+        self.delimit();
+        self.out
+            .extend_from_slice(if v { b"true" } else { b"false" });
+    }
 }
 
 /// A serde serializer that writes one flat struct as one CSV record into
@@ -150,32 +261,13 @@ impl Cells {
     /// when needed. Most cells need neither and stay as written.
     fn end_cell(&mut self, defuse: bool) {
         let cell = &self.out[self.cell_start..];
-        let formula = defuse && starts_formula(cell);
-        let quote = needs_quotes(cell);
-        if !formula && !quote {
+        if !(needs_quotes(cell) || defuse && starts_formula(cell)) {
             return;
         }
         self.scratch.clear();
         self.scratch.extend_from_slice(cell);
         self.out.truncate(self.cell_start);
-        if quote {
-            self.out.push(b'"');
-        }
-        if formula {
-            self.out.push(b'\'');
-        }
-        if quote {
-            // Quotes doubled: each run up to and including a `"`, then that `"` again.
-            let mut from = 0;
-            for q in memchr::memchr_iter(b'"', &self.scratch) {
-                self.out.extend_from_slice(&self.scratch[from..=q]);
-                from = q;
-            }
-            self.out.extend_from_slice(&self.scratch[from..]);
-            self.out.push(b'"');
-        } else {
-            self.out.extend_from_slice(&self.scratch);
-        }
+        put_cell(&mut self.out, &self.scratch, defuse);
     }
 
     /// Ends the record with `terminator`.

@@ -100,36 +100,83 @@ pub fn write_file(
     Ok(final_path)
 }
 
-/// Whether any byte of `s` passes `byte`, testing eight bytes at a time with
-/// `word` (a SWAR test built from [`has_byte`] and [`has_below`], exact for
-/// "any"): the writers scan every cell for bytes to quote or escape.
-pub(crate) fn any_byte(s: &[u8], word: impl Fn(u64) -> bool, byte: impl Fn(u8) -> bool) -> bool {
-    let Some(last) = s.last_chunk::<8>() else {
-        return s.iter().any(|&b| byte(b));
-    };
-    let mut chunks = s.chunks_exact(8);
-    for c in &mut chunks {
-        if word(u64::from_le_bytes(c.try_into().expect("8 bytes"))) {
-            return true;
+/// A row type that hands its values to the writers itself, one call per
+/// column, in the order and under the names of its serde fields. The
+/// timeline writers run for every row in two formats, and serde's derived
+/// code dispatches every field through several generic layers; this is one
+/// plain call per value. A test per type checks the bytes are serde's.
+pub trait Row {
+    /// The serde field names, in order: the CSV header and the JSON keys.
+    const COLUMNS: &'static [&'static str];
+    /// Hands `to` one value per column, in column order.
+    fn cells(&self, to: &mut impl Values);
+}
+
+/// What a writer takes of a row, value by value (`None` is an empty CSV
+/// cell, JSON `null`).
+pub trait Values {
+    fn text(&mut self, v: &str);
+    fn none(&mut self);
+    fn uint(&mut self, v: u64);
+    fn boolean(&mut self, v: bool);
+
+    fn opt_text(&mut self, v: Option<&str>) {
+        match v {
+            Some(v) => self.text(v),
+            None => self.none(),
         }
     }
-    // The bytes after the last whole chunk: the last eight bytes, some
-    // tested twice, rather than one by one.
-    !chunks.remainder().is_empty() && word(u64::from_le_bytes(*last))
+    fn opt_uint(&mut self, v: Option<u64>) {
+        match v {
+            Some(v) => self.uint(v),
+            None => self.none(),
+        }
+    }
+    fn opt_boolean(&mut self, v: Option<bool>) {
+        match v {
+            Some(v) => self.boolean(v),
+            None => self.none(),
+        }
+    }
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// Non-zero when a byte of `x` equals `b`.
-pub(crate) fn has_byte(x: u64, b: u8) -> u64 {
-    let y = x ^ (ONES * b as u64);
-    y.wrapping_sub(ONES) & !y & HIGHS
+/// Appends `v` in decimal, as `Display` writes it (the writers' numbers,
+/// without the formatting machinery).
+pub(crate) fn push_uint(out: &mut Vec<u8>, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
-/// Non-zero when a byte of `x` is below `n` (`n` ≤ 128).
-pub(crate) fn has_below(x: u64, n: u8) -> u64 {
-    x.wrapping_sub(ONES * n as u64) & !x & HIGHS
+/// Whether any byte of `s` passes `special` (which must be written with
+/// `|`, not `||`, so that it has no branches): the writers check every
+/// cell for bytes to quote or escape. Tested 16 bytes at a time in a loop
+/// the compiler turns into vector compares; the last block overlaps the one
+/// before, and a string shorter than a block is copied into one padded
+/// with `a`, which no test passes.
+#[inline(always)]
+pub(crate) fn any_byte(s: &[u8], special: impl Fn(u8) -> bool + Copy) -> bool {
+    let block = |b: &[u8; 16]| b.iter().fold(0u8, |a, &x| a | u8::from(special(x))) != 0;
+    match s.last_chunk::<16>() {
+        Some(last) => {
+            s.chunks_exact(16)
+                .any(|c| c.first_chunk().is_some_and(block))
+                || block(last)
+        }
+        None => {
+            let mut padded = [b'a'; 16];
+            padded[..s.len()].copy_from_slice(s);
+            block(&padded)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -138,18 +185,26 @@ mod tests {
 
     #[test]
     fn any_byte_sees_every_position() {
-        let word = |x: u64| has_byte(x, b'"') | has_below(x, 0x20) != 0;
-        let byte = |b: u8| b == b'"' || b < 0x20;
-        for len in 0..40 {
+        let special = |b: u8| (b == b'"') | (b < 0x20);
+        for len in 0..70 {
             let clean = vec![b'a'; len];
-            assert!(!any_byte(&clean, word, byte), "{len}");
+            assert!(!any_byte(&clean, special), "{len}");
             for at in 0..len {
-                for special in [b'"', b'\n', 0] {
+                for byte in [b'"', b'\n', 0] {
                     let mut s = clean.clone();
-                    s[at] = special;
-                    assert!(any_byte(&s, word, byte), "{len} {at} {special}");
+                    s[at] = byte;
+                    assert!(any_byte(&s, special), "{len} {at} {byte}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn numbers_are_display() {
+        for v in [0, 1, 9, 10, 99, 100, 12345, u64::from(u16::MAX), u64::MAX] {
+            let mut out = b"x".to_vec();
+            push_uint(&mut out, v);
+            assert_eq!(out, format!("x{v}").into_bytes());
         }
     }
 
