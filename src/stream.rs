@@ -43,7 +43,7 @@ pub fn decode(config: &Config, w: Out<'_>) -> Result<Decoded, Error> {
         }
         let messages = results.iter().map(|r| r.counts.messages).sum();
         let rows = crate::concat(results.into_iter().map(|r| r.records).collect());
-        output::json::write_lines(w, &rows).map_err(|source| Error::Output {
+        output::json::write_rows(w, &rows).map_err(|source| Error::Output {
             path: "standard output".into(),
             source,
         })?;
