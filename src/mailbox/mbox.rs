@@ -9,6 +9,7 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use memchr::memmem;
 
@@ -169,7 +170,10 @@ fn strip_one_eol(hay: &[u8], start: usize, end: usize) -> usize {
 /// matching `^>+From ` (mboxrd; for mboxo this restores the single level).
 /// Borrowed when there is nothing to undo, which is almost always.
 pub fn unquote_from(msg: &[u8]) -> Cow<'_, [u8]> {
-    let finder = memmem::Finder::new(b">From ");
+    // Built once: this runs for every message that is parsed, and building
+    // the searcher cost as much as the search.
+    static QUOTED: OnceLock<memmem::Finder<'static>> = OnceLock::new();
+    let finder = QUOTED.get_or_init(|| memmem::Finder::new(b">From "));
     let needs = finder.find_iter(msg).any(|p| {
         let q = msg[..p]
             .iter()
