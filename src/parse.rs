@@ -345,11 +345,17 @@ fn read_fields<'a>(raw: &'a [u8], out: &mut Vec<Field<'a>>) -> usize {
             return next;
         }
         let line = &raw[at..line_end];
-        let colon = memchr::memchr(b':', line);
+        let folded = raw[at] == b' ' || raw[at] == b'\t';
+        // (A folded line's colon does not matter: not searched for.)
+        let colon = if folded {
+            None
+        } else {
+            memchr::memchr(b':', line)
+        };
         // A folded line, or a line without a colon after a field: a fold
         // that lost its indent (`boundary="..."` alone on a line is seen
         // in real bounces), so it continues the field.
-        if raw[at] == b' ' || raw[at] == b'\t' || (colon.is_none() && current.is_some()) {
+        if folded || (colon.is_none() && current.is_some()) {
             if current.is_some() {
                 value_end = line_end;
             }
@@ -424,7 +430,11 @@ fn param<'a>(value: &'a [u8], name: &str) -> Option<Cow<'a, str>> {
     while let Some((key, v)) = next_param(&mut rest) {
         if key.eq_ignore_ascii_case(name.as_bytes()) {
             return Some(match v {
-                Cow::Borrowed(v) => String::from_utf8_lossy(v),
+                // Parameters are ASCII: checked at once, not chunk by chunk.
+                Cow::Borrowed(v) => match std::str::from_utf8(v) {
+                    Ok(s) => Cow::Borrowed(s),
+                    Err(_) => String::from_utf8_lossy(v),
+                },
                 Cow::Owned(v) => Cow::Owned(String::from_utf8_lossy(&v).into_owned()),
             });
         }
@@ -515,11 +525,10 @@ fn next_param<'a>(rest: &mut &'a [u8]) -> Option<(&'a [u8], Cow<'a, [u8]>)> {
 /// `"` not escaped by a backslash.
 fn closing_quote(s: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
-    while i < s.len() {
-        match s[i] {
-            b'\\' => i += 2,
-            b'"' => return Some(i),
-            _ => i += 1,
+    while let Some(j) = s.get(i..).and_then(|r| memchr::memchr2(b'\\', b'"', r)) {
+        match s[i + j] {
+            b'"' => return Some(i + j),
+            _ => i += j + 2,
         }
     }
     None
