@@ -424,10 +424,13 @@ pub fn triage<'a>(msg: &RawMessage<'a>) -> (Triage, HeaderFacts<'a>) {
             }
             11 if name.eq_ignore_ascii_case(b"x-autoreply") => hints.autoreply = true,
             12 if name.eq_ignore_ascii_case(b"content-type") => {
+                // `message/feedback-report` is looked for only where
+                // `feedback-report` is.
+                let feedback = contains_ci(value, b"feedback-report");
                 hints.report |= contains_ci(value, b"multipart/report")
                     || contains_ci(value, b"message/delivery-status")
-                    || contains_ci(value, b"message/feedback-report");
-                hints.feedback |= contains_ci(value, b"feedback-report");
+                    || (feedback && contains_ci(value, b"message/feedback-report"));
+                hints.feedback |= feedback;
             }
             12 if name.eq_ignore_ascii_case(b"delivered-to") => {
                 facts.delivered_to = facts.delivered_to.or(Some(value))

@@ -97,16 +97,22 @@ fn from_line_ok(rest: &[u8], strict: bool) -> bool {
         date.split(|&b| b == b' ' || b == b',')
             .filter(|w| !w.is_empty())
     };
-    let has = |set: &[&[u8]]| words().any(|w| set.iter().any(|m| w.eq_ignore_ascii_case(m)));
+    // Month and day names are three letters: other words are not compared.
+    let has = |set: &[&[u8]]| {
+        words().any(|w| w.len() == 3 && set.iter().any(|m| w.eq_ignore_ascii_case(m)))
+    };
     // Some exporters write an ISO date instead: `From () 2019-10-02 05:04:34 +0000`.
-    let iso = date.windows(10).any(|w| {
-        w[4] == b'-'
-            && w[7] == b'-'
-            && w.iter()
-                .enumerate()
-                .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit())
-    });
-    (has(&MONTHS) || iso) && (!strict || has(&DAYS) || iso)
+    // (Looked for only when a name is missing: most lines have both.)
+    let iso = || {
+        date.windows(10).any(|w| {
+            w[4] == b'-'
+                && w[7] == b'-'
+                && w.iter()
+                    .enumerate()
+                    .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit())
+        })
+    };
+    (has(&MONTHS) || iso()) && (!strict || has(&DAYS) || iso())
 }
 
 fn has_time(s: &[u8]) -> bool {
