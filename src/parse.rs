@@ -1094,7 +1094,19 @@ fn decode_iso_2022_jp(raw: &[u8]) -> String {
             }
             from = esc + 1;
         }
-        out.push_str(&enc.decode_without_bom_handling(&raw[run..end]).0);
+        // Decoded straight into `out`: a string per stretch, then copied,
+        // cost as much as the decoding of a short one.
+        let mut decoder = enc.new_decoder_without_bom_handling();
+        let mut stretch = &raw[run..end];
+        loop {
+            let room = decoder.max_utf8_buffer_length(stretch.len());
+            out.reserve(room.unwrap_or(stretch.len()));
+            let (result, read, _) = decoder.decode_to_string(stretch, &mut out, true);
+            stretch = &stretch[read..];
+            if result == encoding_rs::CoderResult::InputEmpty {
+                break;
+            }
+        }
         at = end;
     }
     out
