@@ -18,6 +18,7 @@
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
+use std::sync::OnceLock;
 
 use memchr::memmem;
 
@@ -344,11 +345,17 @@ fn read_fields<'a>(raw: &'a [u8], out: &mut Vec<Field<'a>>) -> usize {
             return next;
         }
         let line = &raw[at..line_end];
-        let colon = memchr::memchr(b':', line);
+        let folded = raw[at] == b' ' || raw[at] == b'\t';
+        // (A folded line's colon does not matter: not searched for.)
+        let colon = if folded {
+            None
+        } else {
+            memchr::memchr(b':', line)
+        };
         // A folded line, or a line without a colon after a field: a fold
         // that lost its indent (`boundary="..."` alone on a line is seen
         // in real bounces), so it continues the field.
-        if raw[at] == b' ' || raw[at] == b'\t' || (colon.is_none() && current.is_some()) {
+        if folded || (colon.is_none() && current.is_some()) {
             if current.is_some() {
                 value_end = line_end;
             }
@@ -423,7 +430,11 @@ fn param<'a>(value: &'a [u8], name: &str) -> Option<Cow<'a, str>> {
     while let Some((key, v)) = next_param(&mut rest) {
         if key.eq_ignore_ascii_case(name.as_bytes()) {
             return Some(match v {
-                Cow::Borrowed(v) => String::from_utf8_lossy(v),
+                // Parameters are ASCII: checked at once, not chunk by chunk.
+                Cow::Borrowed(v) => match std::str::from_utf8(v) {
+                    Ok(s) => Cow::Borrowed(s),
+                    Err(_) => String::from_utf8_lossy(v),
+                },
                 Cow::Owned(v) => Cow::Owned(String::from_utf8_lossy(&v).into_owned()),
             });
         }
@@ -514,11 +525,10 @@ fn next_param<'a>(rest: &mut &'a [u8]) -> Option<(&'a [u8], Cow<'a, [u8]>)> {
 /// `"` not escaped by a backslash.
 fn closing_quote(s: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
-    while i < s.len() {
-        match s[i] {
-            b'\\' => i += 2,
-            b'"' => return Some(i),
-            _ => i += 1,
+    while let Some(j) = s.get(i..).and_then(|r| memchr::memchr2(b'\\', b'"', r)) {
+        match s[i + j] {
+            b'"' => return Some(i + j),
+            _ => i += j + 2,
         }
     }
     None
@@ -586,21 +596,15 @@ fn hex(c: u8) -> Option<u8> {
 /// (no closing delimiter, common in truncated bounces) ends its last part
 /// at the end of the message.
 fn split_multipart<'a>(body: &'a [u8], boundary: &[u8]) -> Option<(&'a [u8], Vec<&'a [u8]>)> {
-    let mut delim = Vec::with_capacity(boundary.len() + 2);
-    delim.extend_from_slice(b"--");
-    delim.extend_from_slice(boundary);
-    let finder = memmem::Finder::new(&delim);
+    let delim_len = boundary.len() + 2;
+    let candidates = DelimCandidates::new(body, boundary);
     // Finds the next delimiter line at or after `from`: (its start, whether
     // it closes the multipart, where the line after it starts).
     let next_delim = |from: usize| -> Option<(usize, bool, usize)> {
         let mut at = from;
-        while let Some(i) = finder.find(&body[at..]) {
-            let start = at + i;
+        while let Some(start) = candidates.find(at) {
             at = start + 1;
-            if start > 0 && body[start - 1] != b'\n' {
-                continue;
-            }
-            let after = start + delim.len();
+            let after = start + delim_len;
             let rest = &body[after..];
             let closes = rest.starts_with(b"--");
             let tail = if closes { &rest[2..] } else { rest };
@@ -644,6 +648,72 @@ fn split_multipart<'a>(body: &'a [u8], boundary: &[u8]) -> Option<(&'a [u8], Vec
         }
     }
     Some((preamble, parts))
+}
+
+/// Where `--boundary` starts a line of a multipart body. Most boundaries
+/// are searched for as a line start (`\n--`, a searcher built once) and
+/// compared at each hit: building a substring searcher for every
+/// multipart's own boundary cost more than the search. A boundary holding a
+/// line end (a hostile folded header) could make those comparisons overlap
+/// and grow with the square of the body; it gets its own searcher.
+struct DelimCandidates<'b> {
+    body: &'b [u8],
+    boundary: &'b [u8],
+    /// `--boundary`, searched for as a whole (a boundary with a line end).
+    own: Option<memmem::Finder<'static>>,
+}
+
+impl<'b> DelimCandidates<'b> {
+    fn new(body: &'b [u8], boundary: &'b [u8]) -> Self {
+        let own = memchr::memchr2(b'\n', b'\r', boundary).map(|_| {
+            let mut delim = Vec::with_capacity(boundary.len() + 2);
+            delim.extend_from_slice(b"--");
+            delim.extend_from_slice(boundary);
+            memmem::Finder::new(&delim).into_owned()
+        });
+        DelimCandidates {
+            body,
+            boundary,
+            own,
+        }
+    }
+
+    /// The first position at or after `from` where `--boundary` starts the
+    /// body or follows a line feed.
+    fn find(&self, from: usize) -> Option<usize> {
+        let body = self.body;
+        if let Some(finder) = &self.own {
+            let mut at = from;
+            while let Some(i) = finder.find(body.get(at..)?) {
+                let start = at + i;
+                if start == 0 || body[start - 1] == b'\n' {
+                    return Some(start);
+                }
+                at = start + 1;
+            }
+            return None;
+        }
+        let is_delim = |at: usize| {
+            body.get(at..)
+                .is_some_and(|r| r.starts_with(b"--") && r[2..].starts_with(self.boundary))
+        };
+        if from == 0 && is_delim(0) {
+            return Some(0);
+        }
+        static LINE_DASHES: OnceLock<memmem::Finder<'static>> = OnceLock::new();
+        let finder = LINE_DASHES.get_or_init(|| memmem::Finder::new(b"\n--"));
+        // Searched from the line feed before `from`, which a delimiter
+        // right at `from` follows.
+        let mut at = from.saturating_sub(1);
+        while let Some(i) = finder.find(body.get(at..)?) {
+            let start = at + i + 1;
+            if is_delim(start) {
+                return Some(start);
+            }
+            at = start;
+        }
+        None
+    }
 }
 
 /// The boundary a multipart body really uses when its declared one is
@@ -718,11 +788,12 @@ fn decode_base64(s: &[u8]) -> Vec<u8> {
 /// should not be there are kept, not dropped.
 fn decode_quoted_printable(s: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len());
-    let mut line_end_due = false;
-    for line in s.split(|&b| b == b'\n') {
-        if line_end_due {
-            out.push(b'\n');
-        }
+    let mut start = 0;
+    loop {
+        // Lines are found with memchr: splitting byte by byte cost a third
+        // of the decoding.
+        let end = memchr::memchr(b'\n', &s[start..]).map_or(s.len(), |i| start + i);
+        let line = &s[start..end];
         let line = trim_end_blanks(line.strip_suffix(b"\r").unwrap_or(line));
         let (body, soft) = match line.strip_suffix(b"=") {
             Some(b) => (b, true),
@@ -746,9 +817,14 @@ fn decode_quoted_printable(s: &[u8]) -> Vec<u8> {
             }
         }
         out.extend_from_slice(&body[i..]);
-        line_end_due = !soft;
+        if end == s.len() {
+            return out;
+        }
+        if !soft {
+            out.push(b'\n');
+        }
+        start = end + 1;
     }
-    out
 }
 
 fn trim_end_blanks(s: &[u8]) -> &[u8] {
@@ -788,9 +864,18 @@ pub fn decode_header_bytes(raw: &[u8]) -> String {
 /// header of every returned original): no UTF-8 check, no char-wise trim.
 fn unfold_ascii(raw: &[u8]) -> String {
     let ws = |c: &u8| matches!(c, b'\t'..=b'\r' | b' ');
+    let Some(first_break) = memchr::memchr2(b'\r', b'\n', raw) else {
+        // One line (most values): trimmed, nothing to join.
+        let a = raw.iter().position(|c| !ws(c)).unwrap_or(raw.len());
+        let b = raw.iter().rposition(|c| !ws(c)).map_or(a, |i| i + 1);
+        return String::from_utf8(raw[a..b].to_vec()).unwrap_or_default();
+    };
     let mut out = Vec::with_capacity(raw.len());
     let (mut start, mut first) = (0, true);
-    for end in memchr::memchr2_iter(b'\r', b'\n', raw).chain(std::iter::once(raw.len())) {
+    let breaks = std::iter::once(first_break).chain(
+        memchr::memchr2_iter(b'\r', b'\n', &raw[first_break + 1..]).map(|i| first_break + 1 + i),
+    );
+    for end in breaks.chain(std::iter::once(raw.len())) {
         let piece = &raw[start..end];
         start = end + 1;
         let a = piece.iter().position(|c| !ws(c)).unwrap_or(piece.len());
@@ -868,11 +953,24 @@ fn has_encoded_word(raw: &[u8]) -> bool {
 /// without building the token vectors for every header.
 fn unfold_plain(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for (i, line) in s.lines().enumerate() {
-        if i > 0 {
+    let mut rest = s;
+    let mut first = true;
+    // `str::lines`, with the line feeds found by memchr (its char searcher
+    // cost more than the rest of this function).
+    while !rest.is_empty() {
+        let (line, next) = match memchr::memchr(b'\n', rest.as_bytes()) {
+            Some(i) => (
+                rest[..i].strip_suffix('\r').unwrap_or(&rest[..i]),
+                &rest[i + 1..],
+            ),
+            None => (rest, ""),
+        };
+        if !first {
             out.push(' ');
         }
+        first = false;
         out.push_str(line.trim_start());
+        rest = next;
     }
     out
 }
@@ -923,6 +1021,9 @@ pub fn decode_text(raw: &[u8], declared: Option<&str>) -> String {
         // Japanese mail labelled Shift_JIS often uses CP932 extensions;
         // encoding_rs's Shift_JIS is the WHATWG one, which is CP932.
         if let Some(enc) = encoding_rs::Encoding::for_label(label.as_bytes()) {
+            if enc == encoding_rs::ISO_2022_JP {
+                return decode_iso_2022_jp(raw);
+            }
             if enc != encoding_rs::UTF_8 || std::str::from_utf8(raw).is_ok() {
                 let (text, _, _) = enc.decode(raw);
                 return text.into_owned();
@@ -937,7 +1038,7 @@ pub fn decode_text(raw: &[u8], declared: Option<&str>) -> String {
     if memchr::memmem::find(raw, b"\x1b$B").is_some()
         || memchr::memmem::find(raw, b"\x1b$@").is_some()
     {
-        return encoding_rs::ISO_2022_JP.decode(raw).0.into_owned();
+        return decode_iso_2022_jp(raw);
     }
     // Shift_JIS or EUC-JP: take the one that decodes without errors.
     let (sjis, _, sjis_bad) = encoding_rs::SHIFT_JIS.decode(raw);
@@ -949,6 +1050,66 @@ pub fn decode_text(raw: &[u8], declared: Option<&str>) -> String {
         return euc.into_owned();
     }
     String::from_utf8_lossy(raw).into_owned()
+}
+
+/// `encoding_rs::ISO_2022_JP.decode`, with the ASCII between the escapes
+/// copied rather than decoded byte by byte: Japanese bounces are mostly
+/// English and ASCII, and the decoder's state machine spent some thirty
+/// instructions on each such byte.
+///
+/// The decoder is in its initial state (ASCII, nothing pending, no escape
+/// just seen) at the start and after any plain byte read in ASCII; a plain
+/// byte there stands for itself. So the text is cut into runs of plain bytes
+/// (copied) and escaped stretches (decoded, each by a new decoder) that end
+/// just after an `ESC ( B` — after which the decoder is always in ASCII —
+/// followed by a plain byte or the end. Two escapes in a row (an error the
+/// decoder reports) stay in one stretch.
+fn decode_iso_2022_jp(raw: &[u8]) -> String {
+    let enc = encoding_rs::ISO_2022_JP;
+    // `decode` honours a byte order mark at the start; so does this.
+    if encoding_rs::Encoding::for_bom(raw).is_some() {
+        return enc.decode(raw).0.into_owned();
+    }
+    // Bytes the ASCII state outputs as themselves: not ESC, SO, SI or 8-bit.
+    let plain = |b: u8| b < 0x80 && !matches!(b, 0x1b | 0x0e | 0x0f);
+    let mut out = String::with_capacity(raw.len() + raw.len() / 2);
+    let mut at = 0;
+    while at < raw.len() {
+        let run = raw[at..]
+            .iter()
+            .position(|&b| !plain(b))
+            .map_or(raw.len(), |i| at + i);
+        // Plain bytes are ASCII, always UTF-8.
+        out.push_str(std::str::from_utf8(&raw[at..run]).unwrap_or_default());
+        if run == raw.len() {
+            break;
+        }
+        let mut end = raw.len();
+        let mut from = run;
+        while let Some(i) = memchr::memchr(0x1b, &raw[from..]) {
+            let esc = from + i;
+            if raw[esc..].starts_with(b"\x1b(B") && raw.get(esc + 3).is_none_or(|&b| plain(b)) {
+                end = esc + 3;
+                break;
+            }
+            from = esc + 1;
+        }
+        // Decoded straight into `out`: a string per stretch, then copied,
+        // cost as much as the decoding of a short one.
+        let mut decoder = enc.new_decoder_without_bom_handling();
+        let mut stretch = &raw[run..end];
+        loop {
+            let room = decoder.max_utf8_buffer_length(stretch.len());
+            out.reserve(room.unwrap_or(stretch.len()));
+            let (result, read, _) = decoder.decode_to_string(stretch, &mut out, true);
+            stretch = &stretch[read..];
+            if result == encoding_rs::CoderResult::InputEmpty {
+                break;
+            }
+        }
+        at = end;
+    }
+    out
 }
 
 /// Crude HTML → text: drops tags, scripts and styles, decodes the common
@@ -1012,6 +1173,234 @@ pub fn html_to_text(html: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The straightforward versions of functions made faster above: random
+    /// inputs must read the same through both.
+    mod reference {
+        use super::super::{hex, trim_end_blanks};
+        use memchr::memmem;
+
+        pub fn decode_quoted_printable(s: &[u8]) -> Vec<u8> {
+            let mut out = Vec::with_capacity(s.len());
+            let mut line_end_due = false;
+            for line in s.split(|&b| b == b'\n') {
+                if line_end_due {
+                    out.push(b'\n');
+                }
+                let line = trim_end_blanks(line.strip_suffix(b"\r").unwrap_or(line));
+                let (body, soft) = match line.strip_suffix(b"=") {
+                    Some(b) => (b, true),
+                    None => (line, false),
+                };
+                let mut i = 0;
+                while let Some(eq) = memchr::memchr(b'=', &body[i..]).map(|e| i + e) {
+                    out.extend_from_slice(&body[i..eq]);
+                    match (
+                        body.get(eq + 1).and_then(|&c| hex(c)),
+                        body.get(eq + 2).and_then(|&c| hex(c)),
+                    ) {
+                        (Some(h), Some(l)) => {
+                            out.push(h << 4 | l);
+                            i = eq + 3;
+                        }
+                        _ => {
+                            out.push(b'=');
+                            i = eq + 1;
+                        }
+                    }
+                }
+                out.extend_from_slice(&body[i..]);
+                line_end_due = !soft;
+            }
+            out
+        }
+
+        pub fn split_multipart<'a>(
+            body: &'a [u8],
+            boundary: &[u8],
+        ) -> Option<(&'a [u8], Vec<&'a [u8]>)> {
+            let mut delim = Vec::with_capacity(boundary.len() + 2);
+            delim.extend_from_slice(b"--");
+            delim.extend_from_slice(boundary);
+            let finder = memmem::Finder::new(&delim);
+            // Finds the next delimiter line at or after `from`: (its start, whether
+            // it closes the multipart, where the line after it starts).
+            let next_delim = |from: usize| -> Option<(usize, bool, usize)> {
+                let mut at = from;
+                while let Some(i) = finder.find(&body[at..]) {
+                    let start = at + i;
+                    at = start + 1;
+                    if start > 0 && body[start - 1] != b'\n' {
+                        continue;
+                    }
+                    let after = start + delim.len();
+                    let rest = &body[after..];
+                    let closes = rest.starts_with(b"--");
+                    let tail = if closes { &rest[2..] } else { rest };
+                    let line_len = memchr::memchr(b'\n', tail).unwrap_or(tail.len());
+                    if !closes
+                        && !tail[..line_len]
+                            .iter()
+                            .all(|&b| b == b' ' || b == b'\t' || b == b'\r')
+                    {
+                        // `--boundary-more`: another boundary that starts like ours.
+                        continue;
+                    }
+                    let line_end = after + (rest.len() - tail.len()) + line_len;
+                    return Some((start, closes, (line_end + 1).min(body.len())));
+                }
+                None
+            };
+            let strip_eol = |start: usize, mut end: usize| {
+                if end > start && body[end - 1] == b'\n' {
+                    end -= 1;
+                    if end > start && body[end - 1] == b'\r' {
+                        end -= 1;
+                    }
+                }
+                &body[start..end]
+            };
+            let (first, mut closes, mut part_start) = next_delim(0)?;
+            let preamble = strip_eol(0, first);
+            let mut parts = Vec::new();
+            while !closes && part_start < body.len() {
+                match next_delim(part_start) {
+                    Some((start, c, after)) => {
+                        parts.push(strip_eol(part_start, start));
+                        closes = c;
+                        part_start = after;
+                    }
+                    None => {
+                        parts.push(&body[part_start..]);
+                        break;
+                    }
+                }
+            }
+            Some((preamble, parts))
+        }
+
+        pub fn unfold_plain(s: &str) -> String {
+            let mut out = String::with_capacity(s.len());
+            for (i, line) in s.lines().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                out.push_str(line.trim_start());
+            }
+            out
+        }
+
+        pub fn unfold_ascii(raw: &[u8]) -> String {
+            let ws = |c: &u8| matches!(c, b'\t'..=b'\r' | b' ');
+            let mut out = Vec::with_capacity(raw.len());
+            let (mut start, mut first) = (0, true);
+            for end in memchr::memchr2_iter(b'\r', b'\n', raw).chain(std::iter::once(raw.len())) {
+                let piece = &raw[start..end];
+                start = end + 1;
+                let a = piece.iter().position(|c| !ws(c)).unwrap_or(piece.len());
+                let b = piece.iter().rposition(|c| !ws(c)).map_or(a, |i| i + 1);
+                // Empty pieces (CRLF, blank lines) add nothing, not even a space.
+                if piece.is_empty() {
+                    continue;
+                }
+                if !first {
+                    out.push(b' ');
+                }
+                first = false;
+                out.extend_from_slice(&piece[a..b]);
+            }
+            String::from_utf8(out).unwrap_or_default()
+        }
+    }
+
+    /// A small deterministic generator: strings built from pieces that
+    /// matter to the function under test.
+    fn random_inputs(pieces: &[&[u8]], count: usize) -> Vec<Vec<u8>> {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        (0..count)
+            .map(|_| {
+                let len = (next() % 24) as usize;
+                (0..len)
+                    .flat_map(|_| {
+                        pieces[(next() % pieces.len() as u64) as usize]
+                            .iter()
+                            .copied()
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fast_decoders_agree_with_the_straightforward_ones() {
+        let qp: &[&[u8]] = &[
+            b"a", b"=", b"3", b"D", b"=3D", b"=\n", b"\r", b"\n", b" ", b"\t", b"\xc3", b"F",
+        ];
+        for v in random_inputs(qp, 20_000) {
+            assert_eq!(
+                decode_quoted_printable(&v),
+                reference::decode_quoted_printable(&v),
+                "{v:?}"
+            );
+        }
+        let lines: &[&[u8]] = &[
+            b"a", b"b c", b" ", b"\t", b"\r", b"\n", b"\r\n", b"\x0b", b"\x0c",
+        ];
+        for v in random_inputs(lines, 20_000) {
+            let s = std::str::from_utf8(&v).unwrap();
+            assert_eq!(unfold_plain(s), reference::unfold_plain(s), "{v:?}");
+            assert_eq!(unfold_ascii(&v), reference::unfold_ascii(&v), "{v:?}");
+        }
+        let multipart: &[&[u8]] = &[
+            b"--b", b"--b--", b"--bx", b"\n", b"\r\n", b"x", b" ", b"-", b"b", b"--", b"\n--b\n",
+        ];
+        for v in random_inputs(multipart, 40_000) {
+            for boundary in [&b"b"[..], b"-b", b"b\n--b", b"bx"] {
+                assert_eq!(
+                    split_multipart(&v, boundary),
+                    reference::split_multipart(&v, boundary),
+                    "{v:?} {boundary:?}"
+                );
+            }
+        }
+        let jis: &[&[u8]] = &[
+            b"\x1b",
+            b"(",
+            b"$",
+            b"B",
+            b"@",
+            b"J",
+            b"I",
+            b"\x0e",
+            b"\x0f",
+            b"\x80",
+            b"\xef\xbb\xbf",
+            b"a",
+            b"!",
+            b"#",
+            b"\n",
+            b"\\",
+            b"~",
+            b"\x1b$B",
+            b"\x1b(B",
+            b"\x1b(J",
+            b"$B",
+            b"F|",
+        ];
+        for v in random_inputs(jis, 40_000) {
+            assert_eq!(
+                decode_iso_2022_jp(&v),
+                encoding_rs::ISO_2022_JP.decode(&v).0,
+                "{v:?}"
+            );
+        }
+    }
 
     #[test]
     fn plain_unfold_matches_mailparse() {

@@ -9,6 +9,7 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use memchr::memmem;
 
@@ -96,16 +97,22 @@ fn from_line_ok(rest: &[u8], strict: bool) -> bool {
         date.split(|&b| b == b' ' || b == b',')
             .filter(|w| !w.is_empty())
     };
-    let has = |set: &[&[u8]]| words().any(|w| set.iter().any(|m| w.eq_ignore_ascii_case(m)));
+    // Month and day names are three letters: other words are not compared.
+    let has = |set: &[&[u8]]| {
+        words().any(|w| w.len() == 3 && set.iter().any(|m| w.eq_ignore_ascii_case(m)))
+    };
     // Some exporters write an ISO date instead: `From () 2019-10-02 05:04:34 +0000`.
-    let iso = date.windows(10).any(|w| {
-        w[4] == b'-'
-            && w[7] == b'-'
-            && w.iter()
-                .enumerate()
-                .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit())
-    });
-    (has(&MONTHS) || iso) && (!strict || has(&DAYS) || iso)
+    // (Looked for only when a name is missing: most lines have both.)
+    let iso = || {
+        date.windows(10).any(|w| {
+            w[4] == b'-'
+                && w[7] == b'-'
+                && w.iter()
+                    .enumerate()
+                    .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit())
+        })
+    };
+    (has(&MONTHS) || iso()) && (!strict || has(&DAYS) || iso())
 }
 
 fn has_time(s: &[u8]) -> bool {
@@ -169,7 +176,10 @@ fn strip_one_eol(hay: &[u8], start: usize, end: usize) -> usize {
 /// matching `^>+From ` (mboxrd; for mboxo this restores the single level).
 /// Borrowed when there is nothing to undo, which is almost always.
 pub fn unquote_from(msg: &[u8]) -> Cow<'_, [u8]> {
-    let finder = memmem::Finder::new(b">From ");
+    // Built once: this runs for every message that is parsed, and building
+    // the searcher cost as much as the search.
+    static QUOTED: OnceLock<memmem::Finder<'static>> = OnceLock::new();
+    let finder = QUOTED.get_or_init(|| memmem::Finder::new(b">From "));
     let needs = finder.find_iter(msg).any(|p| {
         let q = msg[..p]
             .iter()
