@@ -106,12 +106,17 @@ pub fn parse_received(value: &str) -> Hop {
     let flat = &flat[..body_end];
     // Keywords, markers and names are compared with ASCII case ignored and
     // lowercased where kept: no lowercase copy of the whole value.
-    let [from_at, by_at, with_at] = keywords(flat, ["from", "by", "with"]);
+    // The parentheses, found once: the keyword search and the client
+    // address both need the comment depth.
+    let mut parens = Vec::with_capacity(16);
+    parens.extend(memchr::memchr2_iter(b'(', b')', flat.as_bytes()));
+    let [from_at, by_at, with_at] = keywords(flat, &parens, ["from", "by", "with"]);
     let mut hop = Hop::default();
     if let Some(f) = from_at {
         let end = by_at.filter(|&b| b > f).unwrap_or(flat.len());
         let part = &flat[f + 4..end];
-        if let Some((text, addr)) = client_ip(part) {
+        let inner = parens.partition_point(|&p| p < f + 4)..parens.partition_point(|&p| p < end);
+        if let Some((text, addr)) = client_ip(part, f + 4, &parens[inner]) {
             hop.client_public = is_public_addr(addr);
             hop.client_ip = Some(text);
         }
@@ -220,24 +225,23 @@ fn find_ci(hay: &str, needle: &str, pivot: usize) -> Option<usize> {
 /// case ignored, outside comments: the first occurrence of each. A word
 /// starts the text or follows a space. Candidates come from memchr on the
 /// word's first letter (rarer than the spaces a byte walk stops at), each
-/// checked against the comment depth, kept up to date by walking the
-/// parentheses before it once per word.
-fn keywords<const N: usize>(s: &str, words: [&str; N]) -> [Option<usize>; N] {
+/// checked against the comment depth, kept up to date by walking `parens`
+/// (the offsets of the parentheses in `s`) up to it.
+fn keywords<const N: usize>(s: &str, parens: &[usize], words: [&str; N]) -> [Option<usize>; N] {
     let bytes = s.as_bytes();
     let mut found = [None; N];
     for (slot, word) in found.iter_mut().zip(words) {
         let w = word.as_bytes();
-        let mut parens = memchr::memchr2_iter(b'(', b')', bytes).peekable();
-        let mut depth = 0i32;
+        let (mut next_paren, mut depth) = (0, 0i32);
         for i in memchr::memchr2_iter(w[0], w[0].to_ascii_uppercase(), bytes) {
             // The depth before `i`: the parentheses up to it.
-            while let Some(&p) = parens.peek().filter(|&&p| p < i) {
+            while let Some(&p) = parens.get(next_paren).filter(|&&p| p < i) {
                 depth = if bytes[p] == b'(' {
                     depth + 1
                 } else {
                     (depth - 1).max(0)
                 };
-                parens.next();
+                next_paren += 1;
             }
             let at_start = i == 0 || (bytes[i - 1] == b' ' && depth == 0);
             if at_start
@@ -256,7 +260,8 @@ fn keywords<const N: usize>(s: &str, words: [&str; N]) -> [Option<usize>; N] {
 
 /// The client address in the `from` part: the first address inside a
 /// comment (what the server saw) wins over a HELO literal outside it.
-fn client_ip(part: &str) -> Option<(String, IpAddr)> {
+/// `parens` are the parentheses of `part`, as offsets from `offset` before it.
+fn client_ip(part: &str, offset: usize, parens: &[usize]) -> Option<(String, IpAddr)> {
     let bytes = part.as_bytes();
     let mut depth = 0i32;
     // Comment runs are scanned as they come: a parenthesis separates tokens
@@ -265,7 +270,8 @@ fn client_ip(part: &str) -> Option<(String, IpAddr)> {
     let mut inside = IpScan::default();
     let mut outside = Cow::Borrowed("");
     let mut start = 0;
-    for i in memchr::memchr2_iter(b'(', b')', bytes).chain(std::iter::once(bytes.len())) {
+    let ends = parens.iter().map(|&p| p - offset);
+    for i in ends.chain(std::iter::once(bytes.len())) {
         let run = &part[start..i];
         if depth > 0 {
             if let Some(ip) = inside.scan(run) {
@@ -750,7 +756,8 @@ mod tests {
             "",
             "from",
         ] {
-            let got = keywords(s, ["from", "by", "with"]);
+            let parens: Vec<usize> = memchr::memchr2_iter(b'(', b')', s.as_bytes()).collect();
+            let got = keywords(s, &parens, ["from", "by", "with"]);
             let want = ["from", "by", "with"].map(|w| keyword_reference(s, w));
             assert_eq!(got, want, "{s:?}");
         }
