@@ -134,10 +134,18 @@ pub fn parse(s: &str) -> Option<(Timestamp, Trust)> {
     if let Some(r) = parse_iso(s) {
         return Some(r);
     }
+    if let Some(r) = parse_rfc5322(s.as_bytes()) {
+        return Some(r);
+    }
     // Tokenize: words and numbers; keep '+'/'-' zone signs and ':' in times.
     // Commas and parentheses separate like whitespace (split in place, no
     // cleaned copy of the text). ASCII text, nearly every date, is split
     // byte by byte; other text by chars (Unicode white space separates too).
+    tokens(s)
+}
+
+/// The general reader: tokens, each telling what it can.
+fn tokens(s: &str) -> Option<(Timestamp, Trust)> {
     let mut p = Parts::default();
     if s.is_ascii() {
         let mut start = 0;
@@ -161,6 +169,74 @@ pub fn parse(s: &str) -> Option<(Timestamp, Trust)> {
         }
     }
     p.finish()
+}
+
+/// The form nearly every mailer writes (RFC 5322 §3.3 without its
+/// optional folding): `Mon, 6 Jan 2025 09:06:08 +0900`, the weekday
+/// optional, a zone comment of letters allowed (`(JST)`). Read at fixed
+/// places: the token reader below costs ten times as much. Anything else,
+/// or a value out of range, is left to it (None here); what this returns
+/// is what the token reader makes of the same text.
+fn parse_rfc5322(b: &[u8]) -> Option<(Timestamp, Trust)> {
+    const WEEKDAYS: [&[u8]; 7] = [b"mon", b"tue", b"wed", b"thu", b"fri", b"sat", b"sun"];
+    let mut b = b;
+    // `Mon, `: a weekday is no month, so the token reader skips it too.
+    if b.len() > 5
+        && b[3] == b','
+        && b[4] == b' '
+        && WEEKDAYS.iter().any(|w| b[..3].eq_ignore_ascii_case(w))
+    {
+        b = &b[5..];
+    }
+    let digit = |i: usize| {
+        b.get(i)
+            .filter(|c| c.is_ascii_digit())
+            .map(|c| u32::from(c - b'0'))
+    };
+    // Day: one or two digits, then a space.
+    let (day, at) = match (digit(0)?, digit(1)) {
+        (d, Some(e)) => (d * 10 + e, 2),
+        (d, None) => (d, 1),
+    };
+    // ` Jan 2025 09:06:08 +0900`: 24 bytes at fixed places.
+    let r = b.get(at..at + 24)?;
+    let fixed = r[0] == b' '
+        && r[4] == b' '
+        && r[9] == b' '
+        && r[12] == b':'
+        && r[15] == b':'
+        && r[18] == b' '
+        && matches!(r[19], b'+' | b'-');
+    if !fixed || !(1..=31).contains(&day) {
+        return None;
+    }
+    let month = month_prefix(&r[1..4])?;
+    let num = |from: usize, n: usize| {
+        r[from..from + n].iter().try_fold(0u32, |v, c| {
+            c.is_ascii_digit().then(|| v * 10 + u32::from(c - b'0'))
+        })
+    };
+    let year = num(5, 4)?;
+    let (h, mi, se) = (num(10, 2)?, num(13, 2)?, num(16, 2)?);
+    let (zh, zm) = (num(20, 2)?, num(22, 2)?);
+    if !(1900..=2200).contains(&year) || h >= 24 || mi >= 60 || se >= 61 || zh > 14 || zm >= 60 {
+        return None;
+    }
+    // After the zone: the end, or a comment of letters and spaces (which
+    // the token reader ignores once the zone is known).
+    match &b[at + 24..] {
+        [] => {}
+        [b' ', b'(', comment @ .., b')']
+            if comment
+                .iter()
+                .all(|c| c.is_ascii_alphabetic() || *c == b' ') => {}
+        _ => return None,
+    }
+    let sign = if r[19] == b'-' { -1 } else { 1 };
+    let off = sign * i64::from(zh * 60 + zm);
+    let days = days_from_civil(i64::from(year), month, day);
+    let local = days * 86400 + i64::from(h * 3600 + mi * 60 + se.min(59));
+    Some((Timestamp(local - off * 60), Trust::Exact))
 }
 
 /// What the tokens of a date have told so far.
@@ -434,6 +510,43 @@ mod tests {
         ] {
             assert!(parse(s).is_none(), "{s}");
         }
+    }
+
+    #[test]
+    fn fixed_form_reads_as_the_tokens_do() {
+        for s in [
+            "Mon, 06 Jan 2025 09:06:08 +0900",
+            "mon, 6 jan 2025 09:06:08 -0330",
+            "6 Jan 2025 09:06:08 +0000",
+            "Sun, 05 Jan 2025 21:01:32 -0300 (BRT)",
+            "Sun, 05 Jan 2025 21:01:32 -0300 (Pacific Standard Time)",
+            "Sun, 05 Jan 2025 21:01:32 -0300 ()",
+            "Wed, 31 Dec 2200 23:59:60 +1459",
+            "Wed, 31 Dec 2200 23:59:60 +1400",
+            "Wed, 32 Dec 2025 23:59:59 +0000",
+            "Wed, 00 Dec 2025 23:59:59 +0000",
+            "Wed, 12 Dec 1899 23:59:59 +0000",
+            "Wed, 12 Dec 2025 24:00:00 +0000",
+            "Wed, 12 Dec 2025 23:60:00 +0000",
+            "Wed, 12 Dec 2025 23:00:00 +1500",
+            "Wed, 12 Dec 2025 23:00:00 +0960",
+            "Wed, 12 Foo 2025 23:00:00 +0900",
+            "Wed, 12 Dec 2025 23:00:00 +0900 (x1)",
+            "Wed, 12 Dec 2025 23:00:00 +0900 x",
+            "Mar, 12 Dec 2025 23:00:00 +0900",
+            "Wed,12 Dec 2025 23:00:00 +0900",
+            "123 Dec 2025 23:00:00 +0900",
+            "Wed, 1 Dec 2025 2:00:00 +0900",
+            "Wed, 1 Dec 2025 02:00:00 0900",
+        ] {
+            let fast = parse_rfc5322(s.as_bytes());
+            if fast.is_some() {
+                assert_eq!(fast, tokens(s), "{s}");
+            }
+            assert_eq!(parse(s), tokens(s), "{s}");
+        }
+        assert!(parse_rfc5322(b"Mon, 06 Jan 2025 09:06:08 +0900").is_some());
+        assert!(parse_rfc5322(b"Sun, 05 Jan 2025 21:01:32 -0300 (BRT)").is_some());
     }
 
     #[test]

@@ -59,6 +59,9 @@ pub struct Evidence {
 pub struct Hop {
     /// The address the receiving server saw (or, failing that, the HELO literal).
     pub client_ip: Option<String>,
+    /// `client_ip` is on the public Internet (`is_public`), judged on the
+    /// address parsed once.
+    pub client_public: bool,
     /// Host name after `by`, lowercase.
     pub by: Option<String>,
     /// Protocol after `with`, lowercase (`esmtpsa`, `smtp`, `microsoft smtp server`).
@@ -103,12 +106,20 @@ pub fn parse_received(value: &str) -> Hop {
     let flat = &flat[..body_end];
     // Keywords, markers and names are compared with ASCII case ignored and
     // lowercased where kept: no lowercase copy of the whole value.
-    let [from_at, by_at, with_at] = keywords(flat, ["from", "by", "with"]);
+    // The parentheses, found once: the keyword search and the client
+    // address both need the comment depth.
+    let mut parens = Vec::with_capacity(16);
+    parens.extend(memchr::memchr2_iter(b'(', b')', flat.as_bytes()));
+    let [from_at, by_at, with_at] = keywords(flat, &parens, ["from", "by", "with"]);
     let mut hop = Hop::default();
     if let Some(f) = from_at {
         let end = by_at.filter(|&b| b > f).unwrap_or(flat.len());
         let part = &flat[f + 4..end];
-        hop.client_ip = client_ip(part);
+        let inner = parens.partition_point(|&p| p < f + 4)..parens.partition_point(|&p| p < end);
+        if let Some((text, addr)) = client_ip(part, f + 4, &parens[inner]) {
+            hop.client_public = is_public_addr(addr);
+            hop.client_ip = Some(text);
+        }
         hop.user = user_in(part);
     }
     if let Some(b) = by_at {
@@ -211,44 +222,37 @@ fn find_ci(hay: &str, needle: &str, pivot: usize) -> Option<usize> {
 }
 
 /// Byte offsets of each of `words` (lowercase) as a whole word in `s`, ASCII
-/// case ignored, outside comments: the first occurrence of each. One pass
-/// for all words, trying words only at word starts after a space.
-fn keywords<const N: usize>(s: &str, words: [&str; N]) -> [Option<usize>; N] {
+/// case ignored, outside comments: the first occurrence of each. A word
+/// starts the text or follows a space. Candidates come from memchr on the
+/// word's first letter (rarer than the spaces a byte walk stops at), each
+/// checked against the comment depth, kept up to date by walking `parens`
+/// (the offsets of the parentheses in `s`) up to it.
+fn keywords<const N: usize>(s: &str, parens: &[usize], words: [&str; N]) -> [Option<usize>; N] {
     let bytes = s.as_bytes();
     let mut found = [None; N];
-    let mut depth = 0i32;
-    // A word at `i` outside comments, ending at a space or the end.
-    let try_at = |i: usize, found: &mut [Option<usize>; N]| {
-        for (slot, word) in found.iter_mut().zip(words) {
-            if slot.is_none()
+    for (slot, word) in found.iter_mut().zip(words) {
+        let w = word.as_bytes();
+        let (mut next_paren, mut depth) = (0, 0i32);
+        for i in memchr::memchr2_iter(w[0], w[0].to_ascii_uppercase(), bytes) {
+            // The depth before `i`: the parentheses up to it.
+            while let Some(&p) = parens.get(next_paren).filter(|&&p| p < i) {
+                depth = if bytes[p] == b'(' {
+                    depth + 1
+                } else {
+                    (depth - 1).max(0)
+                };
+                next_paren += 1;
+            }
+            let at_start = i == 0 || (bytes[i - 1] == b' ' && depth == 0);
+            if at_start
                 && bytes
-                    .get(i..i + word.len())
-                    .is_some_and(|w| w.eq_ignore_ascii_case(word.as_bytes()))
-                && bytes.get(i + word.len()).is_none_or(|&c| c == b' ')
+                    .get(i..i + w.len())
+                    .is_some_and(|x| x.eq_ignore_ascii_case(w))
+                && bytes.get(i + w.len()).is_none_or(|&c| c == b' ')
             {
                 *slot = Some(i);
+                break;
             }
-        }
-    };
-    if bytes.first().is_some_and(|&b| b != b'(' && b != b')') {
-        try_at(0, &mut found);
-    }
-    // A plain loop: spaces are too dense for memchr to pay.
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'(' => depth += 1,
-            b')' => depth = (depth - 1).max(0),
-            // A space: a word may start right after it.
-            b' ' if depth == 0 => {
-                let next = i + 1;
-                if bytes.get(next).is_some_and(|&b| b != b'(' && b != b')') {
-                    try_at(next, &mut found);
-                    if found.iter().all(Option::is_some) {
-                        break;
-                    }
-                }
-            }
-            _ => {}
         }
     }
     found
@@ -256,7 +260,8 @@ fn keywords<const N: usize>(s: &str, words: [&str; N]) -> [Option<usize>; N] {
 
 /// The client address in the `from` part: the first address inside a
 /// comment (what the server saw) wins over a HELO literal outside it.
-fn client_ip(part: &str) -> Option<String> {
+/// `parens` are the parentheses of `part`, as offsets from `offset` before it.
+fn client_ip(part: &str, offset: usize, parens: &[usize]) -> Option<(String, IpAddr)> {
     let bytes = part.as_bytes();
     let mut depth = 0i32;
     // Comment runs are scanned as they come: a parenthesis separates tokens
@@ -265,7 +270,8 @@ fn client_ip(part: &str) -> Option<String> {
     let mut inside = IpScan::default();
     let mut outside = Cow::Borrowed("");
     let mut start = 0;
-    for i in memchr::memchr2_iter(b'(', b')', bytes).chain(std::iter::once(bytes.len())) {
+    let ends = parens.iter().map(|&p| p - offset);
+    for i in ends.chain(std::iter::once(bytes.len())) {
         let run = &part[start..i];
         if depth > 0 {
             if let Some(ip) = inside.scan(run) {
@@ -290,7 +296,7 @@ fn client_ip(part: &str) -> Option<String> {
 /// The first IP address among the tokens of `s`, skipping version numbers
 /// (`Exim 4.97`, `8.17.1/8.17.1`, `version=TLS1_2`) and the client's own
 /// claim after `HELO`/`helo=` (qmail's `(HELO ?192.168.0.5?)`).
-fn first_ip(s: &str) -> Option<String> {
+fn first_ip(s: &str) -> Option<(String, IpAddr)> {
     IpScan::default().scan(s)
 }
 
@@ -309,7 +315,7 @@ struct IpScan<'a> {
 impl<'a> IpScan<'a> {
     /// The first address among the tokens of `s`. Tokens are split on white
     /// space and `[ ] @ = , ?`; in ASCII text byte by byte.
-    fn scan(&mut self, s: &'a str) -> Option<String> {
+    fn scan(&mut self, s: &'a str) -> Option<(String, IpAddr)> {
         if !s.is_ascii() {
             let sep = |c: char| c.is_whitespace() || matches!(c, '[' | ']' | '@' | '=' | ',' | '?');
             return s.split(sep).find_map(|tok| self.token(tok));
@@ -329,7 +335,7 @@ impl<'a> IpScan<'a> {
         self.token(&s[start..])
     }
 
-    fn token(&mut self, tok: &'a str) -> Option<String> {
+    fn token(&mut self, tok: &'a str) -> Option<(String, IpAddr)> {
         if tok.is_empty() {
             return None;
         }
@@ -352,9 +358,10 @@ fn ip_shaped(tok: &str) -> bool {
         .or_else(|| t.strip_prefix("ipv6:"))
         .unwrap_or(t)
         .as_bytes();
-    t.iter().any(|&b| b.is_ascii_digit() || b == b':')
-        && t.iter()
-            .all(|&b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
+    // The `all` first: a word or host name fails it at its first letters.
+    t.iter()
+        .all(|&b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
+        && t.iter().any(|&b| b.is_ascii_digit() || b == b':')
 }
 
 /// `tok` without the `<`, `>`, `"` and `'` around it.
@@ -366,8 +373,9 @@ fn trim_quotes(tok: &str) -> &str {
     &tok[start..end]
 }
 
-/// Parses `1.2.3.4`, `1.2.3.4:port`, `IPv6:2001:db8::1`, `2001:db8::1`.
-fn parse_ip(tok: &str) -> Option<String> {
+/// Parses `1.2.3.4`, `1.2.3.4:port`, `IPv6:2001:db8::1`, `2001:db8::1`:
+/// the address as written in the output (see `normal`) and as parsed.
+fn parse_ip(tok: &str) -> Option<(String, IpAddr)> {
     // An IPv4 address has a digit, an IPv6 one a colon: most tokens (words,
     // host names) have neither and need no parse attempt.
     if !tok.bytes().any(|b| b.is_ascii_digit() || b == b':') {
@@ -377,27 +385,64 @@ fn parse_ip(tok: &str) -> Option<String> {
     // only trimmed at the end, where it cannot be part of an IPv6 address
     // that still parses.
     let t = trim_quotes(tok);
-    if let Ok(ip) = t.parse::<IpAddr>() {
-        return Some(normal(t, ip));
+    if let Some(ip) = parse_addr(t) {
+        return Some((normal(t, ip), ip));
     }
     let t = t.trim_end_matches(['.', ':']);
     let t = t
         .strip_prefix("IPv6:")
         .or_else(|| t.strip_prefix("ipv6:"))
         .unwrap_or(t);
-    if let Ok(ip) = t.parse::<IpAddr>() {
-        return Some(normal(t, ip));
+    if let Some(ip) = parse_addr(t) {
+        return Some((normal(t, ip), ip));
     }
     // IPv4 with a port (Exim `[1.2.3.4]:54321` after the bracket split, or `1.2.3.4:25`).
     if let Some((a, p)) = t.rsplit_once(':') {
-        if p.bytes().all(|b| b.is_ascii_digit()) && a.contains('.') && a.parse::<Ipv4Addr>().is_ok()
-        {
-            // The parser takes only the canonical form (no leading zeros),
-            // so the text is what the address would print as.
-            return Some(a.to_string());
+        if p.bytes().all(|b| b.is_ascii_digit()) && a.contains('.') {
+            if let Some(v4) = ipv4(a) {
+                // The parser takes only the canonical form (no leading zeros),
+                // so the text is what the address would print as.
+                return Some((a.to_string(), IpAddr::V4(v4)));
+            }
         }
     }
     None
+}
+
+/// `str::parse::<IpAddr>`, with the IPv4 form (most hops) read by `ipv4`.
+fn parse_addr(t: &str) -> Option<IpAddr> {
+    match ipv4(t) {
+        Some(v4) => Some(IpAddr::V4(v4)),
+        None => t.parse().ok(),
+    }
+}
+
+/// `str::parse::<Ipv4Addr>` on the bytes: four decimal parts of one to
+/// three digits, none above 255, no leading zero (`01` is refused, as the
+/// standard parser does). The standard parser walks the text char by char
+/// through closures; this is one loop.
+fn ipv4(t: &str) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let (mut n, mut v, mut digits) = (0, 0u32, 0);
+    for &c in t.as_bytes() {
+        match c {
+            // A second digit after a leading zero is refused.
+            b'0'..=b'9' if digits == 0 || (digits < 3 && v != 0) => {
+                v = v * 10 + u32::from(c - b'0');
+                digits += 1;
+            }
+            b'.' if digits > 0 && n < 3 => {
+                octets[n] = u8::try_from(v).ok()?;
+                (n, v, digits) = (n + 1, 0, 0);
+            }
+            _ => return None,
+        }
+    }
+    if digits == 0 || n < 3 {
+        return None;
+    }
+    octets[3] = u8::try_from(v).ok()?;
+    Some(Ipv4Addr::from(octets))
 }
 
 /// `ip` (parsed from `text`) as written in the output: IPv4 as it was
@@ -452,7 +497,11 @@ pub fn analyse_for(o: &Original, sender: Option<&str>) -> Evidence {
         .evidence
         .iter()
         .filter(|(n, _)| CLIENT_IP_HEADERS.contains(&n.as_str()))
-        .find_map(|(_, v)| first_ip(v).filter(|ip| is_public(ip)));
+        .find_map(|(_, v)| {
+            first_ip(v)
+                .filter(|&(_, addr)| is_public_addr(addr))
+                .map(|(text, _)| text)
+        });
     if let Some(ip) = &header_ip {
         push(&mut ev.relay_ips, ip);
         push_label(&mut ev.auth, "x-originating-ip:", ip);
@@ -460,7 +509,7 @@ pub fn analyse_for(o: &Original, sender: Option<&str>) -> Evidence {
     // Each hop's public client address, read once.
     let public: Vec<Option<&str>> = hops
         .iter()
-        .map(|h| h.client_ip.as_deref().filter(|ip| is_public(ip)))
+        .map(|h| h.client_ip.as_deref().filter(|_| h.client_public))
         .collect();
     let first_outside = public.iter().position(Option::is_some);
     for (h, ip) in hops.iter().zip(&public) {
@@ -533,7 +582,7 @@ pub fn analyse_for(o: &Original, sender: Option<&str>) -> Evidence {
 /// SPF, DKIM and DMARC, and `smtp.auth=` / `auth=pass` (authenticated submission).
 fn auth_results(value: &str, out: &mut Vec<String>) {
     // Tokens end at white space, `;` and parentheses; ASCII text (nearly
-    // every value) is split byte by byte, case ignored, without a copy.
+    // every value) is read in place, case ignored, without a copy.
     if !value.is_ascii() {
         let lower = value.to_ascii_lowercase();
         for tok in lower.split(|c: char| c.is_whitespace() || c == ';' || c == '(' || c == ')') {
@@ -541,14 +590,22 @@ fn auth_results(value: &str, out: &mut Vec<String>) {
         }
         return;
     }
-    let mut start = 0;
-    for (i, &b) in value.as_bytes().iter().enumerate() {
-        if matches!(b, b'\t'..=b'\r' | b' ' | b';' | b'(' | b')') {
-            auth_token(&value[start..i], out);
-            start = i + 1;
-        }
+    // Every label has an `=`: only the tokens around one are read, found
+    // from the `=` outwards (most of a value is comments and names).
+    let b = value.as_bytes();
+    let sep = |c: &u8| matches!(c, b'\t'..=b'\r' | b' ' | b';' | b'(' | b')');
+    let mut from = 0;
+    while let Some(j) = memchr::memchr(b'=', &b[from..]) {
+        let eq = from + j;
+        // Back no further than `from`, the separator that ended the last token.
+        let start = b[from..eq]
+            .iter()
+            .rposition(sep)
+            .map_or(from, |i| from + i + 1);
+        let end = b[eq..].iter().position(sep).map_or(b.len(), |i| eq + i);
+        auth_token(&value[start..end], out);
+        from = end;
     }
-    auth_token(&value[start..], out);
 }
 
 /// The label of one Authentication-Results token, if it makes one.
@@ -599,8 +656,13 @@ fn push_label(v: &mut Vec<String>, prefix: &str, value: &str) {
 /// link-local, CGNAT (100.64/10), unspecified, multicast or reserved.
 /// Documentation ranges are kept: samples and tests use them as public.
 pub fn is_public(ip: &str) -> bool {
-    match ip.parse::<IpAddr>() {
-        Ok(IpAddr::V4(v4)) => {
+    ip.parse().is_ok_and(is_public_addr)
+}
+
+/// `is_public` of a parsed address.
+fn is_public_addr(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
             let o = v4.octets();
             !(v4.is_private()
                 || v4.is_loopback()
@@ -611,9 +673,9 @@ pub fn is_public(ip: &str) -> bool {
                 || o[0] == 0
                 || o[0] >= 224)
         }
-        Ok(IpAddr::V6(v6)) => {
+        IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(&v4.to_string());
+                return is_public_addr(IpAddr::V4(v4));
             }
             let s = v6.segments();
             !(v6.is_loopback()
@@ -622,7 +684,6 @@ pub fn is_public(ip: &str) -> bool {
                 || (s[0] & 0xffc0) == 0xfe80
                 || (s[0] & 0xff00) == 0xff00)
         }
-        Err(_) => false,
     }
 }
 
@@ -695,7 +756,8 @@ mod tests {
             "",
             "from",
         ] {
-            let got = keywords(s, ["from", "by", "with"]);
+            let parens: Vec<usize> = memchr::memchr2_iter(b'(', b')', s.as_bytes()).collect();
+            let got = keywords(s, &parens, ["from", "by", "with"]);
             let want = ["from", "by", "with"].map(|w| keyword_reference(s, w));
             assert_eq!(got, want, "{s:?}");
         }
@@ -707,6 +769,7 @@ mod tests {
         // only the form it prints.
         for s in ["192.0.2.1", "0.0.0.0", "255.255.255.255"] {
             assert_eq!(s.parse::<Ipv4Addr>().unwrap().to_string(), s);
+            assert_eq!(ipv4(s), s.parse().ok(), "{s}");
         }
         for s in [
             "192.0.2.01",
@@ -714,8 +777,20 @@ mod tests {
             "1.2.3",
             "1.2.3.4.5",
             "256.1.1.1",
+            "1..2.3",
+            "1.2.3.",
+            ".1.2.3",
+            "1.2.3.4 ",
+            "+1.2.3.4",
+            "1.2.3.1000",
+            "",
+            "00.1.2.3",
+            "1.2.3.04",
+            "1.2.3.256",
+            "1.2.3.4.",
         ] {
             assert!(s.parse::<Ipv4Addr>().is_err(), "{s}");
+            assert_eq!(ipv4(s), None, "{s}");
         }
     }
 
@@ -750,8 +825,14 @@ mod tests {
             assert!(ip_shaped(tok), "{tok}");
             assert!(parse_ip(tok).is_some(), "{tok}");
         }
-        assert_eq!(parse_ip("ipv6:2001:DB8::1").as_deref(), Some("2001:db8::1"));
-        assert_eq!(parse_ip("192.0.2.1:25").as_deref(), Some("192.0.2.1"));
+        assert_eq!(
+            parse_ip("ipv6:2001:DB8::1").map(|(t, _)| t).as_deref(),
+            Some("2001:db8::1")
+        );
+        assert_eq!(
+            parse_ip("192.0.2.1:25").map(|(t, _)| t).as_deref(),
+            Some("192.0.2.1")
+        );
     }
 
     #[test]

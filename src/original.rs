@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use crate::parse::decode_header_bytes;
-use crate::triage::{contains_ci, fields, header_block};
+use crate::triage::{fields, header_block};
 
 /// What the bounce tells of the message that could not be delivered.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -83,17 +83,17 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
         };
         match lname {
             b"from" => {
-                o.from = o.from.or_else(|| Some(decode_header_bytes(value)));
+                o.from = o.from.or_else(|| Some(decode(value)));
                 useful = true;
             }
-            b"to" => o.to = o.to.or_else(|| Some(decode_header_bytes(value))),
+            b"to" => o.to = o.to.or_else(|| Some(decode(value))),
             b"subject" => {
-                o.subject = o.subject.or_else(|| Some(decode_header_bytes(value)));
+                o.subject = o.subject.or_else(|| Some(decode(value)));
                 useful = true;
             }
-            b"date" => o.date = o.date.or_else(|| Some(decode_header_bytes(value))),
+            b"date" => o.date = o.date.or_else(|| Some(decode(value))),
             b"message-id" => {
-                let v = decode_header_bytes(value);
+                let v = decode(value);
                 let v = v
                     .trim()
                     .trim_start_matches('<')
@@ -105,12 +105,10 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
                 useful = true;
             }
             b"received" => {
-                o.received.push(decode_header_bytes(value));
+                o.received.push(decode(value));
                 useful = true;
             }
-            b"x-mailer" | b"user-agent" => {
-                o.x_mailer = o.x_mailer.or_else(|| Some(decode_header_bytes(value)))
-            }
+            b"x-mailer" | b"user-agent" => o.x_mailer = o.x_mailer.or_else(|| Some(decode(value))),
             b"dkim-signature" => {
                 if let Some(d) = dkim_domain(value) {
                     if o.dkim_domains.len() > SEARCHED || !o.dkim_domains.contains(&d) {
@@ -119,17 +117,30 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
                 }
             }
             b"authentication-results" | b"arc-authentication-results" => {
-                o.auth_results.push(decode_header_bytes(value))
+                o.auth_results.push(decode(value))
             }
             _ => {
                 if let Some(n) = EVIDENCE.iter().find(|e| e.as_bytes() == lname) {
-                    o.evidence.push((n.to_string(), decode_header_bytes(value)));
+                    o.evidence.push((n.to_string(), decode(value)));
                 }
             }
         }
     }
     keep_first(&mut o.dkim_domains);
     useful.then_some(o)
+}
+
+/// `decode_header_bytes` of a field value, its common case read here: a
+/// one-line ASCII value with no `=` (so no RFC 2047 encoded word) unfolds
+/// to itself, trimmed. That is most fields of most originals; the general
+/// decoder sets up an unfolding for each.
+fn decode(value: &[u8]) -> String {
+    // The line-end search first: it stops early in a folded Received.
+    if memchr::memchr3(b'\r', b'\n', b'=', value).is_none() && value.is_ascii() {
+        // ASCII: the UTF-8 check cannot fail.
+        return String::from_utf8(trim_ws(value).to_vec()).unwrap_or_default();
+    }
+    decode_header_bytes(value)
 }
 
 /// A list of distinct strings (DKIM domains here, evidence labels in
@@ -233,17 +244,27 @@ pub fn find_inline(text: &[u8]) -> Option<usize> {
     None
 }
 
+/// Does `line` start with a field name and its colon? The name is read
+/// up to its first byte that cannot be in one: most lines of a bounce text
+/// are prose and fail at their first word, without a search of the whole
+/// line for a colon. (The first such byte is the first colon exactly when
+/// the bytes before the first colon are all name bytes.)
 fn is_field_line(line: &[u8]) -> bool {
-    let Some(colon) = memchr::memchr(b':', line) else {
-        return false;
-    };
+    let name_byte = |b: &u8| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_';
+    // A name is shorter than 60 bytes: the scan stops there.
+    let head = &line[..line.len().min(60)];
+    let colon = head
+        .iter()
+        .position(|b| !name_byte(b))
+        .unwrap_or(head.len());
     colon > 0
+        && line.get(colon) == Some(&b':')
         && colon < 60
-        && line[..colon]
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         && line[0].is_ascii_alphabetic()
-        && !contains_ci(&line[..colon], b"http")
+        // The name is ASCII: a window compare, no search set up.
+        && !line[..colon]
+            .windows(4)
+            .any(|w| w.eq_ignore_ascii_case(b"http"))
 }
 
 #[cfg(test)]
@@ -306,6 +327,66 @@ mod tests {
             dkim_domain(b"d=caf\xc3\xa9.example"),
             Some("caf\u{e9}.example".into())
         );
+    }
+
+    #[test]
+    fn field_lines_agree_with_the_colon_search() {
+        // The reading `is_field_line` replaced: the first colon, then the
+        // bytes before it.
+        fn reference(line: &[u8]) -> bool {
+            let Some(colon) = memchr::memchr(b':', line) else {
+                return false;
+            };
+            colon > 0
+                && colon < 60
+                && line[..colon]
+                    .iter()
+                    .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && line[0].is_ascii_alphabetic()
+                && !crate::triage::contains_ci(&line[..colon], b"http")
+        }
+        let long = format!("{}: x", "a".repeat(59));
+        let longer = format!("{}: x", "a".repeat(60));
+        for line in [
+            "From: a@b",
+            "from:",
+            ": x",
+            "1x: y",
+            "X-Http-Thing: y",
+            "XHTTP: y",
+            "Dear customer: x",
+            "Subject x: y",
+            "Received",
+            "",
+            "a-b_c:d",
+            "caf\u{e9}: x",
+            "ht-tp: y",
+            long.as_str(),
+            longer.as_str(),
+        ] {
+            assert_eq!(
+                is_field_line(line.as_bytes()),
+                reference(line.as_bytes()),
+                "{line:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn decode_is_the_header_decoder() {
+        for v in [
+            &b""[..],
+            b"\x0b",
+            b"\x0bTanaka <t@example.jp>\x0b",
+            b"plain subject",
+            b"a=b",
+            b"=?UTF-8?B?44OG44K544OI?=",
+            b"line one\n\tline two",
+            b"caf\xc3\xa9",
+            b"\xff\xfe",
+        ] {
+            assert_eq!(decode(v), decode_header_bytes(v), "{v:?}");
+        }
     }
 
     #[test]
