@@ -280,10 +280,12 @@ pub fn unfolded_fields(text: &str) -> Vec<(String, String)> {
 /// names and one-line values borrow from the text (only a folded value is
 /// copied).
 fn fields_and_breaks(text: &str) -> Vec<Option<(&str, Cow<'_, str>)>> {
-    let mut out: Vec<Option<(&str, Cow<'_, str>)>> = Vec::new();
+    // A report holds a field or a break every 30-odd bytes.
+    let mut out: Vec<Option<(&str, Cow<'_, str>)>> = Vec::with_capacity(text.len() / 32 + 4);
     let mut last_was_field = false;
-    for line in text.lines() {
-        if line.trim().is_empty() {
+    for line in lines(text) {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
             last_was_field = false;
             if matches!(out.last(), Some(Some(_))) {
                 out.push(None);
@@ -294,17 +296,16 @@ fn fields_and_breaks(text: &str) -> Vec<Option<(&str, Cow<'_, str>)>> {
             if let Some(Some((_, v))) = out.last_mut() {
                 let v = v.to_mut();
                 v.push(' ');
-                v.push_str(line.trim());
+                v.push_str(trimmed);
             }
             continue;
         }
-        match memchr::memchr(b':', line.as_bytes()) {
-            Some(c)
-                if c > 0
-                    && line.as_bytes()[..c]
-                        .iter()
-                        .all(|&ch| ch.is_ascii_alphanumeric() || ch == b'-' || ch == b'_') =>
-            {
+        // A field: a name of letters, digits, `-` and `_`, then `:`.
+        let c = line
+            .bytes()
+            .position(|ch| !(ch.is_ascii_alphanumeric() || ch == b'-' || ch == b'_'));
+        match c {
+            Some(c) if c > 0 && line.as_bytes()[c] == b':' => {
                 out.push(Some((&line[..c], Cow::Borrowed(line[c + 1..].trim()))));
                 last_was_field = true;
             }
@@ -312,6 +313,24 @@ fn fields_and_breaks(text: &str) -> Vec<Option<(&str, Cow<'_, str>)>> {
         }
     }
     out
+}
+
+/// `str::lines`, the line ends found by memchr's SIMD search (the `char`
+/// searcher of `lines` cost more than the rest of reading a report).
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', text.as_bytes())
+        .map(Some)
+        .chain(std::iter::once(None))
+        .filter_map(move |end| match end {
+            Some(end) => {
+                let line = &text[start..end];
+                start = end + 1;
+                Some(line.strip_suffix('\r').unwrap_or(line))
+            }
+            // The last line, unless the text ends with a line end.
+            None => (start < text.len()).then(|| &text[start..]),
+        })
 }
 
 /// The RFC 3464 decoder: any message with a delivery-status part, or whose
@@ -411,5 +430,17 @@ mod tests {
             clean_address("rfc822; <\"a..B.\"@Example.org>").as_deref(),
             Some("\"a..b.\"@example.org")
         );
+    }
+    #[test]
+    fn lines_are_str_lines() {
+        for t in [
+            "", "a", "a\n", "a\r\nb", "a\n\nb\r", "\n", "\r\n\r\n", "x\ry\n",
+        ] {
+            assert_eq!(
+                lines(t).collect::<Vec<_>>(),
+                t.lines().collect::<Vec<_>>(),
+                "{t:?}"
+            );
+        }
     }
 }

@@ -248,7 +248,7 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
                 let found = read.clone().filter(|d| {
                     find_reply_code(d).is_some()
                         || Status::find(d).is_some()
-                        || d.to_lowercase().contains(&f.recipient)
+                        || phrases::find(&phrases::lowercase(d), &f.recipient).is_some()
                 });
                 paragraph = Some(read);
                 if found.is_some() {

@@ -632,7 +632,7 @@ impl<'t> Lines<'t> {
                 .iter()
                 .map(|l| {
                     let at = lower.len();
-                    lower.push_str(&l.to_lowercase());
+                    super::phrases::push_lowercase(&mut lower, l);
                     let span = (at, lower.len());
                     lower.push('\n');
                     span
