@@ -22,7 +22,9 @@ pub struct Report {
 
 /// Strips an RFC 3464 type prefix (`rfc822;`, `dns;`, `smtp;`).
 pub fn strip_type(v: &str) -> &str {
-    match v.find(';') {
+    // Only a `;` among the first 12 bytes can end a type (memchr there, not
+    // a `char` search of the whole value).
+    match memchr::memchr(b';', &v.as_bytes()[..v.len().min(12)]) {
         Some(i)
             if i < 12
                 && v[..i]
@@ -42,7 +44,7 @@ pub fn clean_address(v: &str) -> Option<String> {
     // A quoted local part (`"a..b"@example.org`, RFC 5321 §4.1.2) keeps its quotes.
     let bare = v.trim().trim_start_matches('<');
     if bare.starts_with('"') {
-        if let Some(q) = bare.get(1..).and_then(|r| r.find("\"@")) {
+        if let Some(q) = bare.get(1..).and_then(|r| super::phrases::find(r, "\"@")) {
             let end = bare
                 .get(q + 2..)?
                 .find(|c: char| c.is_whitespace() || c == '>' || c == ',' || c == ';')
@@ -53,12 +55,15 @@ pub fn clean_address(v: &str) -> Option<String> {
             }
         }
     }
-    let v = match (v.find('<'), v.rfind('>')) {
+    let v = match (
+        memchr::memchr(b'<', v.as_bytes()),
+        memchr::memrchr(b'>', v.as_bytes()),
+    ) {
         (Some(a), Some(b)) if a < b => &v[a + 1..b],
         _ => v,
     };
     if v.is_ascii() {
-        return clean_ascii(v.as_bytes());
+        return clean_ascii(v);
     }
     let v = v.trim().trim_matches(|c: char| {
         c == '"' || c == '\'' || c == ',' || c == ';' || c == '.' || c == ':'
@@ -75,7 +80,7 @@ pub fn clean_address(v: &str) -> Option<String> {
 /// The end of `clean_address` for ASCII text, byte by byte: the same
 /// trims and split as the `char` version (Unicode white space within ASCII
 /// is these six bytes), without decoding characters one at a time.
-fn clean_ascii(v: &[u8]) -> Option<String> {
+fn clean_ascii(text: &str) -> Option<String> {
     fn trim(mut s: &[u8], strip: impl Fn(u8) -> bool) -> &[u8] {
         while let [first, rest @ ..] = s {
             if !strip(*first) {
@@ -92,7 +97,7 @@ fn clean_ascii(v: &[u8]) -> Option<String> {
         s
     }
     let ws = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
-    let v = trim(v, ws);
+    let v = trim(text.as_bytes(), ws);
     let v = trim(v, |c| matches!(c, b'"' | b'\'' | b',' | b';' | b'.' | b':'));
     // The first white-space separated word.
     let start = v.iter().position(|&b| !ws(b))?;
@@ -103,8 +108,10 @@ fn clean_ascii(v: &[u8]) -> Option<String> {
     if at == 0 || at + 1 >= v.len() || v.iter().any(|&b| matches!(b, b'<' | b'>' | b' ')) {
         return None;
     }
-    // ASCII bytes throughout: the lowercase copy is valid UTF-8.
-    Some(String::from_utf8(v.to_ascii_lowercase()).expect("ASCII"))
+    // `v` is a slice of the ASCII text: copied from the `str`, it needs no
+    // UTF-8 check.
+    let at = v.as_ptr() as usize - text.as_ptr() as usize;
+    Some(text[at..at + v.len()].to_ascii_lowercase())
 }
 
 /// Reads the fields of a delivery-status body. Groups are separated by empty

@@ -18,8 +18,8 @@ pub mod status;
 pub mod text;
 pub mod types;
 
+use foldhash::{HashSet, HashSetExt};
 use std::cell::OnceCell;
-use std::collections::HashSet;
 
 use crate::original::{self, Original};
 use crate::parse::{Parsed, Part};
@@ -179,11 +179,7 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
     let mut seen: HashSet<String> = HashSet::new();
     let (kind, count) = (b.kind, b.failures.len());
     b.failures.retain_mut(|f| {
-        f.recipient = f
-            .recipient
-            .trim()
-            .trim_matches(|c| c == '<' || c == '>')
-            .to_lowercase();
+        f.recipient = phrases::lowercase(f.recipient.trim().trim_matches(|c| c == '<' || c == '>'));
         if f.recipient.is_empty() || seen.contains(&f.recipient) {
             return false;
         }

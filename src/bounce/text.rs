@@ -7,7 +7,9 @@
 use regex::Regex;
 use std::borrow::Cow;
 use std::cell::{Cell, OnceCell, RefCell};
-use std::collections::{HashMap, HashSet};
+// foldhash: these maps and sets are asked for lookups only (never
+// iterated), and SipHash cost more than the rest of a cache hit.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::rc::Rc;
 use std::sync::OnceLock;
 
