@@ -146,34 +146,35 @@ pub fn read(text: &str) -> Report {
             continue;
         };
         // The name lowercased; names of interest are short ASCII, so a
-        // stack copy does (a longer name is no field we read).
+        // stack copy does (a longer name is no field we read). Compared as
+        // bytes: no UTF-8 check of a copy.
         let mut buf = [0u8; 24];
-        let name = match buf.get_mut(..name.len()) {
+        let name: &[u8] = match buf.get_mut(..name.len()) {
             Some(b) => {
                 b.copy_from_slice(name.as_bytes());
                 b.make_ascii_lowercase();
-                std::str::from_utf8(b).unwrap_or("")
+                b
             }
-            None => "",
+            None => b"",
         };
         match name {
-            "reporting-mta" => {
+            b"reporting-mta" => {
                 report.reporting_mta = report
                     .reporting_mta
                     .take()
                     .or(Some(strip_type(&value).to_string()))
             }
-            "arrival-date" => {
+            b"arrival-date" => {
                 report.arrival_date = report.arrival_date.take().or(Some(value.to_string()))
             }
-            "final-recipient" | "original-recipient" => {
+            b"final-recipient" | b"original-recipient" => {
                 let addr = clean_address(&value);
                 let starts_new = match &cur {
                     None => true,
                     Some(f) => {
                         !group_has_rcpt
-                            || (name == "final-recipient" && cur_has_final)
-                            || (name == "original-recipient" && f.original_recipient.is_some())
+                            || (name == b"final-recipient" && cur_has_final)
+                            || (name == b"original-recipient" && f.original_recipient.is_some())
                     }
                 };
                 if starts_new {
@@ -185,7 +186,7 @@ pub fn read(text: &str) -> Report {
                 }
                 group_has_rcpt = true;
                 let Some(f) = cur.as_mut() else { continue };
-                if name == "final-recipient" {
+                if name == b"final-recipient" {
                     cur_has_final = true;
                     if let Some(a) = addr {
                         f.recipient = a;
@@ -216,30 +217,30 @@ pub fn read(text: &str) -> Report {
 }
 
 /// Sets one per-recipient field of a group.
-fn set_field(f: &mut Failure, name: &str, value: &str) {
+fn set_field(f: &mut Failure, name: &[u8], value: &str) {
     match name {
-        "action" => f.action = Action::parse(value),
-        "status" => {
+        b"action" => f.action = Action::parse(value),
+        b"status" => {
             let first = value.split_whitespace().next().unwrap_or("");
             if let Some(s) = Status::parse(first).or_else(|| Status::find(value)) {
                 f.status = Some(s);
                 f.status_source = StatusSource::Report;
             }
         }
-        "diagnostic-code" => {
+        b"diagnostic-code" => {
             let d = strip_type(value).to_string();
             if !d.is_empty() {
                 f.diagnostic_type = diagnostic_type(value);
                 f.diagnostic = Some(d);
             }
         }
-        "remote-mta" => {
+        b"remote-mta" => {
             let v = strip_type(value);
             if !v.is_empty() {
                 f.remote_mta = Some(v.to_string());
             }
         }
-        "last-attempt-date" => f.last_attempt = Some(value.to_string()),
+        b"last-attempt-date" => f.last_attempt = Some(value.to_string()),
         _ => {}
     }
 }
