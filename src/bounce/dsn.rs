@@ -22,7 +22,9 @@ pub struct Report {
 
 /// Strips an RFC 3464 type prefix (`rfc822;`, `dns;`, `smtp;`).
 pub fn strip_type(v: &str) -> &str {
-    match v.find(';') {
+    // Only a `;` among the first 12 bytes can end a type (memchr there, not
+    // a `char` search of the whole value).
+    match memchr::memchr(b';', &v.as_bytes()[..v.len().min(12)]) {
         Some(i)
             if i < 12
                 && v[..i]
@@ -42,7 +44,7 @@ pub fn clean_address(v: &str) -> Option<String> {
     // A quoted local part (`"a..b"@example.org`, RFC 5321 §4.1.2) keeps its quotes.
     let bare = v.trim().trim_start_matches('<');
     if bare.starts_with('"') {
-        if let Some(q) = bare.get(1..).and_then(|r| r.find("\"@")) {
+        if let Some(q) = bare.get(1..).and_then(|r| super::phrases::find(r, "\"@")) {
             let end = bare
                 .get(q + 2..)?
                 .find(|c: char| c.is_whitespace() || c == '>' || c == ',' || c == ';')
@@ -53,12 +55,15 @@ pub fn clean_address(v: &str) -> Option<String> {
             }
         }
     }
-    let v = match (v.find('<'), v.rfind('>')) {
+    let v = match (
+        memchr::memchr(b'<', v.as_bytes()),
+        memchr::memrchr(b'>', v.as_bytes()),
+    ) {
         (Some(a), Some(b)) if a < b => &v[a + 1..b],
         _ => v,
     };
     if v.is_ascii() {
-        return clean_ascii(v.as_bytes());
+        return clean_ascii(v);
     }
     let v = v.trim().trim_matches(|c: char| {
         c == '"' || c == '\'' || c == ',' || c == ';' || c == '.' || c == ':'
@@ -75,7 +80,7 @@ pub fn clean_address(v: &str) -> Option<String> {
 /// The end of `clean_address` for ASCII text, byte by byte: the same
 /// trims and split as the `char` version (Unicode white space within ASCII
 /// is these six bytes), without decoding characters one at a time.
-fn clean_ascii(v: &[u8]) -> Option<String> {
+fn clean_ascii(text: &str) -> Option<String> {
     fn trim(mut s: &[u8], strip: impl Fn(u8) -> bool) -> &[u8] {
         while let [first, rest @ ..] = s {
             if !strip(*first) {
@@ -92,7 +97,7 @@ fn clean_ascii(v: &[u8]) -> Option<String> {
         s
     }
     let ws = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
-    let v = trim(v, ws);
+    let v = trim(text.as_bytes(), ws);
     let v = trim(v, |c| matches!(c, b'"' | b'\'' | b',' | b';' | b'.' | b':'));
     // The first white-space separated word.
     let start = v.iter().position(|&b| !ws(b))?;
@@ -103,8 +108,10 @@ fn clean_ascii(v: &[u8]) -> Option<String> {
     if at == 0 || at + 1 >= v.len() || v.iter().any(|&b| matches!(b, b'<' | b'>' | b' ')) {
         return None;
     }
-    // ASCII bytes throughout: the lowercase copy is valid UTF-8.
-    Some(String::from_utf8(v.to_ascii_lowercase()).expect("ASCII"))
+    // `v` is a slice of the ASCII text: copied from the `str`, it needs no
+    // UTF-8 check.
+    let at = v.as_ptr() as usize - text.as_ptr() as usize;
+    Some(text[at..at + v.len()].to_ascii_lowercase())
 }
 
 /// Reads the fields of a delivery-status body. Groups are separated by empty
@@ -139,34 +146,35 @@ pub fn read(text: &str) -> Report {
             continue;
         };
         // The name lowercased; names of interest are short ASCII, so a
-        // stack copy does (a longer name is no field we read).
+        // stack copy does (a longer name is no field we read). Compared as
+        // bytes: no UTF-8 check of a copy.
         let mut buf = [0u8; 24];
-        let name = match buf.get_mut(..name.len()) {
+        let name: &[u8] = match buf.get_mut(..name.len()) {
             Some(b) => {
                 b.copy_from_slice(name.as_bytes());
                 b.make_ascii_lowercase();
-                std::str::from_utf8(b).unwrap_or("")
+                b
             }
-            None => "",
+            None => b"",
         };
         match name {
-            "reporting-mta" => {
+            b"reporting-mta" => {
                 report.reporting_mta = report
                     .reporting_mta
                     .take()
                     .or(Some(strip_type(&value).to_string()))
             }
-            "arrival-date" => {
+            b"arrival-date" => {
                 report.arrival_date = report.arrival_date.take().or(Some(value.to_string()))
             }
-            "final-recipient" | "original-recipient" => {
+            b"final-recipient" | b"original-recipient" => {
                 let addr = clean_address(&value);
                 let starts_new = match &cur {
                     None => true,
                     Some(f) => {
                         !group_has_rcpt
-                            || (name == "final-recipient" && cur_has_final)
-                            || (name == "original-recipient" && f.original_recipient.is_some())
+                            || (name == b"final-recipient" && cur_has_final)
+                            || (name == b"original-recipient" && f.original_recipient.is_some())
                     }
                 };
                 if starts_new {
@@ -178,7 +186,7 @@ pub fn read(text: &str) -> Report {
                 }
                 group_has_rcpt = true;
                 let Some(f) = cur.as_mut() else { continue };
-                if name == "final-recipient" {
+                if name == b"final-recipient" {
                     cur_has_final = true;
                     if let Some(a) = addr {
                         f.recipient = a;
@@ -209,30 +217,30 @@ pub fn read(text: &str) -> Report {
 }
 
 /// Sets one per-recipient field of a group.
-fn set_field(f: &mut Failure, name: &str, value: &str) {
+fn set_field(f: &mut Failure, name: &[u8], value: &str) {
     match name {
-        "action" => f.action = Action::parse(value),
-        "status" => {
+        b"action" => f.action = Action::parse(value),
+        b"status" => {
             let first = value.split_whitespace().next().unwrap_or("");
             if let Some(s) = Status::parse(first).or_else(|| Status::find(value)) {
                 f.status = Some(s);
                 f.status_source = StatusSource::Report;
             }
         }
-        "diagnostic-code" => {
+        b"diagnostic-code" => {
             let d = strip_type(value).to_string();
             if !d.is_empty() {
                 f.diagnostic_type = diagnostic_type(value);
                 f.diagnostic = Some(d);
             }
         }
-        "remote-mta" => {
+        b"remote-mta" => {
             let v = strip_type(value);
             if !v.is_empty() {
                 f.remote_mta = Some(v.to_string());
             }
         }
-        "last-attempt-date" => f.last_attempt = Some(value.to_string()),
+        b"last-attempt-date" => f.last_attempt = Some(value.to_string()),
         _ => {}
     }
 }
@@ -280,10 +288,12 @@ pub fn unfolded_fields(text: &str) -> Vec<(String, String)> {
 /// names and one-line values borrow from the text (only a folded value is
 /// copied).
 fn fields_and_breaks(text: &str) -> Vec<Option<(&str, Cow<'_, str>)>> {
-    let mut out: Vec<Option<(&str, Cow<'_, str>)>> = Vec::new();
+    // A report holds a field or a break every 30-odd bytes.
+    let mut out: Vec<Option<(&str, Cow<'_, str>)>> = Vec::with_capacity(text.len() / 32 + 4);
     let mut last_was_field = false;
-    for line in text.lines() {
-        if line.trim().is_empty() {
+    for line in lines(text) {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
             last_was_field = false;
             if matches!(out.last(), Some(Some(_))) {
                 out.push(None);
@@ -294,17 +304,16 @@ fn fields_and_breaks(text: &str) -> Vec<Option<(&str, Cow<'_, str>)>> {
             if let Some(Some((_, v))) = out.last_mut() {
                 let v = v.to_mut();
                 v.push(' ');
-                v.push_str(line.trim());
+                v.push_str(trimmed);
             }
             continue;
         }
-        match memchr::memchr(b':', line.as_bytes()) {
-            Some(c)
-                if c > 0
-                    && line.as_bytes()[..c]
-                        .iter()
-                        .all(|&ch| ch.is_ascii_alphanumeric() || ch == b'-' || ch == b'_') =>
-            {
+        // A field: a name of letters, digits, `-` and `_`, then `:`.
+        let c = line
+            .bytes()
+            .position(|ch| !(ch.is_ascii_alphanumeric() || ch == b'-' || ch == b'_'));
+        match c {
+            Some(c) if c > 0 && line.as_bytes()[c] == b':' => {
                 out.push(Some((&line[..c], Cow::Borrowed(line[c + 1..].trim()))));
                 last_was_field = true;
             }
@@ -312,6 +321,24 @@ fn fields_and_breaks(text: &str) -> Vec<Option<(&str, Cow<'_, str>)>> {
         }
     }
     out
+}
+
+/// `str::lines`, the line ends found by memchr's SIMD search (the `char`
+/// searcher of `lines` cost more than the rest of reading a report).
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', text.as_bytes())
+        .map(Some)
+        .chain(std::iter::once(None))
+        .filter_map(move |end| match end {
+            Some(end) => {
+                let line = &text[start..end];
+                start = end + 1;
+                Some(line.strip_suffix('\r').unwrap_or(line))
+            }
+            // The last line, unless the text ends with a line end.
+            None => (start < text.len()).then(|| &text[start..]),
+        })
 }
 
 /// The RFC 3464 decoder: any message with a delivery-status part, or whose
@@ -411,5 +438,17 @@ mod tests {
             clean_address("rfc822; <\"a..B.\"@Example.org>").as_deref(),
             Some("\"a..b.\"@example.org")
         );
+    }
+    #[test]
+    fn lines_are_str_lines() {
+        for t in [
+            "", "a", "a\n", "a\r\nb", "a\n\nb\r", "\n", "\r\n\r\n", "x\ry\n",
+        ] {
+            assert_eq!(
+                lines(t).collect::<Vec<_>>(),
+                t.lines().collect::<Vec<_>>(),
+                "{t:?}"
+            );
+        }
     }
 }

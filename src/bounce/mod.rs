@@ -18,8 +18,8 @@ pub mod status;
 pub mod text;
 pub mod types;
 
+use foldhash::{HashSet, HashSetExt};
 use std::cell::OnceCell;
-use std::collections::HashSet;
 
 use crate::original::{self, Original};
 use crate::parse::{Parsed, Part};
@@ -179,11 +179,7 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
     let mut seen: HashSet<String> = HashSet::new();
     let (kind, count) = (b.kind, b.failures.len());
     b.failures.retain_mut(|f| {
-        f.recipient = f
-            .recipient
-            .trim()
-            .trim_matches(|c| c == '<' || c == '>')
-            .to_lowercase();
+        f.recipient = phrases::lowercase(f.recipient.trim().trim_matches(|c| c == '<' || c == '>'));
         if f.recipient.is_empty() || seen.contains(&f.recipient) {
             return false;
         }
@@ -248,7 +244,7 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
                 let found = read.clone().filter(|d| {
                     find_reply_code(d).is_some()
                         || Status::find(d).is_some()
-                        || d.to_lowercase().contains(&f.recipient)
+                        || phrases::find(&phrases::lowercase(d), &f.recipient).is_some()
                 });
                 paragraph = Some(read);
                 if found.is_some() {

@@ -67,6 +67,66 @@ pub fn find(hay: &str, phrase: &str) -> Option<usize> {
     memchr::memchr_iter(first, h).find(|&i| h[i + 1..].starts_with(rest))
 }
 
+/// `str::to_lowercase`, appended to `out`. The same characters, at less
+/// cost on the text bounces hold: std lowercases one `char` at a time from
+/// the first non-ASCII one on, looking each up in its case table, so a
+/// Japanese notice paid a table search per kana and per ASCII letter after
+/// it. Here runs of ASCII and of CJK characters (which have no case) are
+/// copied at once and their ASCII lowercased as bytes; every other
+/// character is lowercased as std does it.
+pub fn push_lowercase(out: &mut String, s: &str) {
+    // Capital sigma lowercases by its neighbours (final sigma): std decides.
+    if s.contains('Σ') {
+        out.push_str(&s.to_lowercase());
+        return;
+    }
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        while let Some(&c) = b.get(i) {
+            match c {
+                0..=0x7f => i += 1,
+                // Lead bytes of U+3000 to U+9FFF (see `is_caseless`), each
+                // starting a three-byte character of the valid UTF-8.
+                0xe3..=0xe9 => i += 3,
+                _ => break,
+            }
+        }
+        if i > start {
+            let at = out.len();
+            out.push_str(&s[start..i]);
+            out[at..].make_ascii_lowercase();
+            continue;
+        }
+        let c = s[i..].chars().next().expect("a char starts here");
+        let end = i + c.len_utf8();
+        if is_caseless(c) {
+            out.push_str(&s[i..end]);
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        i = end;
+    }
+}
+
+/// `str::to_lowercase` (see `push_lowercase`).
+pub fn lowercase(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
+    let mut out = String::with_capacity(s.len());
+    push_lowercase(&mut out, s);
+    out
+}
+
+/// Blocks without any letter that has a lowercase form (checked for every
+/// character in the tests): CJK symbols and punctuation, kana, CJK
+/// ideographs, Hangul syllables.
+fn is_caseless(c: char) -> bool {
+    matches!(c, '\u{3000}'..='\u{9fff}' | '\u{ac00}'..='\u{d7a3}')
+}
+
 /// Every occurrence of many literals in a short text (a diagnostic of a
 /// hundred-odd bytes). On such texts an Aho-Corasick automaton over
 /// hundreds of phrases cost more to build (about 9 M instructions, once)
@@ -209,6 +269,31 @@ mod tests {
             ("héllo@[", "@["),
         ] {
             assert_eq!(find(h, n), h.find(n), "{h:?} {n:?}");
+        }
+    }
+
+    #[test]
+    fn lowercase_is_str_to_lowercase() {
+        for c in ['\u{3000}'..='\u{9fff}', '\u{ac00}'..='\u{d7a3}']
+            .into_iter()
+            .flatten()
+        {
+            assert!(is_caseless(c));
+            assert!(c.to_lowercase().eq([c]), "{c:?} has a lowercase form");
+        }
+        for s in [
+            "",
+            "ABC def",
+            "宛先 (Recipient): <A@B.JP> 理由 (Reason): 存在しません",
+            "ÀÉÎ Straße İstanbul KELVIN \u{212a} ＡＢＣ",
+            "ΣΑΣ ΟΔΟΣ. Σ",
+            "한국어 MAIL 오류",
+            "\u{10400}\u{1e900} x",
+        ] {
+            assert_eq!(lowercase(s), s.to_lowercase(), "{s:?}");
+            let mut out = String::from("X");
+            push_lowercase(&mut out, s);
+            assert_eq!(out, format!("X{}", s.to_lowercase()), "{s:?}");
         }
     }
 

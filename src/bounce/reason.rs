@@ -1626,7 +1626,7 @@ fn from_provider(f: &Failure, lower: &str, marks: u32) -> Option<Reason> {
 
 /// The reason the diagnostic's specific phrases name, if any.
 pub fn from_text(text: &str) -> Option<Reason> {
-    Found::in_text(&text.to_lowercase())
+    Found::in_text(&super::phrases::lowercase(text))
         .strong
         .map(|i| STRONG[i].0)
 }
@@ -1678,13 +1678,8 @@ pub fn classify_searched(f: &Failure, kind: Kind, searched: bool) -> Reason {
         return Reason::Delivered;
     }
     let diagnostic = f.diagnostic.as_deref().unwrap_or("");
-    // The same text as `to_lowercase` for ASCII, which nearly every
-    // diagnostic is, at a fraction of the cost.
-    let lower = if diagnostic.is_ascii() {
-        diagnostic.to_ascii_lowercase()
-    } else {
-        diagnostic.to_lowercase()
-    };
+    // `to_lowercase`, at a fraction of its cost.
+    let lower = super::phrases::lowercase(diagnostic);
     let status = f.status.filter(Status::is_real);
     let reply = f.reply_code.or_else(|| find_reply_code(&lower));
     let cmd = match f.command {

@@ -7,7 +7,9 @@
 use regex::Regex;
 use std::borrow::Cow;
 use std::cell::{Cell, OnceCell, RefCell};
-use std::collections::{HashMap, HashSet};
+// foldhash: these maps and sets are asked for lookups only (never
+// iterated), and SipHash cost more than the rest of a cache hit.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::rc::Rc;
 use std::sync::OnceLock;
 
@@ -632,7 +634,7 @@ impl<'t> Lines<'t> {
                 .iter()
                 .map(|l| {
                     let at = lower.len();
-                    lower.push_str(&l.to_lowercase());
+                    super::phrases::push_lowercase(&mut lower, l);
                     let span = (at, lower.len());
                     lower.push('\n');
                     span
@@ -714,18 +716,31 @@ impl<'t> Lines<'t> {
     /// spaces). An ASCII line's lowercase copy is its ASCII lowercase, where
     /// a case-sensitive search finds the same words faster.
     fn is_error(&self, i: usize) -> bool {
-        static SET: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+        /// The packed (Teddy) SIMD searcher when it can be built: the words
+        /// start with common letters, and the automaton's prefilter stopped
+        /// so often that it spent 30 instructions a byte.
+        type Set = (
+            Option<aho_corasick::packed::Searcher>,
+            aho_corasick::AhoCorasick,
+        );
+        static SET: OnceLock<Set> = OnceLock::new();
         let lower = self.lower(i);
         self.fact(i, IS_ERROR, |l| {
             if l.is_ascii() {
-                SET.get_or_init(|| {
-                    // The cheap automaton to build, as for `Phrases`.
-                    aho_corasick::AhoCorasickBuilder::new()
-                        .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-                        .build(ERROR_WORDS)
-                        .expect("plain literals")
-                })
-                .is_match(lower)
+                let (packed, automaton) = SET.get_or_init(|| {
+                    (
+                        aho_corasick::packed::Searcher::new(ERROR_WORDS),
+                        // The cheap automaton to build, as for `Phrases`.
+                        aho_corasick::AhoCorasickBuilder::new()
+                            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                            .build(ERROR_WORDS)
+                            .expect("plain literals"),
+                    )
+                });
+                match packed {
+                    Some(p) => p.find(lower).is_some(),
+                    None => automaton.is_match(lower),
+                }
             } else {
                 is_error_line(l)
             }
