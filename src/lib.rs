@@ -140,19 +140,10 @@ impl Summary {
 pub fn run(config: &Config) -> Result<Summary, Error> {
     output::prepare(&config.out)?;
     let found = discover::discover(&config.inputs, config.batch)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(config.threads.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start the worker threads: {e}")))?;
-    pool.install(|| {
+    thread_pool(config)?.install(|| {
         let results = scan_all(&found, config);
         let problems = collect_problems(&found, &results);
-        if !results
-            .iter()
-            .any(|r| matches!(r.format, "mbox" | "mbox.gz" | "message"))
-        {
-            return Err(Error::NothingReadable);
-        }
+        any_readable(&results)?;
         let timeline = timeline(&found, results, config);
         // The timeline files need only the rows, whose campaigns are known:
         // they are written while the campaigns are summarised and judged,
@@ -168,6 +159,26 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
         free(timeline.records);
         summary
     })
+}
+
+/// The worker threads of a run (`--threads`, else one per core).
+pub(crate) fn thread_pool(config: &Config) -> Result<rayon::ThreadPool, Error> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(config.threads.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the worker threads: {e}")))
+}
+
+/// A run fails when no input at all could be read as mail.
+pub(crate) fn any_readable(results: &[scan::SourceResult]) -> Result<(), Error> {
+    if results
+        .iter()
+        .any(|r| matches!(r.format, "mbox" | "mbox.gz" | "message"))
+    {
+        Ok(())
+    } else {
+        Err(Error::NothingReadable)
+    }
 }
 
 /// Stages 2–5 on every file, in parallel; results in discovery order.

@@ -28,19 +28,10 @@ pub struct Decoded {
 /// Decodes every input and writes its rows to `w` as JSON Lines.
 pub fn decode(config: &Config, w: Out<'_>) -> Result<Decoded, Error> {
     let found = crate::discover::discover(&config.inputs, config.batch)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(config.threads.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start the worker threads: {e}")))?;
-    pool.install(|| {
+    crate::thread_pool(config)?.install(|| {
         let results = scan_all(&found, config);
         let problems = crate::collect_problems(&found, &results);
-        if !results
-            .iter()
-            .any(|r| matches!(r.format, "mbox" | "mbox.gz" | "message"))
-        {
-            return Err(Error::NothingReadable);
-        }
+        crate::any_readable(&results)?;
         let messages = results.iter().map(|r| r.counts.messages).sum();
         let rows = crate::concat(results.into_iter().map(|r| r.records).collect());
         output::json::write_rows(w, &rows).map_err(|source| Error::Output {
