@@ -108,3 +108,21 @@ fn sample_data_is_reproducible() {
     }
     assert!(want.len() > 100);
 }
+
+/// A section banner after the failure (`|---- Message header follows ----|`,
+/// `--- Original message follows.`) was read into the diagnostic.
+#[test]
+fn banner_lines_stay_out_of_the_diagnostic() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/bounce/unseen-tonline-smail.eml"
+    );
+    let run = scan(dir.path(), &["--no-hash", fixture]);
+    let rows = run.timeline();
+    assert_eq!(rows.len(), 1, "{}", run.stderr());
+    assert_eq!(
+        rows[0]["diagnostic"].as_str(),
+        Some("552 5.2.2 <karl@example.net> Quota exceeded (mailbox for user is full)")
+    );
+}

@@ -155,7 +155,16 @@ fn quoted_subject(text: &str) -> Option<String> {
             SUBJECT_LABELS.iter().find_map(|label| {
                 lower.starts_with(label).then(|| {
                     // The label is ASCII or full-width, and lowercasing kept its length.
-                    t.get(label.len()..).unwrap_or("").trim().to_string()
+                    let value = t.get(label.len()..).unwrap_or("").trim();
+                    // A reply that quotes the raw header quotes its
+                    // encoded words (`=?UTF-8?B?...?=`) too.
+                    if value.contains("=?") {
+                        crate::parse::decode_header_bytes(value.as_bytes())
+                            .trim()
+                            .to_string()
+                    } else {
+                        value.to_string()
+                    }
                 })
             })
         })
@@ -248,6 +257,11 @@ mod tests {
             Some("Invoice 42")
         );
         assert_eq!(quoted_subject("nothing quoted"), None);
+        // Quoted raw header: its encoded words are decoded.
+        assert_eq!(
+            quoted_subject("Away.\n> Subject: =?UTF-8?B?6KaL56mN44KK?= no.7\n").as_deref(),
+            Some("見積り no.7")
+        );
         assert_eq!(
             first_message_id(" <a1@example.jp> <b@x>").as_deref(),
             Some("a1@example.jp")

@@ -574,6 +574,19 @@ const IS_ERROR: u8 = 1 << 4; // `is_error_line`
 const HAS_ADDRESS: u8 = 1 << 6; // `has_address`
 
 /// A reply code or an enhanced status code in a line.
+/// A section banner of an MTA's text: a line that starts with a run of
+/// three or more `-`, `=`, `*` or `_` (after an optional `|` or `#`), and
+/// names no delivery target — Exim's `------ pipe to |/usr/bin/x ------`
+/// and `------ a@b ------` head the text that concerns that target.
+fn is_banner(l: &str) -> bool {
+    let t = l
+        .trim()
+        .trim_start_matches(['|', '#'])
+        .trim_end_matches('|');
+    matches!(t.as_bytes(), [a, b, c, ..] if a == b && b == c && matches!(a, b'-' | b'=' | b'*' | b'_'))
+        && !t.contains(['|', '@', '/'])
+}
+
 fn has_code(l: &str) -> bool {
     may_have_code(l)
         && (super::status::find_reply_code(l).is_some() || super::status::Status::find(l).is_some())
@@ -1040,6 +1053,16 @@ fn read_diagnostic(
             if names_other(i) {
                 break;
             }
+            // A banner (`----- Transcript of session follows -----`,
+            // `|---- Message header follows ----|`, `*****`) says nothing of
+            // the failure: before anything is read it is passed over, after
+            // it the next section (often the returned message) begins.
+            if is_banner(lines[i]) {
+                if out.is_empty() && paragraph.is_empty() {
+                    continue;
+                }
+                break;
+            }
             if lines[i].trim().is_empty() {
                 if paragraph.is_empty() {
                     continued = false;
@@ -1258,6 +1281,28 @@ fn transcript_command(cmd: &str) -> Option<SmtpCommand> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn banners_are_section_lines_that_name_no_target() {
+        for l in [
+            "----- Transcript of session follows -----",
+            "|------------------------- Message header follows: ----------------------|",
+            "--- Below this line is a copy of the message.",
+            "  ========================",
+            "*** End of message ***",
+        ] {
+            assert!(is_banner(l), "{l}");
+        }
+        for l in [
+            "------ pipe to |/usr/local/bin/filter ------",
+            "------ kijitora@example.com ------",
+            "-- ",
+            "550 5.1.1 user unknown",
+            "-5 degrees",
+        ] {
+            assert!(!is_banner(l), "{l}");
+        }
+    }
+
     use super::*;
 
     #[test]
