@@ -141,7 +141,7 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
     output::prepare(&config.out)?;
     let found = discover::discover(&config.inputs, config.batch)?;
     thread_pool(config)?.install(|| {
-        let results = scan_all(&found, config);
+        let results = scan_all(&found, config, scan::RowsTo::Keep);
         let problems = collect_problems(&found, &results);
         any_readable(&results)?;
         let timeline = timeline(&found, results, config);
@@ -182,14 +182,21 @@ pub(crate) fn any_readable(results: &[scan::SourceResult]) -> Result<(), Error> 
 }
 
 /// Stages 2–5 on every file, in parallel; results in discovery order.
-pub(crate) fn scan_all(found: &discover::Discovery, config: &Config) -> Vec<scan::SourceResult> {
+pub(crate) fn scan_all(
+    found: &discover::Discovery,
+    config: &Config,
+    rows: scan::RowsTo<'_>,
+) -> Vec<scan::SourceResult> {
     let total: u64 = found.sources.iter().map(|s| s.len).sum();
     let progress = report::Progress::new(total, config.quiet);
     let results = found
         .sources
         .par_iter()
         .enumerate()
-        .map(|(i, s)| scan::scan_source(s, i, &found.mailboxes[s.mailbox].name, config, &progress))
+        .map(|(i, s)| {
+            let mailbox = &found.mailboxes[s.mailbox].name;
+            scan::scan_source(s, i, mailbox, config, rows, &progress)
+        })
         .collect();
     progress.finish();
     results

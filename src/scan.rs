@@ -15,6 +15,7 @@ use crate::discover::Source;
 use crate::error::Problem;
 use crate::mailbox::{self, gz, mbox, Format};
 use crate::message::RawMessage;
+use crate::output::json;
 use crate::parse;
 use crate::record::{self, Place, Record};
 use crate::triage::{self, Triage};
@@ -106,10 +107,27 @@ pub struct SourceResult {
     pub format: &'static str,
     pub counts: Counts,
     pub records: Vec<Record>,
+    /// The rows as JSON Lines, in blocks in input order, when they were
+    /// encoded by the workers ([`RowsTo::Json`]; `records` is then empty).
+    pub encoded: Vec<Vec<u8>>,
+    /// The rows in `encoded`.
+    pub encoded_rows: usize,
     pub problems: Vec<Problem>,
     pub tally: Tally,
     /// Message-IDs of the messages (sent folders only).
     pub sent_ids: Vec<String>,
+}
+
+/// What the scan does with the rows of each chunk of messages.
+#[derive(Clone, Copy)]
+pub enum RowsTo<'a> {
+    /// Keeps them for the stages after the scan (`scan`: the timeline,
+    /// campaigns and verdicts need every row).
+    Keep,
+    /// Encodes them as JSON Lines in the worker that decoded them and drops
+    /// them (`decode`: the rows only go out, so their encoding runs in
+    /// parallel with the decoding instead of after it).
+    Json(&'a json::Lines<Record>),
 }
 
 /// Per-chunk accumulator; merged in chunk order.
@@ -117,15 +135,34 @@ pub struct SourceResult {
 struct Acc {
     counts: Counts,
     records: Vec<Record>,
+    encoded: Vec<Vec<u8>>,
+    encoded_rows: usize,
     problems: Vec<Problem>,
     tally: Tally,
     sent_ids: Vec<String>,
 }
 
 impl Acc {
+    /// Ends a chunk: its rows are kept or encoded ([`RowsTo`]).
+    fn seal(mut self, rows: RowsTo<'_>) -> Acc {
+        if let RowsTo::Json(lines) = rows {
+            if !self.records.is_empty() {
+                // About a kilobyte per row: sized once, seldom grown.
+                let mut block = Vec::with_capacity(self.records.len() * 1280);
+                lines.encode(&self.records, &mut block);
+                self.encoded_rows += self.records.len();
+                self.encoded.push(block);
+                self.records = Vec::new();
+            }
+        }
+        self
+    }
+
     fn merge(&mut self, o: Acc) {
         self.counts.add(&o.counts);
         self.records.extend(o.records);
+        self.encoded.extend(o.encoded);
+        self.encoded_rows += o.encoded_rows;
         self.problems.extend(o.problems);
         self.tally.merge(o.tally);
         self.sent_ids.extend(o.sent_ids);
@@ -137,6 +174,7 @@ struct Ctx<'a> {
     source: &'a Source,
     source_index: usize,
     mailbox: &'a str,
+    rows: RowsTo<'a>,
 }
 
 /// Scans one source.
@@ -145,12 +183,14 @@ pub fn scan_source(
     source_index: usize,
     mailbox: &str,
     config: &Config,
+    rows: RowsTo<'_>,
     progress: &crate::report::Progress,
 ) -> SourceResult {
     let ctx = Ctx {
         source,
         source_index,
         mailbox,
+        rows,
     };
     let mut result = SourceResult {
         size: source.len,
@@ -194,7 +234,7 @@ pub fn scan_source(
             };
             let mut acc = Acc::default();
             process(&ctx, &msg, &mut acc);
-            Some(acc)
+            Some(acc.seal(rows))
         }
         Format::Mbox => {
             result.format = "mbox";
@@ -224,6 +264,8 @@ pub fn scan_source(
     if let Some(acc) = acc {
         result.counts = acc.counts;
         result.records = acc.records;
+        result.encoded = acc.encoded;
+        result.encoded_rows = acc.encoded_rows;
         result.problems.extend(acc.problems);
         result.tally = acc.tally;
         result.sent_ids = acc.sent_ids;
@@ -249,10 +291,11 @@ fn hex(bytes: &[u8]) -> String {
 /// Splits a mapped mbox in parallel and processes its messages in chunks.
 fn scan_mbox(ctx: &Ctx<'_>, hay: &[u8], progress: &crate::report::Progress) -> Acc {
     let mut acc_lead = None;
-    // 1. Separators, searched in parallel slices of the file.
-    const SLICE: usize = 32 << 20;
-    let slices: Vec<_> = (0..hay.len().div_ceil(SLICE))
-        .map(|i| i * SLICE..((i + 1) * SLICE).min(hay.len()))
+    // 1. Separators, searched in parallel slices of the file: a few per
+    // worker, so the first touch of the mapped pages is shared too.
+    let slice = (hay.len() / (4 * rayon::current_num_threads())).clamp(1 << 20, 32 << 20);
+    let slices: Vec<_> = (0..hay.len().div_ceil(slice))
+        .map(|i| i * slice..((i + 1) * slice).min(hay.len()))
         .collect();
     let seps: Vec<usize> = slices
         .into_par_iter()
@@ -305,7 +348,7 @@ fn scan_mbox(ctx: &Ctx<'_>, hay: &[u8], progress: &crate::report::Progress) -> A
                 done += (r.end - *sep) as u64;
             }
             progress.advance(done, acc.counts.messages);
-            acc
+            acc.seal(ctx.rows)
         })
         .collect();
     let mut acc = Acc::default();
@@ -360,7 +403,7 @@ fn scan_gzip(ctx: &Ctx<'_>, config: &Config, result: &mut SourceResult) -> Acc {
                 for m in msgs {
                     process(ctx, m, &mut a);
                 }
-                a
+                a.seal(ctx.rows)
             })
             .collect();
         for a in parts {

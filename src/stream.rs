@@ -12,7 +12,8 @@
 //! decode and print and do nothing after that (see BENCHMARKS.md).
 
 use crate::error::Error;
-use crate::output::{self, Out};
+use crate::output::{json, Out};
+use crate::scan::RowsTo;
 use crate::{scan_all, Config, Problem};
 
 /// What a `decode` run produced, besides the rows it wrote.
@@ -29,21 +30,21 @@ pub struct Decoded {
 pub fn decode(config: &Config, w: Out<'_>) -> Result<Decoded, Error> {
     let found = crate::discover::discover(&config.inputs, config.batch)?;
     crate::thread_pool(config)?.install(|| {
-        let results = scan_all(&found, config);
+        // The workers encode the rows of each chunk as they decode it.
+        let lines = json::Lines::new();
+        let results = scan_all(&found, config, RowsTo::Json(&lines));
         let problems = crate::collect_problems(&found, &results);
         crate::any_readable(&results)?;
-        let messages = results.iter().map(|r| r.counts.messages).sum();
-        let rows = crate::concat(results.into_iter().map(|r| r.records).collect());
-        output::json::write_rows(w, &rows).map_err(|source| Error::Output {
-            path: "standard output".into(),
-            source,
-        })?;
-        let decoded = Decoded {
-            messages,
-            rows: rows.len(),
+        for block in results.iter().flat_map(|r| &r.encoded) {
+            w.write_all(block).map_err(|source| Error::Output {
+                path: "standard output".into(),
+                source,
+            })?;
+        }
+        Ok(Decoded {
+            messages: results.iter().map(|r| r.counts.messages).sum(),
+            rows: results.iter().map(|r| r.encoded_rows).sum(),
             problems,
-        };
-        crate::free(rows);
-        Ok(decoded)
+        })
     })
 }

@@ -14,34 +14,60 @@ use super::Row;
 /// Rows are encoded in blocks on all threads and written in order
 /// (`super::write_blocks`).
 pub fn write_rows<T: Row + Sync>(w: super::Out<'_>, rows: &[T]) -> std::io::Result<()> {
-    // What goes before each value: `{"time":`, `,"bounce_time":`, ...,
-    // escaped once for the whole file.
-    let keys: Vec<Vec<u8>> = T::COLUMNS
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let mut key = vec![if i == 0 { b'{' } else { b',' }];
-            string(&mut key, name);
-            key.push(b':');
-            key
-        })
-        .collect();
+    let lines = Lines::<T>::new();
     super::write_blocks(w, rows, |block, out| {
-        for row in block {
+        lines.encode(block, out);
+        Ok(())
+    })
+}
+
+/// The JSON Lines encoder of one row type: what goes before each value
+/// (`{"time":`, `,"bounce_time":`, ...), escaped once for all rows.
+pub struct Lines<T> {
+    keys: Vec<Vec<u8>>,
+    row: std::marker::PhantomData<fn(&T)>,
+}
+
+impl<T: Row> Default for Lines<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Row> Lines<T> {
+    pub fn new() -> Lines<T> {
+        let keys = T::COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let mut key = vec![if i == 0 { b'{' } else { b',' }];
+                string(&mut key, name);
+                key.push(b':');
+                key
+            })
+            .collect();
+        Lines {
+            keys,
+            row: std::marker::PhantomData,
+        }
+    }
+
+    /// Appends one line per row to `out`.
+    pub fn encode(&self, rows: &[T], out: &mut Vec<u8>) {
+        for row in rows {
             let mut object = Object {
                 out: &mut *out,
-                keys: &keys,
+                keys: &self.keys,
                 at: 0,
             };
             row.cells(&mut object);
-            debug_assert_eq!(object.at, keys.len(), "values of a JSON row");
+            debug_assert_eq!(object.at, self.keys.len(), "values of a JSON row");
             if object.at == 0 {
                 out.push(b'{');
             }
             out.extend_from_slice(b"}\n");
         }
-        Ok(())
-    })
+    }
 }
 
 /// One pretty-printed JSON document.
