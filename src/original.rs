@@ -2,6 +2,7 @@
 //! (`message/rfc822`, `message/global`, `text/rfc822-headers`, or quoted
 //! inline in the text), reduced to what the forensics need.
 
+use std::cell::OnceCell;
 use std::collections::HashSet;
 
 use crate::parse::decode_header_bytes;
@@ -30,6 +31,25 @@ pub struct Original {
     pub evidence: Vec<(String, String)>,
     /// Only headers came back (no body).
     pub headers_only: bool,
+    /// `from` cleaned to its address, read once (see `sender`); left to
+    /// `Default` where an `Original` is built.
+    pub(crate) sender: OnceCell<Option<String>>,
+}
+
+impl Original {
+    /// The sender's address: `from` cleaned by `dsn::clean_address`. The
+    /// bounce's recipients are checked against it and every row keeps it;
+    /// it is cleaned on the first call and remembered, so `from` must be
+    /// final by then.
+    pub fn sender(&self) -> Option<&str> {
+        self.sender
+            .get_or_init(|| {
+                self.from
+                    .as_deref()
+                    .and_then(crate::bounce::dsn::clean_address)
+            })
+            .as_deref()
+    }
 }
 
 /// Header names kept as evidence of how the original was submitted.
@@ -93,14 +113,8 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
             }
             b"date" => o.date = o.date.or_else(|| Some(decode(value))),
             b"message-id" => {
-                let v = decode(value);
-                let v = v
-                    .trim()
-                    .trim_start_matches('<')
-                    .trim_end_matches('>')
-                    .trim();
-                if !v.is_empty() && o.message_id.is_none() {
-                    o.message_id = Some(v.to_string());
+                if o.message_id.is_none() {
+                    o.message_id = message_id(decode(value));
                 }
                 useful = true;
             }
@@ -119,11 +133,14 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
             b"authentication-results" | b"arc-authentication-results" => {
                 o.auth_results.push(decode(value))
             }
-            _ => {
+            // Every evidence name but one starts with `x-`: the other
+            // fields (Content-Type, MIME-Version, ...) skip the table.
+            _ if lname.starts_with(b"x-") || lname == b"received-spf" => {
                 if let Some(n) = EVIDENCE.iter().find(|e| e.as_bytes() == lname) {
                     o.evidence.push((n.to_string(), decode(value)));
                 }
             }
+            _ => {}
         }
     }
     keep_first(&mut o.dkim_domains);
@@ -141,6 +158,25 @@ fn decode(value: &[u8]) -> String {
         return String::from_utf8(trim_ws(value).to_vec()).unwrap_or_default();
     }
     decode_header_bytes(value)
+}
+
+/// A Message-ID value without its angle brackets and the blanks around
+/// them, cut in place; None when nothing is left.
+fn message_id(mut v: String) -> Option<String> {
+    let t = v
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim();
+    if t.is_empty() {
+        return None;
+    }
+    // `t` is a slice of `v`: its place, then `v` cut to it.
+    let start = t.as_ptr() as usize - v.as_ptr() as usize;
+    let end = start + t.len();
+    v.truncate(end);
+    v.drain(..start);
+    Some(v)
 }
 
 /// A list of distinct strings (DKIM domains here, evidence labels in
