@@ -88,59 +88,46 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
         ..Default::default()
     };
     let mut useful = false;
-    // Field names are ASCII: match on lowercase bytes, copied into a stack
-    // buffer (no allocation per field). A name longer than the buffer is
-    // none of those below.
-    let mut buf = [0u8; 64];
     for (name, value) in fields(block) {
-        let lname: &[u8] = match buf.get_mut(..name.len()) {
-            Some(b) => {
-                b.copy_from_slice(name);
-                b.make_ascii_lowercase();
-                b
+        // Field names are compared with ASCII case ignored, in place: each
+        // compare stops at a length that differs, so a name costs about one
+        // compare (no lowercase copy per field).
+        let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
+        if is("from") {
+            o.from = o.from.or_else(|| Some(decode(value)));
+            useful = true;
+        } else if is("to") {
+            o.to = o.to.or_else(|| Some(decode(value)));
+        } else if is("subject") {
+            o.subject = o.subject.or_else(|| Some(decode(value)));
+            useful = true;
+        } else if is("date") {
+            o.date = o.date.or_else(|| Some(decode(value)));
+        } else if is("message-id") {
+            if o.message_id.is_none() {
+                o.message_id = message_id(decode(value));
             }
-            None => b"",
-        };
-        match lname {
-            b"from" => {
-                o.from = o.from.or_else(|| Some(decode(value)));
-                useful = true;
-            }
-            b"to" => o.to = o.to.or_else(|| Some(decode(value))),
-            b"subject" => {
-                o.subject = o.subject.or_else(|| Some(decode(value)));
-                useful = true;
-            }
-            b"date" => o.date = o.date.or_else(|| Some(decode(value))),
-            b"message-id" => {
-                if o.message_id.is_none() {
-                    o.message_id = message_id(decode(value));
-                }
-                useful = true;
-            }
-            b"received" => {
-                o.received.push(decode(value));
-                useful = true;
-            }
-            b"x-mailer" | b"user-agent" => o.x_mailer = o.x_mailer.or_else(|| Some(decode(value))),
-            b"dkim-signature" => {
-                if let Some(d) = dkim_domain(value) {
-                    if o.dkim_domains.len() > SEARCHED || !o.dkim_domains.contains(&d) {
-                        o.dkim_domains.push(d);
-                    }
+            useful = true;
+        } else if is("received") {
+            o.received.push(decode(value));
+            useful = true;
+        } else if is("x-mailer") || is("user-agent") {
+            o.x_mailer = o.x_mailer.or_else(|| Some(decode(value)));
+        } else if is("dkim-signature") {
+            if let Some(d) = dkim_domain(value) {
+                if o.dkim_domains.len() > SEARCHED || !o.dkim_domains.contains(&d) {
+                    o.dkim_domains.push(d);
                 }
             }
-            b"authentication-results" | b"arc-authentication-results" => {
-                o.auth_results.push(decode(value))
+        } else if is("authentication-results") || is("arc-authentication-results") {
+            o.auth_results.push(decode(value));
+        } else if name.get(..2).is_some_and(|p| p.eq_ignore_ascii_case(b"x-")) || is("received-spf")
+        {
+            // (Every evidence name but that one starts with `x-`: the
+            // other fields skip the table.)
+            if let Some(n) = EVIDENCE.iter().find(|e| is(e)) {
+                o.evidence.push((n.to_string(), decode(value)));
             }
-            // Every evidence name but one starts with `x-`: the other
-            // fields (Content-Type, MIME-Version, ...) skip the table.
-            _ if lname.starts_with(b"x-") || lname == b"received-spf" => {
-                if let Some(n) = EVIDENCE.iter().find(|e| e.as_bytes() == lname) {
-                    o.evidence.push((n.to_string(), decode(value)));
-                }
-            }
-            _ => {}
         }
     }
     keep_first(&mut o.dkim_domains);
