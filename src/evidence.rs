@@ -101,6 +101,42 @@ const CLIENT_IP_HEADERS: &[&str] = &["x-originating-ip", "x-sender-ip", "x-sourc
 /// Parses one unfolded Received value.
 pub fn parse_received(value: &str) -> Hop {
     let flat = flatten(value);
+    let h = read_hop(&flat, &mut Vec::new());
+    let (client_ip, client_public) = match h.client {
+        Some((text, addr)) => (Some(text), is_public_addr(addr)),
+        None => (None, false),
+    };
+    Hop {
+        client_ip,
+        client_public,
+        by: h.by.map(str::to_ascii_lowercase),
+        with: h.with.map(str::to_ascii_lowercase),
+        authenticated: h.authenticated,
+        user: h.user,
+    }
+}
+
+/// One Received field as `read_hop` finds it: what a `Hop` keeps, with the
+/// host and protocol names borrowed as written. `analyse_for` reads every
+/// hop but wants the `by` name of one and the protocol only as one of
+/// `AUTH_PROTOCOLS`: their lowercase copies were made and freed for nothing.
+struct HopText<'a> {
+    /// The client address as written in the output, and as parsed.
+    client: Option<(String, IpAddr)>,
+    /// The first word after `by`, parentheses trimmed, case as written.
+    by: Option<&'a str>,
+    /// The protocol after `with` (`Microsoft SMTP Server` whole), case as
+    /// written; never empty.
+    with: Option<&'a str>,
+    /// `with` as the entry of `AUTH_PROTOCOLS` it is (case ignored).
+    auth_protocol: Option<&'static str>,
+    authenticated: bool,
+    user: Option<String>,
+}
+
+/// Reads one flattened Received value (see `flatten`). `parens` is a
+/// buffer for the offsets of its parentheses, reused from hop to hop.
+fn read_hop<'a>(flat: &'a str, parens: &mut Vec<usize>) -> HopText<'a> {
     // Cut the date off: it never holds anything but the time.
     let body_end = memchr::memrchr(b';', flat.as_bytes()).unwrap_or(flat.len());
     let flat = &flat[..body_end];
@@ -108,39 +144,48 @@ pub fn parse_received(value: &str) -> Hop {
     // lowercased where kept: no lowercase copy of the whole value.
     // The parentheses, found once: the keyword search and the client
     // address both need the comment depth.
-    let mut parens = Vec::with_capacity(16);
+    parens.clear();
     parens.extend(memchr::memchr2_iter(b'(', b')', flat.as_bytes()));
-    let [from_at, by_at, with_at] = keywords(flat, &parens, ["from", "by", "with"]);
-    let mut hop = Hop::default();
+    let parens = &parens[..];
+    let [from_at, by_at, with_at] = keywords(flat, parens, ["from", "by", "with"]);
+    let mut hop = HopText {
+        client: None,
+        by: None,
+        with: None,
+        auth_protocol: None,
+        authenticated: false,
+        user: None,
+    };
     if let Some(f) = from_at {
         let end = by_at.filter(|&b| b > f).unwrap_or(flat.len());
         let part = &flat[f + 4..end];
         let inner = parens.partition_point(|&p| p < f + 4)..parens.partition_point(|&p| p < end);
-        if let Some((text, addr)) = client_ip(part, f + 4, &parens[inner]) {
-            hop.client_public = is_public_addr(addr);
-            hop.client_ip = Some(text);
-        }
+        hop.client = client_ip(part, f + 4, &parens[inner]);
         hop.user = user_in(part);
     }
     if let Some(b) = by_at {
         // The first word after `by` (the text has no white space but spaces).
         let rest = flat[b + 2..].trim_start_matches(' ');
         let end = memchr::memchr(b' ', rest.as_bytes()).unwrap_or(rest.len());
-        hop.by = (end > 0).then(|| rest[..end].trim_matches(['(', ')']).to_ascii_lowercase());
+        hop.by = (end > 0).then(|| rest[..end].trim_matches(['(', ')']));
     }
     if let Some(w) = with_at {
         const MS: &str = "microsoft smtp server";
         let rest = flat[w + 4..].trim_start_matches(' ');
         let proto = if starts_with_ci(rest, MS) {
-            MS.to_string()
+            &rest[..MS.len()]
         } else {
             let end = rest
                 .bytes()
                 .position(|b| matches!(b, b' ' | b'(' | b';'))
                 .unwrap_or(rest.len());
-            rest[..end].to_ascii_lowercase()
+            &rest[..end]
         };
-        hop.authenticated |= AUTH_PROTOCOLS.contains(&proto.as_str());
+        hop.auth_protocol = AUTH_PROTOCOLS
+            .iter()
+            .find(|p| p.eq_ignore_ascii_case(proto))
+            .copied();
+        hop.authenticated = hop.auth_protocol.is_some();
         hop.with = (!proto.is_empty()).then_some(proto);
     }
     // Comments that say the session was authenticated: Postfix
@@ -476,19 +521,13 @@ fn clean_user(s: &str) -> String {
 
 /// Reads the evidence of one original.
 pub fn analyse(o: &Original) -> Evidence {
-    let sender = o
-        .from
-        .as_deref()
-        .and_then(crate::bounce::dsn::clean_address);
-    analyse_for(o, sender.as_deref())
+    analyse_for(o, o.sender())
 }
 
 /// [`analyse`] with the original's sender (its From, cleaned by
 /// `dsn::clean_address`) given by a caller that needs it too.
 pub fn analyse_for(o: &Original, sender: Option<&str>) -> Evidence {
     let mut ev = Evidence::default();
-    // Received fields are listed newest first; walk oldest first.
-    let hops: Vec<Hop> = o.received.iter().rev().map(|r| parse_received(r)).collect();
     let from_domain = sender.and_then(|a| memchr::memrchr(b'@', a.as_bytes()).map(|i| &a[i + 1..]));
 
     // A webmail or submission client named in a header is the true origin:
@@ -506,41 +545,54 @@ pub fn analyse_for(o: &Original, sender: Option<&str>) -> Evidence {
         push(&mut ev.relay_ips, ip);
         push_label(&mut ev.auth, "x-originating-ip:", ip);
     }
-    // Each hop's public client address, read once.
-    let public: Vec<Option<&str>> = hops
-        .iter()
-        .map(|h| h.client_ip.as_deref().filter(|_| h.client_public))
-        .collect();
-    let first_outside = public.iter().position(Option::is_some);
-    for (h, ip) in hops.iter().zip(&public) {
-        if let Some(ip) = ip {
-            push(&mut ev.relay_ips, ip);
+    // Received fields are listed newest first; walk oldest first, each
+    // hop read and done with in turn (nothing of a hop is kept but what
+    // the first one from outside says).
+    let mut first_outside: Option<FirstOutside> = None;
+    let mut any_auth = false;
+    let mut parens = Vec::new();
+    for (i, r) in o.received.iter().rev().enumerate() {
+        let flat = flatten(r);
+        let h = read_hop(&flat, &mut parens);
+        any_auth |= h.authenticated;
+        if let Some((ip, addr)) = h.client {
+            if is_public_addr(addr) {
+                push(&mut ev.relay_ips, &ip);
+                if first_outside.is_none() {
+                    first_outside = Some(FirstOutside {
+                        oldest: i == 0,
+                        by: h.by.map(str::to_ascii_lowercase),
+                        ip,
+                    });
+                }
+            }
         }
         if h.authenticated {
-            let proto = h.with.as_deref().filter(|p| AUTH_PROTOCOLS.contains(p));
-            push_label(&mut ev.auth, "smtp-auth:", proto.unwrap_or("comment"));
+            push_label(
+                &mut ev.auth,
+                "smtp-auth:",
+                h.auth_protocol.unwrap_or("comment"),
+            );
         }
         if let Some(u) = &h.user {
             push_label(&mut ev.auth, "authenticated-sender:", u);
         }
     }
-    ev.origin_ip = header_ip.or_else(|| first_outside.and_then(|i| hops[i].client_ip.clone()));
 
     // The oldest hop from outside, unauthenticated, into a host that is not
     // the sender's own: nobody's submission server ever saw this message.
-    if let Some(i) = first_outside {
-        let h = &hops[i];
-        let by_own = match (&h.by, from_domain) {
+    if let Some(first) = &first_outside {
+        let by_own = match (&first.by, from_domain) {
             (Some(by), Some(d)) => {
                 by == d || by.strip_suffix(d).is_some_and(|rest| rest.ends_with('.'))
             }
             _ => true,
         };
-        let any_auth = hops.iter().any(|h| h.authenticated);
-        if !any_auth && !by_own && i == 0 {
+        if !any_auth && !by_own && first.oldest {
             push(&mut ev.auth, "direct-to-mx");
         }
     }
+    ev.origin_ip = header_ip.or_else(|| first_outside.map(|f| f.ip));
 
     for (name, value) in &o.evidence {
         let v = value.trim();
@@ -576,6 +628,16 @@ pub fn analyse_for(o: &Original, sender: Option<&str>) -> Evidence {
     keep_first(&mut ev.relay_ips);
     keep_first(&mut ev.auth);
     ev
+}
+
+/// The first hop (oldest first) whose client address is public.
+struct FirstOutside {
+    /// It is the oldest hop of all.
+    oldest: bool,
+    /// Its `by` host, lowercase.
+    by: Option<String>,
+    /// Its client address.
+    ip: String,
 }
 
 /// Labels from one Authentication-Results value (RFC 8601): failures of

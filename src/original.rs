@@ -2,6 +2,7 @@
 //! (`message/rfc822`, `message/global`, `text/rfc822-headers`, or quoted
 //! inline in the text), reduced to what the forensics need.
 
+use std::cell::OnceCell;
 use std::collections::HashSet;
 
 use crate::parse::decode_header_bytes;
@@ -30,6 +31,25 @@ pub struct Original {
     pub evidence: Vec<(String, String)>,
     /// Only headers came back (no body).
     pub headers_only: bool,
+    /// `from` cleaned to its address, read once (see `sender`); left to
+    /// `Default` where an `Original` is built.
+    pub(crate) sender: OnceCell<Option<String>>,
+}
+
+impl Original {
+    /// The sender's address: `from` cleaned by `dsn::clean_address`. The
+    /// bounce's recipients are checked against it and every row keeps it;
+    /// it is cleaned on the first call and remembered, so `from` must be
+    /// final by then.
+    pub fn sender(&self) -> Option<&str> {
+        self.sender
+            .get_or_init(|| {
+                self.from
+                    .as_deref()
+                    .and_then(crate::bounce::dsn::clean_address)
+            })
+            .as_deref()
+    }
 }
 
 /// Header names kept as evidence of how the original was submitted.
@@ -68,61 +88,45 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
         ..Default::default()
     };
     let mut useful = false;
-    // Field names are ASCII: match on lowercase bytes, copied into a stack
-    // buffer (no allocation per field). A name longer than the buffer is
-    // none of those below.
-    let mut buf = [0u8; 64];
     for (name, value) in fields(block) {
-        let lname: &[u8] = match buf.get_mut(..name.len()) {
-            Some(b) => {
-                b.copy_from_slice(name);
-                b.make_ascii_lowercase();
-                b
+        // Field names are compared with ASCII case ignored, in place: each
+        // compare stops at a length that differs, so a name costs about one
+        // compare (no lowercase copy per field).
+        let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
+        if is("from") {
+            o.from = o.from.or_else(|| Some(decode(value)));
+            useful = true;
+        } else if is("to") {
+            o.to = o.to.or_else(|| Some(decode(value)));
+        } else if is("subject") {
+            o.subject = o.subject.or_else(|| Some(decode(value)));
+            useful = true;
+        } else if is("date") {
+            o.date = o.date.or_else(|| Some(decode(value)));
+        } else if is("message-id") {
+            if o.message_id.is_none() {
+                o.message_id = message_id(decode(value));
             }
-            None => b"",
-        };
-        match lname {
-            b"from" => {
-                o.from = o.from.or_else(|| Some(decode(value)));
-                useful = true;
-            }
-            b"to" => o.to = o.to.or_else(|| Some(decode(value))),
-            b"subject" => {
-                o.subject = o.subject.or_else(|| Some(decode(value)));
-                useful = true;
-            }
-            b"date" => o.date = o.date.or_else(|| Some(decode(value))),
-            b"message-id" => {
-                let v = decode(value);
-                let v = v
-                    .trim()
-                    .trim_start_matches('<')
-                    .trim_end_matches('>')
-                    .trim();
-                if !v.is_empty() && o.message_id.is_none() {
-                    o.message_id = Some(v.to_string());
-                }
-                useful = true;
-            }
-            b"received" => {
-                o.received.push(decode(value));
-                useful = true;
-            }
-            b"x-mailer" | b"user-agent" => o.x_mailer = o.x_mailer.or_else(|| Some(decode(value))),
-            b"dkim-signature" => {
-                if let Some(d) = dkim_domain(value) {
-                    if o.dkim_domains.len() > SEARCHED || !o.dkim_domains.contains(&d) {
-                        o.dkim_domains.push(d);
-                    }
+            useful = true;
+        } else if is("received") {
+            o.received.push(decode(value));
+            useful = true;
+        } else if is("x-mailer") || is("user-agent") {
+            o.x_mailer = o.x_mailer.or_else(|| Some(decode(value)));
+        } else if is("dkim-signature") {
+            if let Some(d) = dkim_domain(value) {
+                if o.dkim_domains.len() > SEARCHED || !o.dkim_domains.contains(&d) {
+                    o.dkim_domains.push(d);
                 }
             }
-            b"authentication-results" | b"arc-authentication-results" => {
-                o.auth_results.push(decode(value))
-            }
-            _ => {
-                if let Some(n) = EVIDENCE.iter().find(|e| e.as_bytes() == lname) {
-                    o.evidence.push((n.to_string(), decode(value)));
-                }
+        } else if is("authentication-results") || is("arc-authentication-results") {
+            o.auth_results.push(decode(value));
+        } else if name.get(..2).is_some_and(|p| p.eq_ignore_ascii_case(b"x-")) || is("received-spf")
+        {
+            // (Every evidence name but that one starts with `x-`: the
+            // other fields skip the table.)
+            if let Some(n) = EVIDENCE.iter().find(|e| is(e)) {
+                o.evidence.push((n.to_string(), decode(value)));
             }
         }
     }
@@ -141,6 +145,25 @@ fn decode(value: &[u8]) -> String {
         return String::from_utf8(trim_ws(value).to_vec()).unwrap_or_default();
     }
     decode_header_bytes(value)
+}
+
+/// A Message-ID value without its angle brackets and the blanks around
+/// them, cut in place; None when nothing is left.
+fn message_id(mut v: String) -> Option<String> {
+    let t = v
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim();
+    if t.is_empty() {
+        return None;
+    }
+    // `t` is a slice of `v`: its place, then `v` cut to it.
+    let start = t.as_ptr() as usize - v.as_ptr() as usize;
+    let end = start + t.len();
+    v.truncate(end);
+    v.drain(..start);
+    Some(v)
 }
 
 /// A list of distinct strings (DKIM domains here, evidence labels in

@@ -244,17 +244,14 @@ pub fn records(
         _ => (None, "none"),
     };
     // The sender serves the evidence too.
-    let sender = orig
-        .as_ref()
-        .and_then(|o| o.from.as_deref())
-        .and_then(crate::bounce::dsn::clean_address);
+    // (Cleaned once, when `bounce::finish` compared it with the recipients.)
+    let sender = orig.as_ref().and_then(|o| o.sender()).map(str::to_string);
     let ev = orig
         .as_ref()
         .map(|o| evidence::analyse_for(o, sender.as_deref()))
         .unwrap_or_default();
-    let join = |v: &[String]| (!v.is_empty()).then(|| v.join(" "));
-    let dkim_domains = orig.as_ref().and_then(|o| join(&o.dkim_domains));
-    let orig = orig.unwrap_or_default();
+    let mut orig = orig.unwrap_or_default();
+    let dkim_domains = join(std::mem::take(&mut orig.dkim_domains));
     // Everything of the bounce as a whole, for every row.
     let mut shared = Shared {
         time: ts.map(|t| t.0.iso()),
@@ -265,8 +262,8 @@ pub fn records(
         original_message_id: orig.message_id,
         // A feedback report names the sending address itself (RFC 5965 Source-IP).
         origin_ip: ev.origin_ip.or(b.source_ip),
-        relay_ips: join(&ev.relay_ips),
-        auth: join(&ev.auth),
+        relay_ips: join(ev.relay_ips),
+        auth: join(ev.auth),
         original_to: orig.to,
         original_date: orig.date,
         x_mailer: orig.x_mailer,
@@ -337,6 +334,16 @@ pub fn records(
             }
         })
         .collect()
+}
+
+/// A list as one space-separated cell, `None` when empty. A list of one
+/// (most lists of most bounces) is its only string, moved, not copied.
+fn join(mut v: Vec<String>) -> Option<String> {
+    match v.len() {
+        0 => None,
+        1 => v.pop(),
+        _ => Some(v.join(" ")),
+    }
 }
 
 /// The values of a row that come from the bounce as a whole.

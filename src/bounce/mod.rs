@@ -169,11 +169,7 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
     if b.original.is_none() {
         b.original = returned_original(input);
     }
-    let sender = b
-        .original
-        .as_ref()
-        .and_then(|o| o.from.as_deref())
-        .and_then(dsn::clean_address);
+    let sender = b.original.as_ref().and_then(Original::sender);
     // The recipients kept so far (a set: a report of 20,000 recipients
     // compared each with all before it).
     let mut seen: HashSet<String> = HashSet::new();
@@ -184,7 +180,7 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
             return false;
         }
         // A bounce addressed back to the sender is not a failure of the sender.
-        if kind != Kind::Autoreply && sender.as_deref() == Some(f.recipient.as_str()) && count > 1 {
+        if kind != Kind::Autoreply && sender == Some(f.recipient.as_str()) && count > 1 {
             return false;
         }
         seen.insert(f.recipient.clone());
