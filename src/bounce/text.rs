@@ -300,11 +300,8 @@ const INTROS: &[&str] = &[
 fn introduced_recipients(text: &Lines<'_>) -> Vec<String> {
     let lines = &text.lines;
     let mut out: Vec<String> = Vec::new();
-    // One overlapping automaton pass per lowercase line finds every intro
-    // phrase in it (one `str::find` per phrase built a searcher each time).
-    // As before, the phrase earliest in the table wins, at its first
-    // occurrence: for one phrase the overlapping search reports the
-    // leftmost occurrence first.
+    // The phrase earliest in the table wins, at its first occurrence in
+    // the first line that holds a phrase.
     static SET: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
     let set = SET.get_or_init(|| {
         aho_corasick::AhoCorasickBuilder::new()
@@ -312,28 +309,25 @@ fn introduced_recipients(text: &Lines<'_>) -> Vec<String> {
             .build(INTROS)
             .expect("intro phrases are plain literals")
     });
-    // The first match in the whole lowercase text (the one that ends first)
-    // lies on the first line with a phrase (no phrase spans a line end):
-    // only that line is searched for all its phrases.
+    // Any match in the whole lowercase text lies on that line (no phrase
+    // spans a line end), and its phrase is on it: the winner is that phrase
+    // or one before it in the table, so only those few are searched for,
+    // in that line alone (an overlapping automaton pass over the line
+    // cost more).
     let Some(first) = set.find(text.lower.as_str()) else {
         return out;
     };
-    let from = text.line_at(first.start());
-    let Some((start, tail)) = (from..text.len()).find_map(|n| {
-        let lower = text.lower(n);
-        let mut best: Option<(usize, usize)> = None;
-        for m in set.find_overlapping_iter(lower) {
-            let p = m.pattern().as_usize();
-            if best.is_none_or(|(b, _)| p < b) {
-                best = Some((p, m.end()));
-            }
-        }
-        best.map(|(_, end)| (n, lower.get(end..).unwrap_or("").to_string()))
-    }) else {
+    let start = text.line_at(first.start());
+    let lower = text.lower(start);
+    let Some(end) = INTROS[..=first.pattern().as_usize()]
+        .iter()
+        .find_map(|p| super::phrases::find(lower, p).map(|at| at + p.len()))
+    else {
         return out;
     };
+    let tail = lower.get(end..).unwrap_or("");
     // "undeliverable to a@b": the address on the intro line itself.
-    if let Some(m) = find_address(&tail) {
+    if let Some(m) = find_address(tail) {
         out.extend(candidate(m.as_str()));
     }
     for l in lines.iter().skip(start + 1).take(400) {
@@ -686,14 +680,20 @@ impl<'t> Lines<'t> {
         &self.lower[a..b]
     }
 
+    /// The lowercase text: each line's lowercase copy, the lines separated
+    /// by line ends.
+    pub fn lower_text(&self) -> &str {
+        &self.lower
+    }
+
     /// The line whose lowercase copy holds byte `at` of `lower`.
     fn line_at(&self, at: usize) -> usize {
         self.spans.partition_point(|s| s.0 <= at).saturating_sub(1)
     }
 
     /// The first line whose lowercase copy contains `needle`.
-    fn first_naming(&self, needle: &memchr::memmem::Finder<'_>) -> Option<usize> {
-        let n = needle.needle();
+    fn first_naming(&self, needle: &Address<'_>) -> Option<usize> {
+        let n = needle.bytes;
         if n.is_empty() || n.contains(&b'\n') || n.contains(&b'\r') {
             return (0..self.len()).find(|&i| needle.find(self.lower(i).as_bytes()).is_some());
         }
@@ -981,6 +981,57 @@ impl Names {
     }
 }
 
+/// A recipient searched for in lines and texts: `memmem` for a needle that
+/// is searched once or twice per text, where building a `memmem::Finder`
+/// cost more than the searches. The candidates are the needle's `@` (else
+/// its first byte), found by memchr: an address has one, and most lines
+/// none, so nearly every candidate is a match.
+struct Address<'n> {
+    bytes: &'n [u8],
+    /// The byte searched for, and where it lies in the needle.
+    anchor: usize,
+}
+
+impl<'n> Address<'n> {
+    fn new(needle: &'n str) -> Address<'n> {
+        let bytes = needle.as_bytes();
+        Address {
+            bytes,
+            anchor: memchr::memchr(b'@', bytes).unwrap_or(0),
+        }
+    }
+
+    /// `memmem::find`: the first occurrence in `hay`.
+    fn find(&self, hay: &[u8]) -> Option<usize> {
+        self.find_from(hay, 0)
+    }
+
+    /// The first occurrence starting at `from` or later.
+    fn find_from(&self, hay: &[u8], from: usize) -> Option<usize> {
+        let n = self.bytes;
+        let Some(&a) = n.get(self.anchor) else {
+            // The empty needle occurs everywhere.
+            return (from <= hay.len()).then_some(from);
+        };
+        let k = self.anchor;
+        let tail = hay.get(from + k..)?;
+        memchr::memchr_iter(a, tail)
+            .map(|i| from + i)
+            .find(|&at| hay.get(at..at + n.len()) == Some(n))
+    }
+
+    /// `memmem::find_iter`: the occurrences that do not overlap, first to
+    /// last.
+    fn find_iter<'h>(&'h self, hay: &'h [u8]) -> impl Iterator<Item = usize> + 'h {
+        let mut from = 0;
+        std::iter::from_fn(move || {
+            let at = self.find_from(hay, from)?;
+            from = at + self.bytes.len().max(1);
+            Some(at)
+        })
+    }
+}
+
 /// `diagnostic_for`, uncached. The diagnostic is a list of line numbers,
 /// each line taken trimmed, so that line facts answer for its parts.
 /// `index`, the `Names` of `others` if built, answers the searches for
@@ -994,7 +1045,7 @@ fn read_diagnostic(
     let lines = &text.lines;
     // One searcher for the recipient, not one per line (`str::contains`
     // builds a Two-Way searcher on every call).
-    let names_rcpt = memchr::memmem::Finder::new(rcpt.as_bytes());
+    let names_rcpt = Address::new(rcpt);
     let names = |i: usize| names_rcpt.find(text.lower(i).as_bytes()).is_some();
     let indexed = index.and_then(|n| Some((n, *n.ids.get(rcpt)?)));
     let pos = match indexed {
@@ -1188,7 +1239,7 @@ pub fn transcript_command_for(
             return n.transcript[id];
         }
     }
-    let names_rcpt = memchr::memmem::Finder::new(rcpt.as_bytes());
+    let names_rcpt = Address::new(rcpt);
     text.transcript()
         .iter()
         .find(|&&(i, _)| {
