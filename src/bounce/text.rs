@@ -225,18 +225,28 @@ impl Decoder for Text {
         // WARNING MESSAGE ONLY"), often with no code at all.
         // The phrases are one-line lowercase ASCII: searching the lowercase
         // text once is searching each lowercase line, and a case-sensitive
-        // search of it can use memchr's SIMD search.
-        static DELAY_SET: OnceLock<Vec<memchr::memmem::Finder<'static>>> = OnceLock::new();
-        let delay_set = DELAY_SET.get_or_init(|| {
-            DELAYED
-                .iter()
-                .map(|p| memchr::memmem::Finder::new(p.as_bytes()))
-                .collect()
+        // search of it can use a SIMD search: one packed (Teddy) pass for
+        // all of them, else one memchr pass each.
+        type Set = (
+            Option<aho_corasick::packed::Searcher>,
+            Vec<memchr::memmem::Finder<'static>>,
+        );
+        static DELAY_SET: OnceLock<Set> = OnceLock::new();
+        let (packed, finders) = DELAY_SET.get_or_init(|| {
+            (
+                aho_corasick::packed::Searcher::new(DELAYED),
+                DELAYED
+                    .iter()
+                    .map(|p| memchr::memmem::Finder::new(p.as_bytes()))
+                    .collect(),
+            )
         });
-        if delay_set
-            .iter()
-            .any(|p| p.find(head.lower.as_bytes()).is_some())
-        {
+        let hay = head.lower.as_bytes();
+        let delayed = match packed {
+            Some(p) => p.find(hay).is_some(),
+            None => finders.iter().any(|p| p.find(hay).is_some()),
+        };
+        if delayed {
             for f in &mut failures {
                 f.action = Some(Action::Delayed);
             }
@@ -302,24 +312,38 @@ fn introduced_recipients(text: &Lines<'_>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     // The phrase earliest in the table wins, at its first occurrence in
     // the first line that holds a phrase.
-    static SET: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
-    let set = SET.get_or_init(|| {
-        aho_corasick::AhoCorasickBuilder::new()
-            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-            .build(INTROS)
-            .expect("intro phrases are plain literals")
+    // The packed (Teddy) SIMD searcher when it can be built, else the
+    // automaton: the text is searched whole, and most of it holds no phrase.
+    type Set = (
+        Option<aho_corasick::packed::Searcher>,
+        aho_corasick::AhoCorasick,
+    );
+    static SET: OnceLock<Set> = OnceLock::new();
+    let (packed, set) = SET.get_or_init(|| {
+        (
+            aho_corasick::packed::Searcher::new(INTROS),
+            aho_corasick::AhoCorasickBuilder::new()
+                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                .build(INTROS)
+                .expect("intro phrases are plain literals"),
+        )
     });
-    // Any match in the whole lowercase text lies on that line (no phrase
-    // spans a line end), and its phrase is on it: the winner is that phrase
-    // or one before it in the table, so only those few are searched for,
-    // in that line alone (an overlapping automaton pass over the line
-    // cost more).
-    let Some(first) = set.find(text.lower.as_str()) else {
+    // Any match in the whole lowercase text (the leftmost one, or the one
+    // that ends first) lies on that line (no phrase spans a line end), and
+    // its phrase is on it: the winner is that phrase or one before it in
+    // the table, so only those few are searched for, in that line alone
+    // (an overlapping automaton pass over the line cost more).
+    let hay = text.lower.as_str();
+    let first = match packed {
+        Some(p) => p.find(hay).map(|m| (m.start(), m.pattern().as_usize())),
+        None => set.find(hay).map(|m| (m.start(), m.pattern().as_usize())),
+    };
+    let Some((at, phrase)) = first else {
         return out;
     };
-    let start = text.line_at(first.start());
+    let start = text.line_at(at);
     let lower = text.lower(start);
-    let Some(end) = INTROS[..=first.pattern().as_usize()]
+    let Some(end) = INTROS[..=phrase]
         .iter()
         .find_map(|p| super::phrases::find(lower, p).map(|at| at + p.len()))
     else {
