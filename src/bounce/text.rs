@@ -717,12 +717,20 @@ impl<'t> Lines<'t> {
 
     /// The first line whose lowercase copy contains `needle`.
     fn first_naming(&self, needle: &Address<'_>) -> Option<usize> {
+        self.first_naming_from(needle, 0)
+    }
+
+    /// The first line from line `from` on whose lowercase copy contains
+    /// `needle`: one search of the lowercase text from that line's start
+    /// (a match in it lies within one line), not one per line.
+    fn first_naming_from(&self, needle: &Address<'_>, from: usize) -> Option<usize> {
         let n = needle.bytes;
         if n.is_empty() || n.contains(&b'\n') || n.contains(&b'\r') {
-            return (0..self.len()).find(|&i| needle.find(self.lower(i).as_bytes()).is_some());
+            return (from..self.len()).find(|&i| needle.find(self.lower(i).as_bytes()).is_some());
         }
+        let start = self.spans.get(from)?.0;
         needle
-            .find(self.lower.as_bytes())
+            .find_from(self.lower.as_bytes(), start)
             .map(|at| self.line_at(at))
     }
 
@@ -1156,7 +1164,9 @@ fn read_diagnostic(
                 }
                 continue;
             }
-            if text.has_address(i) && !names(i) && !text.is_error(i) {
+            // The recipient's own name first: a line naming it needs no
+            // address pattern run over it.
+            if !names(i) && text.has_address(i) && !text.is_error(i) {
                 break;
             }
             paragraph.push(i);
@@ -1179,8 +1189,14 @@ fn read_diagnostic(
     // recipient would be quadratic again.
     if let (Some(p), true) = (pos, others.len() <= INDEX_FROM) {
         if !out.iter().any(|&i| text.has_code(i)) {
-            if let Some(coded) = (p + 1..text.len())
-                .filter(|&i| names(i))
+            // The lines after `p` that name the recipient.
+            let mut next = p + 1;
+            let later = std::iter::from_fn(|| {
+                let i = text.first_naming_from(&names_rcpt, next)?;
+                next = i + 1;
+                Some(i)
+            });
+            if let Some(coded) = later
                 .take(8)
                 .map(read_from)
                 .find(|o| o.iter().any(|&i| text.has_code(i)))
