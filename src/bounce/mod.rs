@@ -169,11 +169,17 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
     if b.original.is_none() {
         b.original = returned_original(input);
     }
-    let sender = b.original.as_ref().and_then(Original::sender);
+    let (kind, count) = (b.kind, b.failures.len());
+    // The sender matters only to a bounce of several recipients (below):
+    // cleaned only then.
+    let sender = if kind != Kind::Autoreply && count > 1 {
+        b.original.as_ref().and_then(Original::sender)
+    } else {
+        None
+    };
     // The recipients kept so far (a set: a report of 20,000 recipients
     // compared each with all before it).
     let mut seen: HashSet<String> = HashSet::new();
-    let (kind, count) = (b.kind, b.failures.len());
     b.failures.retain_mut(|f| {
         f.recipient = phrases::lowercase(f.recipient.trim().trim_matches(|c| c == '<' || c == '>'));
         if f.recipient.is_empty() || seen.contains(&f.recipient) {

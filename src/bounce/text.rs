@@ -225,18 +225,28 @@ impl Decoder for Text {
         // WARNING MESSAGE ONLY"), often with no code at all.
         // The phrases are one-line lowercase ASCII: searching the lowercase
         // text once is searching each lowercase line, and a case-sensitive
-        // search of it can use memchr's SIMD search.
-        static DELAY_SET: OnceLock<Vec<memchr::memmem::Finder<'static>>> = OnceLock::new();
-        let delay_set = DELAY_SET.get_or_init(|| {
-            DELAYED
-                .iter()
-                .map(|p| memchr::memmem::Finder::new(p.as_bytes()))
-                .collect()
+        // search of it can use a SIMD search: one packed (Teddy) pass for
+        // all of them, else one memchr pass each.
+        type Set = (
+            Option<aho_corasick::packed::Searcher>,
+            Vec<memchr::memmem::Finder<'static>>,
+        );
+        static DELAY_SET: OnceLock<Set> = OnceLock::new();
+        let (packed, finders) = DELAY_SET.get_or_init(|| {
+            (
+                aho_corasick::packed::Searcher::new(DELAYED),
+                DELAYED
+                    .iter()
+                    .map(|p| memchr::memmem::Finder::new(p.as_bytes()))
+                    .collect(),
+            )
         });
-        if delay_set
-            .iter()
-            .any(|p| p.find(head.lower.as_bytes()).is_some())
-        {
+        let hay = head.lower.as_bytes();
+        let delayed = match packed {
+            Some(p) => p.find(hay).is_some(),
+            None => finders.iter().any(|p| p.find(hay).is_some()),
+        };
+        if delayed {
             for f in &mut failures {
                 f.action = Some(Action::Delayed);
             }
@@ -300,40 +310,48 @@ const INTROS: &[&str] = &[
 fn introduced_recipients(text: &Lines<'_>) -> Vec<String> {
     let lines = &text.lines;
     let mut out: Vec<String> = Vec::new();
-    // One overlapping automaton pass per lowercase line finds every intro
-    // phrase in it (one `str::find` per phrase built a searcher each time).
-    // As before, the phrase earliest in the table wins, at its first
-    // occurrence: for one phrase the overlapping search reports the
-    // leftmost occurrence first.
-    static SET: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
-    let set = SET.get_or_init(|| {
-        aho_corasick::AhoCorasickBuilder::new()
-            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-            .build(INTROS)
-            .expect("intro phrases are plain literals")
+    // The phrase earliest in the table wins, at its first occurrence in
+    // the first line that holds a phrase.
+    // The packed (Teddy) SIMD searcher when it can be built, else the
+    // automaton: the text is searched whole, and most of it holds no phrase.
+    type Set = (
+        Option<aho_corasick::packed::Searcher>,
+        aho_corasick::AhoCorasick,
+    );
+    static SET: OnceLock<Set> = OnceLock::new();
+    let (packed, set) = SET.get_or_init(|| {
+        (
+            aho_corasick::packed::Searcher::new(INTROS),
+            aho_corasick::AhoCorasickBuilder::new()
+                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                .build(INTROS)
+                .expect("intro phrases are plain literals"),
+        )
     });
-    // The first match in the whole lowercase text (the one that ends first)
-    // lies on the first line with a phrase (no phrase spans a line end):
-    // only that line is searched for all its phrases.
-    let Some(first) = set.find(text.lower.as_str()) else {
+    // Any match in the whole lowercase text (the leftmost one, or the one
+    // that ends first) lies on that line (no phrase spans a line end), and
+    // its phrase is on it: the winner is that phrase or one before it in
+    // the table, so only those few are searched for, in that line alone
+    // (an overlapping automaton pass over the line cost more).
+    let hay = text.lower.as_str();
+    let first = match packed {
+        Some(p) => p.find(hay).map(|m| (m.start(), m.pattern().as_usize())),
+        None => set.find(hay).map(|m| (m.start(), m.pattern().as_usize())),
+    };
+    let Some((at, phrase)) = first else {
         return out;
     };
-    let from = text.line_at(first.start());
-    let Some((start, tail)) = (from..text.len()).find_map(|n| {
-        let lower = text.lower(n);
-        let mut best: Option<(usize, usize)> = None;
-        for m in set.find_overlapping_iter(lower) {
-            let p = m.pattern().as_usize();
-            if best.is_none_or(|(b, _)| p < b) {
-                best = Some((p, m.end()));
-            }
-        }
-        best.map(|(_, end)| (n, lower.get(end..).unwrap_or("").to_string()))
-    }) else {
+    let start = text.line_at(at);
+    let lower = text.lower(start);
+    let Some(end) = INTROS[..=phrase]
+        .iter()
+        .find_map(|p| super::phrases::find(lower, p).map(|at| at + p.len()))
+    else {
         return out;
     };
+    let tail = lower.get(end..).unwrap_or("");
     // "undeliverable to a@b": the address on the intro line itself.
-    if let Some(m) = find_address(&tail) {
+    if let Some(m) = find_address(tail) {
         out.extend(candidate(m.as_str()));
     }
     for l in lines.iter().skip(start + 1).take(400) {
@@ -686,19 +704,33 @@ impl<'t> Lines<'t> {
         &self.lower[a..b]
     }
 
+    /// The lowercase text: each line's lowercase copy, the lines separated
+    /// by line ends.
+    pub fn lower_text(&self) -> &str {
+        &self.lower
+    }
+
     /// The line whose lowercase copy holds byte `at` of `lower`.
     fn line_at(&self, at: usize) -> usize {
         self.spans.partition_point(|s| s.0 <= at).saturating_sub(1)
     }
 
     /// The first line whose lowercase copy contains `needle`.
-    fn first_naming(&self, needle: &memchr::memmem::Finder<'_>) -> Option<usize> {
-        let n = needle.needle();
+    fn first_naming(&self, needle: &Address<'_>) -> Option<usize> {
+        self.first_naming_from(needle, 0)
+    }
+
+    /// The first line from line `from` on whose lowercase copy contains
+    /// `needle`: one search of the lowercase text from that line's start
+    /// (a match in it lies within one line), not one per line.
+    fn first_naming_from(&self, needle: &Address<'_>, from: usize) -> Option<usize> {
+        let n = needle.bytes;
         if n.is_empty() || n.contains(&b'\n') || n.contains(&b'\r') {
-            return (0..self.len()).find(|&i| needle.find(self.lower(i).as_bytes()).is_some());
+            return (from..self.len()).find(|&i| needle.find(self.lower(i).as_bytes()).is_some());
         }
+        let start = self.spans.get(from)?.0;
         needle
-            .find(self.lower.as_bytes())
+            .find_from(self.lower.as_bytes(), start)
             .map(|at| self.line_at(at))
     }
 
@@ -981,6 +1013,57 @@ impl Names {
     }
 }
 
+/// A recipient searched for in lines and texts: `memmem` for a needle that
+/// is searched once or twice per text, where building a `memmem::Finder`
+/// cost more than the searches. The candidates are the needle's `@` (else
+/// its first byte), found by memchr: an address has one, and most lines
+/// none, so nearly every candidate is a match.
+struct Address<'n> {
+    bytes: &'n [u8],
+    /// The byte searched for, and where it lies in the needle.
+    anchor: usize,
+}
+
+impl<'n> Address<'n> {
+    fn new(needle: &'n str) -> Address<'n> {
+        let bytes = needle.as_bytes();
+        Address {
+            bytes,
+            anchor: memchr::memchr(b'@', bytes).unwrap_or(0),
+        }
+    }
+
+    /// `memmem::find`: the first occurrence in `hay`.
+    fn find(&self, hay: &[u8]) -> Option<usize> {
+        self.find_from(hay, 0)
+    }
+
+    /// The first occurrence starting at `from` or later.
+    fn find_from(&self, hay: &[u8], from: usize) -> Option<usize> {
+        let n = self.bytes;
+        let Some(&a) = n.get(self.anchor) else {
+            // The empty needle occurs everywhere.
+            return (from <= hay.len()).then_some(from);
+        };
+        let k = self.anchor;
+        let tail = hay.get(from + k..)?;
+        memchr::memchr_iter(a, tail)
+            .map(|i| from + i)
+            .find(|&at| hay.get(at..at + n.len()) == Some(n))
+    }
+
+    /// `memmem::find_iter`: the occurrences that do not overlap, first to
+    /// last.
+    fn find_iter<'h>(&'h self, hay: &'h [u8]) -> impl Iterator<Item = usize> + 'h {
+        let mut from = 0;
+        std::iter::from_fn(move || {
+            let at = self.find_from(hay, from)?;
+            from = at + self.bytes.len().max(1);
+            Some(at)
+        })
+    }
+}
+
 /// `diagnostic_for`, uncached. The diagnostic is a list of line numbers,
 /// each line taken trimmed, so that line facts answer for its parts.
 /// `index`, the `Names` of `others` if built, answers the searches for
@@ -994,7 +1077,7 @@ fn read_diagnostic(
     let lines = &text.lines;
     // One searcher for the recipient, not one per line (`str::contains`
     // builds a Two-Way searcher on every call).
-    let names_rcpt = memchr::memmem::Finder::new(rcpt.as_bytes());
+    let names_rcpt = Address::new(rcpt);
     let names = |i: usize| names_rcpt.find(text.lower(i).as_bytes()).is_some();
     let indexed = index.and_then(|n| Some((n, *n.ids.get(rcpt)?)));
     let pos = match indexed {
@@ -1081,7 +1164,9 @@ fn read_diagnostic(
                 }
                 continue;
             }
-            if text.has_address(i) && !names(i) && !text.is_error(i) {
+            // The recipient's own name first: a line naming it needs no
+            // address pattern run over it.
+            if !names(i) && text.has_address(i) && !text.is_error(i) {
                 break;
             }
             paragraph.push(i);
@@ -1104,8 +1189,14 @@ fn read_diagnostic(
     // recipient would be quadratic again.
     if let (Some(p), true) = (pos, others.len() <= INDEX_FROM) {
         if !out.iter().any(|&i| text.has_code(i)) {
-            if let Some(coded) = (p + 1..text.len())
-                .filter(|&i| names(i))
+            // The lines after `p` that name the recipient.
+            let mut next = p + 1;
+            let later = std::iter::from_fn(|| {
+                let i = text.first_naming_from(&names_rcpt, next)?;
+                next = i + 1;
+                Some(i)
+            });
+            if let Some(coded) = later
                 .take(8)
                 .map(read_from)
                 .find(|o| o.iter().any(|&i| text.has_code(i)))
@@ -1188,7 +1279,7 @@ pub fn transcript_command_for(
             return n.transcript[id];
         }
     }
-    let names_rcpt = memchr::memmem::Finder::new(rcpt.as_bytes());
+    let names_rcpt = Address::new(rcpt);
     text.transcript()
         .iter()
         .find(|&&(i, _)| {

@@ -18,8 +18,9 @@
 //! it; a notice that does not repeat the name gets the first paragraph
 //! after the greeting.
 
+use std::sync::OnceLock;
+
 use crate::bounce::reason::Reason;
-use crate::bounce::text::error_head_before;
 use crate::bounce::types::{Bounce, Failure, Kind};
 use crate::bounce::{dsn::clean_address, Decoder, Input};
 
@@ -44,15 +45,27 @@ impl Decoder for GoogleGroups {
     }
 
     fn decode(&self, input: &Input<'_, '_>) -> Option<Bounce> {
-        let head = error_head_before(input.text(), input.inline_original_at());
-        // ASCII case ignored, no lowercase copy: the same as searching the
-        // full lowercase, since no link holds the ASCII letters that other
-        // letters lowercase to (`k` from the Kelvin sign, `i` from `İ`).
-        if !HELP_LINKS.iter().any(|l| super::contains_ci(head, l)) {
+        // The error head's lines, shared with the text decoder that reads
+        // the other bounces from Google's daemons. Its lowercase copy
+        // answers the ASCII-case-blind search: no link holds the ASCII
+        // letters that other letters lowercase to (`k` from the Kelvin
+        // sign, `i` from `İ`), nor a line end.
+        static LINKS: OnceLock<Vec<memchr::memmem::Finder<'static>>> = OnceLock::new();
+        let links = LINKS.get_or_init(|| {
+            HELP_LINKS
+                .iter()
+                .map(|l| memchr::memmem::Finder::new(l.as_bytes()))
+                .collect()
+        });
+        let head = input.error_lines();
+        if !links
+            .iter()
+            .any(|l| l.find(head.lower_text().as_bytes()).is_some())
+        {
             return None;
         }
         let header = input.header("X-Failed-Recipients")?;
-        let lines: Vec<&str> = head.lines().map(str::trim).collect();
+        let lines: Vec<&str> = head.lines.iter().map(|l| l.trim()).collect();
         let mut b = Bounce::new(Kind::MtaText, self.name());
         for rcpt in header.split(',').filter_map(clean_address) {
             let group = rcpt.split('@').next().unwrap_or("").to_string();
