@@ -163,9 +163,11 @@ struct Head {
     id: u16,
 }
 
-/// The bucket of a position: a hash of its first three bytes.
+/// The bucket of a position: a hash of its first three bytes, blind to
+/// ASCII case (bit 5 of each byte cleared, which folds `a` onto `A`), so
+/// that a case-folding search hashes the text as it is.
 fn bucket(word: u64) -> usize {
-    (((word & 0xff_ffff) as u32).wrapping_mul(0x9e37_79b1) >> 16) as usize
+    (((word & 0xdf_dfdf) as u32).wrapping_mul(0x9e37_79b1) >> 16) as usize
 }
 
 /// Eight bytes of `hay` from `i` as a little-endian word, zero past the end.
@@ -273,7 +275,7 @@ impl HeadIndex {
         let body = hay.len().saturating_sub(7);
         let mut i = 0;
         loop {
-            i = self.skip::<FOLD>(hay, i, body);
+            i = self.skip(hay, i, body);
             if i == body {
                 break;
             }
@@ -300,16 +302,12 @@ impl HeadIndex {
     /// it is a word read, a hash and a bit test per position (inside its
     /// caller, its variables were kept on the stack and reloaded each time).
     #[inline(never)]
-    fn skip<const FOLD: bool>(&self, hay: &[u8], from: usize, end: usize) -> usize {
+    fn skip(&self, hay: &[u8], from: usize, end: usize) -> usize {
         if from >= end {
             return end;
         }
         for (j, w) in hay[from..end + 7].windows(8).enumerate() {
-            let mut word = u64::from_le_bytes(w.try_into().expect("eight bytes"));
-            if FOLD {
-                word = lower_word(word);
-            }
-            let k = bucket(word);
+            let k = bucket(u64::from_le_bytes(w.try_into().expect("eight bytes")));
             if self.used[k / 64] & 1 << (k % 64) != 0 {
                 return from + j;
             }
@@ -327,12 +325,12 @@ impl HeadIndex {
         i: usize,
         found: &mut impl FnMut(usize, usize) -> bool,
     ) -> bool {
-        if FOLD {
-            word = lower_word(word);
-        }
         let k = bucket(word);
         if self.used[k / 64] & 1 << (k % 64) == 0 {
             return true;
+        }
+        if FOLD {
+            word = lower_word(word);
         }
         let (lo, hi) = (self.slots[k] as usize, self.slots[k + 1] as usize);
         for h in &self.heads[lo..hi] {

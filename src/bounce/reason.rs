@@ -37,7 +37,7 @@
 
 use std::sync::OnceLock;
 
-use super::status::{find_reply_code, SmtpCommand, Status};
+use super::status::{find_reply_code, SmtpCommand, Status, COMMAND_WORDS};
 use super::types::{Action, Failure, Kind};
 
 /// A bounce reason.
@@ -1435,11 +1435,13 @@ enum Hit {
     },
     /// A marker of `PROVIDERS[n]`.
     Mark(usize),
+    /// Phrase `n` of the SMTP command table (`status::COMMAND_WORDS`).
+    Command(usize),
 }
 
-/// `STRONG`, `WEAK` and the providers' markers in one index, so that a
-/// diagnostic is read once for all of them whatever the size of the
-/// tables. A wildcard phrase whose start is found is then checked in full
+/// `STRONG`, `WEAK`, the providers' markers and the phrases naming the
+/// SMTP command in one index, so that a diagnostic is read once for all of
+/// them whatever the size of the tables. A wildcard phrase whose start is found is then checked in full
 /// with `matches_at` from where its start was found.
 struct Compiled {
     index: super::phrases::HeadIndex,
@@ -1469,6 +1471,10 @@ impl Compiled {
                 hits.push(Hit::Mark(n));
             }
         }
+        for (n, (w, _)) in COMMAND_WORDS.iter().enumerate() {
+            literals.push(w);
+            hits.push(Hit::Command(n));
+        }
         Compiled {
             index: super::phrases::HeadIndex::new(literals),
             hits,
@@ -1491,6 +1497,8 @@ struct Found {
     weak: Option<usize>,
     /// Bit n: a marker of `PROVIDERS[n]` is in the text.
     marks: u32,
+    /// The first phrase of `COMMAND_WORDS` in the text.
+    command: Option<usize>,
 }
 
 impl Found {
@@ -1500,6 +1508,9 @@ impl Found {
         c.index.each(lower.as_bytes(), false, |id, start| {
             match c.hits[id] {
                 Hit::Mark(n) => found.marks |= 1 << n,
+                Hit::Command(n) => {
+                    found.command = Some(found.command.map_or(n, |c| c.min(n)));
+                }
                 Hit::Phrase {
                     weak,
                     entry,
@@ -1655,16 +1666,39 @@ pub fn from_powermta_category(category: &str) -> Option<Reason> {
     })
 }
 
+/// What one pass over a diagnostic finds: its lowercase, the reason
+/// phrases and provider markers in it, and the SMTP command it names
+/// (`SmtpCommand::find_ci`). `bounce::finish` needs the command first and
+/// the reason last; the pass serves both.
+pub struct Scan {
+    lower: String,
+    found: Found,
+}
+
+impl Scan {
+    /// Reads `diagnostic`.
+    pub fn of(diagnostic: &str) -> Scan {
+        // `to_lowercase`, at a fraction of its cost.
+        let lower = super::phrases::lowercase(diagnostic);
+        let found = Found::in_text(&lower);
+        Scan { lower, found }
+    }
+
+    /// The SMTP command the text names: `SmtpCommand::find_ci`.
+    pub fn command(&self) -> Option<SmtpCommand> {
+        self.found.command.map(|i| COMMAND_WORDS[i].1)
+    }
+}
+
 /// Decides a failure's reason; see the module documentation for the ladder.
 /// Without `f.command`, the diagnostic is searched for the SMTP command.
 pub fn classify(f: &Failure, kind: Kind) -> Reason {
-    classify_searched(f, kind, false)
+    classify_scanned(f, kind, &mut None)
 }
 
-/// `classify`, told whether `f.diagnostic` was already searched for the
-/// SMTP command (`bounce::finish` does it first): then a missing
-/// `f.command` means the text names none, and the search is not repeated.
-pub fn classify_searched(f: &Failure, kind: Kind, searched: bool) -> Reason {
+/// `classify`, with `scan` holding `Scan::of` the diagnostic (`f.diagnostic`,
+/// or "" without one) or None; filled when the ladder needs it.
+pub fn classify_scanned(f: &Failure, kind: Kind, scan: &mut Option<Scan>) -> Reason {
     match kind {
         Kind::Autoreply => return Reason::Vacation,
         Kind::Feedback => return Reason::Feedback,
@@ -1677,19 +1711,14 @@ pub fn classify_searched(f: &Failure, kind: Kind, searched: bool) -> Reason {
     {
         return Reason::Delivered;
     }
-    let diagnostic = f.diagnostic.as_deref().unwrap_or("");
-    // `to_lowercase`, at a fraction of its cost.
-    let lower = super::phrases::lowercase(diagnostic);
+    let Scan { lower, found } =
+        scan.get_or_insert_with(|| Scan::of(f.diagnostic.as_deref().unwrap_or("")));
+    let lower = lower.as_str();
     let status = f.status.filter(Status::is_real);
-    let reply = f.reply_code.or_else(|| find_reply_code(&lower));
-    let cmd = match f.command {
-        None if !searched => SmtpCommand::find(&lower),
-        c => c,
-    };
+    let reply = f.reply_code.or_else(|| find_reply_code(lower));
+    let cmd = f.command.or(found.command.map(|i| COMMAND_WORDS[i].1));
 
-    let found = Found::in_text(&lower);
-
-    if let Some(r) = from_provider(f, &lower, found.marks) {
+    if let Some(r) = from_provider(f, lower, found.marks) {
         return refine(r, status, cmd);
     }
     if let Some(r) = found.strong.map(|i| STRONG[i].0) {
@@ -2061,6 +2090,21 @@ mod tests {
         f = fail("550 Unknown user a@docomo.ne.jp", "5.2.0");
         f.remote_mta = Some("mfsmax.docomo.ne.jp".into());
         assert_eq!(classify(&f, Kind::Dsn), Reason::Filtered);
+    }
+
+    #[test]
+    fn scan_finds_the_command_find_ci_finds() {
+        for t in [
+            "550 5.1.1 User unknown (in reply to RCPT TO command)",
+            "SMTP error from remote mail server after end of data: 554 DATA refused",
+            ">>> DATA <<< 550 after RCPT TO: refused",
+            "host said: 553 sender was rejected; in reply to MAIL FROM command",
+            "\u{212a}elvin does not li\u{212a}e recipient",
+            "nothing here",
+            "",
+        ] {
+            assert_eq!(Scan::of(t).command(), SmtpCommand::find_ci(t), "{t:?}");
+        }
     }
 
     #[test]
