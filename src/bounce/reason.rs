@@ -1389,7 +1389,12 @@ fn matches_at(text: &str, phrase: &str) -> bool {
     let Some(first) = parts.next().filter(|f| text.starts_with(f)) else {
         return false;
     };
-    let mut at = first.len();
+    parts_follow(text, first.len(), parts)
+}
+
+/// Do the `parts` after a wildcard phrase's first part follow in `text`
+/// from `at` on (the rest of `matches_at`)?
+fn parts_follow<'p>(text: &str, mut at: usize, mut parts: impl Iterator<Item = &'p str>) -> bool {
     parts.all(|part| {
         let rest = &text[at..];
         // The window ends on a character boundary at most GAP bytes on.
@@ -1422,16 +1427,40 @@ fn matches_at(text: &str, phrase: &str) -> bool {
     })
 }
 
+/// A wildcard phrase split into its parts once (`wildcard_parts`), for
+/// `matches_at` from each place the index finds its first part.
+struct Wildcard {
+    first: &'static str,
+    rest: Vec<&'static str>,
+}
+
+impl Wildcard {
+    fn of(phrase: &'static str) -> Wildcard {
+        let mut parts = wildcard_parts(phrase);
+        let first = parts.next().unwrap_or("");
+        Wildcard {
+            first,
+            rest: parts.collect(),
+        }
+    }
+
+    /// `matches_at(text, phrase)`.
+    fn matches_at(&self, text: &str) -> bool {
+        text.starts_with(self.first)
+            && parts_follow(text, self.first.len(), self.rest.iter().copied())
+    }
+}
+
 /// What one literal of the index stands for.
 #[derive(Clone, Copy)]
 enum Hit {
     /// The literal start of a phrase (the part before a `*`) of entry
-    /// `entry` of `STRONG` (`weak` false) or `WEAK`, with the whole phrase
-    /// when it has a `*`.
+    /// `entry` of `STRONG` (`weak` false) or `WEAK`, with the phrase's
+    /// `Compiled::wildcards` entry when it has a `*`.
     Phrase {
         weak: bool,
         entry: usize,
-        wildcard: Option<&'static str>,
+        wildcard: Option<usize>,
     },
     /// A marker of `PROVIDERS[n]`.
     Mark(usize),
@@ -1446,12 +1475,14 @@ enum Hit {
 struct Compiled {
     index: super::phrases::HeadIndex,
     hits: Vec<Hit>,
+    wildcards: Vec<Wildcard>,
 }
 
 impl Compiled {
     fn new() -> Compiled {
         let mut literals = Vec::new();
         let mut hits = Vec::new();
+        let mut wildcards = Vec::new();
         for (weak, table) in [(false, STRONG), (true, WEAK)] {
             for (entry, (_, phrases)) in table.iter().enumerate() {
                 for &p in phrases.iter() {
@@ -1460,7 +1491,10 @@ impl Compiled {
                     hits.push(Hit::Phrase {
                         weak,
                         entry,
-                        wildcard: p.contains('*').then_some(p),
+                        wildcard: p.contains('*').then(|| {
+                            wildcards.push(Wildcard::of(p));
+                            wildcards.len() - 1
+                        }),
                     });
                 }
             }
@@ -1478,6 +1512,7 @@ impl Compiled {
         Compiled {
             index: super::phrases::HeadIndex::new(literals),
             hits,
+            wildcards,
         }
     }
 
@@ -1522,7 +1557,7 @@ impl Found {
                         &mut found.strong
                     };
                     if best.is_none_or(|b| entry < b)
-                        && wildcard.is_none_or(|p| matches_at(&lower[start..], p))
+                        && wildcard.is_none_or(|w| c.wildcards[w].matches_at(&lower[start..]))
                     {
                         *best = Some(entry);
                     }
@@ -1562,7 +1597,7 @@ impl Pattern {
     }
 }
 
-/// The providers whose hosts a host name (or a domain), lowercase, is in:
+/// The providers whose hosts a host name (or a domain), in any case, is in:
 /// bit n for `PROVIDERS[n]`. A suffix matches the name itself or a name
 /// ending in "." and the suffix (a leading dot in the table changes
 /// nothing), so each suffix of the name at a dot is looked up, among the
@@ -1593,7 +1628,8 @@ fn host_providers(host: &str) -> u32 {
     loop {
         if let Some(group) = by_length.get(rest.len()) {
             for (s, m) in group {
-                if *s == rest {
+                // The table is lowercase: the same as lowercasing `rest`.
+                if s.eq_ignore_ascii_case(rest) {
                     mask |= m;
                 }
             }
@@ -1617,12 +1653,9 @@ fn from_provider(f: &Failure, lower: &str, marks: u32) -> Option<Reason> {
         .map(|h| {
             h.trim_matches(|c| c == '[' || c == ']')
                 .trim_end_matches('.')
-                .to_ascii_lowercase()
         });
-    let domain = domain.map(|d| d.trim_end_matches('.').to_ascii_lowercase());
-    let mask = marks
-        | host.as_deref().map_or(0, host_providers)
-        | domain.as_deref().map_or(0, host_providers);
+    let domain = domain.map(|d| d.trim_end_matches('.'));
+    let mask = marks | host.map_or(0, host_providers) | domain.map_or(0, host_providers);
     PROVIDERS
         .iter()
         .enumerate()
@@ -1856,7 +1889,7 @@ mod tests {
                 };
                 assert_eq!(s, s.to_lowercase());
             }
-            for m in p.marks {
+            for m in p.marks.iter().chain(p.hosts) {
                 assert_eq!(*m, m.to_lowercase());
             }
         }
