@@ -132,17 +132,17 @@ fn is_caseless(c: char) -> bool {
 /// hundreds of phrases cost more to build (about 9 M instructions, once)
 /// than thousands of searches with this index, and searched slower (7 k
 /// instructions a diagnostic): its prefilter cannot skip much when the
-/// phrases start with common letters. Here each position's first three
+/// phrases start with common letters. Here each position's first four
 /// bytes pick, through a hash table, the few literals starting with them;
 /// a candidate is ruled out by comparing its first eight bytes as one word.
 pub struct HeadIndex {
-    /// Bit `h`: some literal's first three bytes hash to `h`. Most
+    /// Bit `h`: some literal's first four bytes hash to `h`. Most
     /// positions of a text start no literal; one bit test skips them.
     used: Box<[u64; BUCKETS / 64]>,
     /// `slots[h]..slots[h + 1]`: the range of `heads` whose literals' first
-    /// three bytes hash to `h`.
+    /// four bytes hash to `h`.
     slots: Box<[u16; BUCKETS + 1]>,
-    /// Per literal, grouped by hash (ascending ids in a group): its first
+    /// Per literal and bucket, grouped by hash (ascending ids in a group): its first
     /// eight bytes and the mask of those that exist, side by side so that
     /// ruling a candidate out reads one place.
     heads: Box<[Head]>,
@@ -163,11 +163,11 @@ struct Head {
     id: u16,
 }
 
-/// The bucket of a position: a hash of its first three bytes, blind to
+/// The bucket of a position: a hash of its first four bytes, blind to
 /// ASCII case (bit 5 of each byte cleared, which folds `a` onto `A`), so
 /// that a case-folding search hashes the text as it is.
 fn bucket(word: u64) -> usize {
-    (((word & 0xdf_dfdf) as u32).wrapping_mul(0x9e37_79b1) >> 16) as usize
+    ((word as u32 & 0xdfdf_dfdf).wrapping_mul(0x9e37_79b1) >> 16) as usize
 }
 
 /// Eight bytes of `hay` from `i` as a little-endian word, zero past the end.
@@ -216,29 +216,36 @@ impl HeadIndex {
                 id: id as u16,
             }
         };
+        // Buckets hash four bytes: fewer literals share a bucket than
+        // share three bytes ("mai", "rec"), and fewer places of a text
+        // pass the bit test. A three-byte literal goes in the bucket of
+        // each fourth byte (zero included, for the end of a text), once
+        // per distinct bucket so that no place reports it twice.
+        let mut entries: Vec<(usize, usize)> = Vec::new();
+        for id in 0..literals.len() {
+            let word = head(id).word;
+            if literals[id].len() >= 4 {
+                entries.push((bucket(word), id));
+            } else {
+                let mut ks: Vec<usize> = (0..=255u64).map(|c| bucket(word | c << 24)).collect();
+                ks.sort_unstable();
+                ks.dedup();
+                entries.extend(ks.into_iter().map(|k| (k, id)));
+            }
+        }
+        // Grouped by bucket, ascending ids in a group.
+        entries.sort_unstable();
+        assert!(entries.len() < u16::MAX as usize);
         let mut slots = vec![0u16; BUCKETS + 1];
         let mut used = vec![0u64; BUCKETS / 64];
-        for id in 0..literals.len() {
-            let k = bucket(head(id).word);
+        for &(k, _) in &entries {
             slots[k + 1] += 1;
             used[k / 64] |= 1 << (k % 64);
         }
         for k in 0..BUCKETS {
             slots[k + 1] += slots[k];
         }
-        let mut next = slots.clone();
-        let empty = Head {
-            word: 0,
-            mask: 0,
-            id: 0,
-        };
-        let mut heads = vec![empty; literals.len()];
-        for id in 0..literals.len() {
-            let h = head(id);
-            let k = bucket(h.word);
-            heads[next[k] as usize] = h;
-            next[k] += 1;
-        }
+        let heads: Vec<Head> = entries.iter().map(|&(_, id)| head(id)).collect();
         HeadIndex {
             used: used
                 .into_boxed_slice()
@@ -297,7 +304,7 @@ impl HeadIndex {
     }
 
     /// The first position of `from..end` (each with eight bytes ahead)
-    /// whose first three bytes may start a literal, else `end`. This loop
+    /// whose first four bytes may start a literal, else `end`. This loop
     /// runs for every byte of every diagnostic: on its own, out of line,
     /// it is a word read, a hash and a bit test per position (inside its
     /// caller, its variables were kept on the stack and reloaded each time).
