@@ -306,18 +306,35 @@ impl HeadIndex {
     /// The first position of `from..end` (each with eight bytes ahead)
     /// whose first four bytes may start a literal, else `end`. This loop
     /// runs for every byte of every diagnostic: on its own, out of line,
-    /// it is a word read, a hash and a bit test per position (inside its
+    /// it is a shift, a hash and a bit test per position (inside its
     /// caller, its variables were kept on the stack and reloaded each time).
     #[inline(never)]
     fn skip(&self, hay: &[u8], from: usize, end: usize) -> usize {
         if from >= end {
             return end;
         }
-        for (j, w) in hay[from..end + 7].windows(8).enumerate() {
-            let k = bucket(u64::from_le_bytes(w.try_into().expect("eight bytes")));
-            if self.used[k / 64] & 1 << (k % 64) != 0 {
-                return from + j;
+        let used = |word: u64| {
+            let k = bucket(word);
+            self.used[k / 64] & 1 << (k % 64) != 0
+        };
+        // One eight-byte read serves five places (each hashes four bytes).
+        let mut i = from;
+        while i + 5 <= end {
+            let w = u64::from_le_bytes(hay[i..i + 8].try_into().expect("eight bytes"));
+            for t in 0..5 {
+                if used(w >> (8 * t)) {
+                    return i + t;
+                }
             }
+            i += 5;
+        }
+        while i < end {
+            if used(u64::from_le_bytes(
+                hay[i..i + 8].try_into().expect("eight bytes"),
+            )) {
+                return i;
+            }
+            i += 1;
         }
         end
     }
