@@ -201,18 +201,19 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
             .as_deref()
             .is_none_or(|d| !d.chars().any(char::is_alphabetic))
     };
-    // The SMTP command each failure's diagnostic names, searched once per
-    // diagnostic (`None` until searched): the fill below, the paragraph
-    // (often the diagnostic itself) and the last fill all want it.
-    let mut diagnostic_command: Vec<Option<Option<SmtpCommand>>> = vec![None; b.failures.len()];
+    // Each failure's diagnostic read once (`None` until read) for the SMTP
+    // command it names and its reason: the fill below, the paragraph (often
+    // the diagnostic itself), the last fill and the reason all want it.
+    let mut scans: Vec<Option<reason::Scan>> = b.failures.iter().map(|_| None).collect();
     // The SMTP command, when the report leaves it out but the text says it
     // (Sendmail's transcript, Postfix's "(in reply to end of DATA command)").
-    let no_command = |f: &Failure, known: &mut Option<Option<SmtpCommand>>| {
+    let no_command = |f: &Failure, known: &mut Option<reason::Scan>| {
         f.command.is_none()
             && f.diagnostic.as_deref().is_none_or(|d| {
-                let c = SmtpCommand::find_ci(d);
-                *known = Some(c);
-                c.is_none()
+                known
+                    .get_or_insert_with(|| reason::Scan::of(d))
+                    .command()
+                    .is_none()
             })
     };
     // Each test once per failure; `no_command` is asked again below only
@@ -220,7 +221,7 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
     let needs: Vec<(bool, bool)> = if matches!(b.kind, Kind::Dsn | Kind::MtaText) {
         b.failures
             .iter()
-            .zip(&mut diagnostic_command)
+            .zip(&mut scans)
             .map(|(f, known)| (says_nothing(f), no_command(f, known)))
             .collect()
     } else {
@@ -231,11 +232,8 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
         let all: Vec<String> = b.failures.iter().map(|f| f.recipient.clone()).collect();
         let others: Vec<&str> = all.iter().map(String::as_str).collect();
         let group = lines.recipients_group(&others);
-        for ((f, &(silent, mut commandless)), known) in b
-            .failures
-            .iter_mut()
-            .zip(&needs)
-            .zip(&mut diagnostic_command)
+        for ((f, &(silent, mut commandless)), known) in
+            b.failures.iter_mut().zip(&needs).zip(&mut scans)
         {
             // The recipient's paragraph, read at most once for both uses.
             let mut paragraph: Option<Option<String>> = None;
@@ -266,7 +264,7 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
                         None => None,
                         // The text decoder's diagnostic is this paragraph.
                         Some(p) if known.is_some() && f.diagnostic.as_deref() == Some(&p) => {
-                            known.flatten()
+                            known.as_ref().and_then(reason::Scan::command)
                         }
                         Some(p) => SmtpCommand::find_ci(&p),
                     },
@@ -276,7 +274,7 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
     }
     let category = input.header("X-PowerMTA-BounceCategory");
     let powermta_category = category.as_deref();
-    for (f, mut known) in b.failures.iter_mut().zip(diagnostic_command) {
+    for (f, mut known) in b.failures.iter_mut().zip(scans) {
         if let Some(one) = f.diagnostic.as_deref().and_then(one_line) {
             f.diagnostic = Some(one);
             known = None;
@@ -329,16 +327,14 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
             });
         }
         if f.command.is_none() {
-            f.command = match known {
-                Some(c) => c,
-                None => SmtpCommand::find_ci(f.diagnostic.as_deref().unwrap_or("")),
-            };
+            f.command = known
+                .get_or_insert_with(|| reason::Scan::of(f.diagnostic.as_deref().unwrap_or("")))
+                .command();
         }
         // A family decoder that knows what its notice means (Google Groups'
         // refusal, written in the sender's language) has set it already.
-        // The command search above covered the current diagnostic.
         if f.reason.is_none() {
-            f.reason = Some(reason::classify_searched(f, b.kind, true));
+            f.reason = Some(reason::classify_scanned(f, b.kind, &mut known));
         }
         // PowerMTA names its own bounce category in a header; it decides
         // only where the diagnostic and codes said nothing specific.

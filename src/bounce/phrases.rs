@@ -132,26 +132,42 @@ fn is_caseless(c: char) -> bool {
 /// hundreds of phrases cost more to build (about 9 M instructions, once)
 /// than thousands of searches with this index, and searched slower (7 k
 /// instructions a diagnostic): its prefilter cannot skip much when the
-/// phrases start with common letters. Here each position's first three
+/// phrases start with common letters. Here each position's first four
 /// bytes pick, through a hash table, the few literals starting with them;
 /// a candidate is ruled out by comparing its first eight bytes as one word.
 pub struct HeadIndex {
-    /// Bit `h`: some literal's first three bytes hash to `h`. Most
+    /// Bit `h`: some literal's first four bytes hash to `h`. Most
     /// positions of a text start no literal; one bit test skips them.
-    used: Box<[u64]>,
-    /// `slots[h]..slots[h + 1]`: the range of `ids` whose literals' first
-    /// three bytes hash to `h`.
-    slots: Box<[u16]>,
-    /// Literal ids, grouped by hash, ascending in a group.
-    ids: Box<[u16]>,
-    /// Per literal: its first eight bytes (zero-padded), the mask of those
-    /// that exist, and the literal.
-    heads: Box<[(u64, u64, &'static [u8])]>,
+    used: Box<[u64; BUCKETS / 64]>,
+    /// `slots[h]..slots[h + 1]`: the range of `heads` whose literals' first
+    /// four bytes hash to `h`.
+    slots: Box<[u16; BUCKETS + 1]>,
+    /// Per literal and bucket, grouped by hash (ascending ids in a group): its first
+    /// eight bytes and the mask of those that exist, side by side so that
+    /// ruling a candidate out reads one place.
+    heads: Box<[Head]>,
+    /// The literals, by id.
+    literals: Box<[&'static [u8]]>,
 }
 
-/// The bucket of a position: a hash of its first three bytes.
+/// Hash buckets of `HeadIndex`: the 16 bits `bucket` keeps.
+const BUCKETS: usize = 1 << 16;
+
+/// One literal's head in `HeadIndex`.
+#[derive(Clone, Copy)]
+struct Head {
+    /// Its first eight bytes (zero-padded) as a little-endian word.
+    word: u64,
+    /// The bytes of `word` the literal has.
+    mask: u64,
+    id: u16,
+}
+
+/// The bucket of a position: a hash of its first four bytes, blind to
+/// ASCII case (bit 5 of each byte cleared, which folds `a` onto `A`), so
+/// that a case-folding search hashes the text as it is.
 fn bucket(word: u64) -> usize {
-    (((word & 0xff_ffff) as u32).wrapping_mul(0x9e37_79b1) >> 16) as usize
+    ((word as u32 & 0xdfdf_dfdf).wrapping_mul(0x9e37_79b1) >> 16) as usize
 }
 
 /// Eight bytes of `hay` from `i` as a little-endian word, zero past the end.
@@ -182,38 +198,65 @@ impl HeadIndex {
     /// zero byte); ids are positions in `literals`.
     pub fn new(literals: Vec<&'static str>) -> HeadIndex {
         assert!(literals.len() < u16::MAX as usize);
-        let heads: Box<[(u64, u64, &'static [u8])]> = literals
+        let literals: Box<[&'static [u8]]> = literals
             .iter()
             .map(|l| {
                 let b = l.as_bytes();
                 assert!(b.len() >= 3 && !b.contains(&0), "cannot index {l:?}");
-                let n = b.len().min(8);
-                let mask = if n == 8 { u64::MAX } else { (1 << (8 * n)) - 1 };
-                (word_at(b, 0) & mask, mask, b)
+                b
             })
             .collect();
-        let mut slots = vec![0u16; (1 << 16) + 1];
-        let mut used = vec![0u64; (1 << 16) / 64];
-        for h in heads.iter() {
-            let k = bucket(h.0);
+        let head = |id: usize| {
+            let b = literals[id];
+            let n = b.len().min(8);
+            let mask = if n == 8 { u64::MAX } else { (1 << (8 * n)) - 1 };
+            Head {
+                word: word_at(b, 0) & mask,
+                mask,
+                id: id as u16,
+            }
+        };
+        // Buckets hash four bytes: fewer literals share a bucket than
+        // share three bytes ("mai", "rec"), and fewer places of a text
+        // pass the bit test. A three-byte literal goes in the bucket of
+        // each fourth byte (zero included, for the end of a text), once
+        // per distinct bucket so that no place reports it twice.
+        let mut entries: Vec<(usize, usize)> = Vec::new();
+        for id in 0..literals.len() {
+            let word = head(id).word;
+            if literals[id].len() >= 4 {
+                entries.push((bucket(word), id));
+            } else {
+                let mut ks: Vec<usize> = (0..=255u64).map(|c| bucket(word | c << 24)).collect();
+                ks.sort_unstable();
+                ks.dedup();
+                entries.extend(ks.into_iter().map(|k| (k, id)));
+            }
+        }
+        // Grouped by bucket, ascending ids in a group.
+        entries.sort_unstable();
+        assert!(entries.len() < u16::MAX as usize);
+        let mut slots = vec![0u16; BUCKETS + 1];
+        let mut used = vec![0u64; BUCKETS / 64];
+        for &(k, _) in &entries {
             slots[k + 1] += 1;
             used[k / 64] |= 1 << (k % 64);
         }
-        for k in 0..1 << 16 {
+        for k in 0..BUCKETS {
             slots[k + 1] += slots[k];
         }
-        let mut next = slots.clone();
-        let mut ids = vec![0u16; heads.len()];
-        for (id, h) in heads.iter().enumerate() {
-            let k = bucket(h.0);
-            ids[next[k] as usize] = id as u16;
-            next[k] += 1;
-        }
+        let heads: Vec<Head> = entries.iter().map(|&(_, id)| head(id)).collect();
         HeadIndex {
-            used: used.into_boxed_slice(),
-            slots: slots.into_boxed_slice(),
-            ids: ids.into_boxed_slice(),
-            heads,
+            used: used
+                .into_boxed_slice()
+                .try_into()
+                .expect("BUCKETS / 64 words"),
+            slots: slots
+                .into_boxed_slice()
+                .try_into()
+                .expect("BUCKETS + 1 slots"),
+            heads: heads.into_boxed_slice(),
+            literals,
         }
     }
 
@@ -221,36 +264,118 @@ impl HeadIndex {
     /// by start, then by id; stops when `found` returns false. With `fold`
     /// ASCII case is ignored (the literals must then be lowercase): the
     /// same as searching `hay.to_ascii_lowercase()`, without the copy.
-    pub fn each(&self, hay: &[u8], fold: bool, mut found: impl FnMut(usize, usize) -> bool) {
-        for i in 0..hay.len().saturating_sub(2) {
-            let mut word = word_at(hay, i);
-            if fold {
-                word = lower_word(word);
+    pub fn each(&self, hay: &[u8], fold: bool, found: impl FnMut(usize, usize) -> bool) {
+        if fold {
+            self.scan::<true>(hay, found);
+        } else {
+            self.scan::<false>(hay, found);
+        }
+    }
+
+    /// `each`, with `fold` known when compiled.
+    fn scan<const FOLD: bool>(&self, hay: &[u8], mut found: impl FnMut(usize, usize) -> bool) {
+        if hay.len() < 3 {
+            return;
+        }
+        // Positions with eight bytes ahead read them in place; the last
+        // seven read them from a zero-padded copy of the end.
+        let body = hay.len().saturating_sub(7);
+        let mut i = 0;
+        loop {
+            i = self.skip(hay, i, body);
+            if i == body {
+                break;
             }
-            let k = bucket(word);
-            if self.used[k / 64] & 1 << (k % 64) == 0 {
-                continue;
+            let word = u64::from_le_bytes(hay[i..i + 8].try_into().expect("eight bytes"));
+            if !self.at::<FOLD>(word, hay, i, &mut found) {
+                return;
             }
-            let (lo, hi) = (self.slots[k] as usize, self.slots[k + 1] as usize);
-            for &id in &self.ids[lo..hi] {
-                let (head, mask, lit) = self.heads[id as usize];
-                if word & mask != head {
-                    continue;
-                }
-                // The first eight bytes (or all) match; then the rest.
-                let hit = lit.len() <= 8
-                    || hay.get(i + 8..i + lit.len()).is_some_and(|h| {
-                        if fold {
-                            h.eq_ignore_ascii_case(&lit[8..])
-                        } else {
-                            h == &lit[8..]
-                        }
-                    });
-                if hit && !found(id as usize, i) {
-                    return;
-                }
+            i += 1;
+        }
+        let mut tail = [0u8; 16];
+        tail[..hay.len() - body].copy_from_slice(&hay[body..]);
+        for i in body..hay.len() - 2 {
+            let w = &tail[i - body..i - body + 8];
+            let word = u64::from_le_bytes(w.try_into().expect("eight bytes"));
+            if !self.at::<FOLD>(word, hay, i, &mut found) {
+                return;
             }
         }
+    }
+
+    /// The first position of `from..end` (each with eight bytes ahead)
+    /// whose first four bytes may start a literal, else `end`. This loop
+    /// runs for every byte of every diagnostic: on its own, out of line,
+    /// it is a shift, a hash and a bit test per position (inside its
+    /// caller, its variables were kept on the stack and reloaded each time).
+    #[inline(never)]
+    fn skip(&self, hay: &[u8], from: usize, end: usize) -> usize {
+        if from >= end {
+            return end;
+        }
+        let used = |word: u64| {
+            let k = bucket(word);
+            self.used[k / 64] & 1 << (k % 64) != 0
+        };
+        // One eight-byte read serves five places (each hashes four bytes).
+        let mut i = from;
+        while i + 5 <= end {
+            let w = u64::from_le_bytes(hay[i..i + 8].try_into().expect("eight bytes"));
+            for t in 0..5 {
+                if used(w >> (8 * t)) {
+                    return i + t;
+                }
+            }
+            i += 5;
+        }
+        while i < end {
+            if used(u64::from_le_bytes(
+                hay[i..i + 8].try_into().expect("eight bytes"),
+            )) {
+                return i;
+            }
+            i += 1;
+        }
+        end
+    }
+
+    /// The literals starting at `hay[i..]`, whose first eight bytes (zero
+    /// past the end) are `word`; false when `found` said stop.
+    #[inline(always)]
+    fn at<const FOLD: bool>(
+        &self,
+        mut word: u64,
+        hay: &[u8],
+        i: usize,
+        found: &mut impl FnMut(usize, usize) -> bool,
+    ) -> bool {
+        let k = bucket(word);
+        if self.used[k / 64] & 1 << (k % 64) == 0 {
+            return true;
+        }
+        if FOLD {
+            word = lower_word(word);
+        }
+        let (lo, hi) = (self.slots[k] as usize, self.slots[k + 1] as usize);
+        for h in &self.heads[lo..hi] {
+            if word & h.mask != h.word {
+                continue;
+            }
+            // The first eight bytes (or all) match; then the rest.
+            let lit = self.literals[h.id as usize];
+            let hit = lit.len() <= 8
+                || hay.get(i + 8..i + lit.len()).is_some_and(|h| {
+                    if FOLD {
+                        h.eq_ignore_ascii_case(&lit[8..])
+                    } else {
+                        h == &lit[8..]
+                    }
+                });
+            if hit && !found(h.id as usize, i) {
+                return false;
+            }
+        }
+        true
     }
 }
 

@@ -37,7 +37,7 @@
 
 use std::sync::OnceLock;
 
-use super::status::{find_reply_code, SmtpCommand, Status};
+use super::status::{find_reply_code, SmtpCommand, Status, COMMAND_WORDS};
 use super::types::{Action, Failure, Kind};
 
 /// A bounce reason.
@@ -1389,7 +1389,12 @@ fn matches_at(text: &str, phrase: &str) -> bool {
     let Some(first) = parts.next().filter(|f| text.starts_with(f)) else {
         return false;
     };
-    let mut at = first.len();
+    parts_follow(text, first.len(), parts)
+}
+
+/// Do the `parts` after a wildcard phrase's first part follow in `text`
+/// from `at` on (the rest of `matches_at`)?
+fn parts_follow<'p>(text: &str, mut at: usize, mut parts: impl Iterator<Item = &'p str>) -> bool {
     parts.all(|part| {
         let rest = &text[at..];
         // The window ends on a character boundary at most GAP bytes on.
@@ -1422,34 +1427,62 @@ fn matches_at(text: &str, phrase: &str) -> bool {
     })
 }
 
+/// A wildcard phrase split into its parts once (`wildcard_parts`), for
+/// `matches_at` from each place the index finds its first part.
+struct Wildcard {
+    first: &'static str,
+    rest: Vec<&'static str>,
+}
+
+impl Wildcard {
+    fn of(phrase: &'static str) -> Wildcard {
+        let mut parts = wildcard_parts(phrase);
+        let first = parts.next().unwrap_or("");
+        Wildcard {
+            first,
+            rest: parts.collect(),
+        }
+    }
+
+    /// `matches_at(text, phrase)`.
+    fn matches_at(&self, text: &str) -> bool {
+        text.starts_with(self.first)
+            && parts_follow(text, self.first.len(), self.rest.iter().copied())
+    }
+}
+
 /// What one literal of the index stands for.
 #[derive(Clone, Copy)]
 enum Hit {
     /// The literal start of a phrase (the part before a `*`) of entry
-    /// `entry` of `STRONG` (`weak` false) or `WEAK`, with the whole phrase
-    /// when it has a `*`.
+    /// `entry` of `STRONG` (`weak` false) or `WEAK`, with the phrase's
+    /// `Compiled::wildcards` entry when it has a `*`.
     Phrase {
         weak: bool,
         entry: usize,
-        wildcard: Option<&'static str>,
+        wildcard: Option<usize>,
     },
     /// A marker of `PROVIDERS[n]`.
     Mark(usize),
+    /// Phrase `n` of the SMTP command table (`status::COMMAND_WORDS`).
+    Command(usize),
 }
 
-/// `STRONG`, `WEAK` and the providers' markers in one index, so that a
-/// diagnostic is read once for all of them whatever the size of the
-/// tables. A wildcard phrase whose start is found is then checked in full
+/// `STRONG`, `WEAK`, the providers' markers and the phrases naming the
+/// SMTP command in one index, so that a diagnostic is read once for all of
+/// them whatever the size of the tables. A wildcard phrase whose start is found is then checked in full
 /// with `matches_at` from where its start was found.
 struct Compiled {
     index: super::phrases::HeadIndex,
     hits: Vec<Hit>,
+    wildcards: Vec<Wildcard>,
 }
 
 impl Compiled {
     fn new() -> Compiled {
         let mut literals = Vec::new();
         let mut hits = Vec::new();
+        let mut wildcards = Vec::new();
         for (weak, table) in [(false, STRONG), (true, WEAK)] {
             for (entry, (_, phrases)) in table.iter().enumerate() {
                 for &p in phrases.iter() {
@@ -1458,7 +1491,10 @@ impl Compiled {
                     hits.push(Hit::Phrase {
                         weak,
                         entry,
-                        wildcard: p.contains('*').then_some(p),
+                        wildcard: p.contains('*').then(|| {
+                            wildcards.push(Wildcard::of(p));
+                            wildcards.len() - 1
+                        }),
                     });
                 }
             }
@@ -1469,9 +1505,14 @@ impl Compiled {
                 hits.push(Hit::Mark(n));
             }
         }
+        for (n, (w, _)) in COMMAND_WORDS.iter().enumerate() {
+            literals.push(w);
+            hits.push(Hit::Command(n));
+        }
         Compiled {
             index: super::phrases::HeadIndex::new(literals),
             hits,
+            wildcards,
         }
     }
 
@@ -1491,6 +1532,8 @@ struct Found {
     weak: Option<usize>,
     /// Bit n: a marker of `PROVIDERS[n]` is in the text.
     marks: u32,
+    /// The first phrase of `COMMAND_WORDS` in the text.
+    command: Option<usize>,
 }
 
 impl Found {
@@ -1500,6 +1543,9 @@ impl Found {
         c.index.each(lower.as_bytes(), false, |id, start| {
             match c.hits[id] {
                 Hit::Mark(n) => found.marks |= 1 << n,
+                Hit::Command(n) => {
+                    found.command = Some(found.command.map_or(n, |c| c.min(n)));
+                }
                 Hit::Phrase {
                     weak,
                     entry,
@@ -1511,7 +1557,7 @@ impl Found {
                         &mut found.strong
                     };
                     if best.is_none_or(|b| entry < b)
-                        && wildcard.is_none_or(|p| matches_at(&lower[start..], p))
+                        && wildcard.is_none_or(|w| c.wildcards[w].matches_at(&lower[start..]))
                     {
                         *best = Some(entry);
                     }
@@ -1551,7 +1597,7 @@ impl Pattern {
     }
 }
 
-/// The providers whose hosts a host name (or a domain), lowercase, is in:
+/// The providers whose hosts a host name (or a domain), in any case, is in:
 /// bit n for `PROVIDERS[n]`. A suffix matches the name itself or a name
 /// ending in "." and the suffix (a leading dot in the table changes
 /// nothing), so each suffix of the name at a dot is looked up, among the
@@ -1582,7 +1628,8 @@ fn host_providers(host: &str) -> u32 {
     loop {
         if let Some(group) = by_length.get(rest.len()) {
             for (s, m) in group {
-                if *s == rest {
+                // The table is lowercase: the same as lowercasing `rest`.
+                if s.eq_ignore_ascii_case(rest) {
                     mask |= m;
                 }
             }
@@ -1606,12 +1653,9 @@ fn from_provider(f: &Failure, lower: &str, marks: u32) -> Option<Reason> {
         .map(|h| {
             h.trim_matches(|c| c == '[' || c == ']')
                 .trim_end_matches('.')
-                .to_ascii_lowercase()
         });
-    let domain = domain.map(|d| d.trim_end_matches('.').to_ascii_lowercase());
-    let mask = marks
-        | host.as_deref().map_or(0, host_providers)
-        | domain.as_deref().map_or(0, host_providers);
+    let domain = domain.map(|d| d.trim_end_matches('.'));
+    let mask = marks | host.map_or(0, host_providers) | domain.map_or(0, host_providers);
     PROVIDERS
         .iter()
         .enumerate()
@@ -1655,16 +1699,39 @@ pub fn from_powermta_category(category: &str) -> Option<Reason> {
     })
 }
 
+/// What one pass over a diagnostic finds: its lowercase, the reason
+/// phrases and provider markers in it, and the SMTP command it names
+/// (`SmtpCommand::find_ci`). `bounce::finish` needs the command first and
+/// the reason last; the pass serves both.
+pub struct Scan {
+    lower: String,
+    found: Found,
+}
+
+impl Scan {
+    /// Reads `diagnostic`.
+    pub fn of(diagnostic: &str) -> Scan {
+        // `to_lowercase`, at a fraction of its cost.
+        let lower = super::phrases::lowercase(diagnostic);
+        let found = Found::in_text(&lower);
+        Scan { lower, found }
+    }
+
+    /// The SMTP command the text names: `SmtpCommand::find_ci`.
+    pub fn command(&self) -> Option<SmtpCommand> {
+        self.found.command.map(|i| COMMAND_WORDS[i].1)
+    }
+}
+
 /// Decides a failure's reason; see the module documentation for the ladder.
 /// Without `f.command`, the diagnostic is searched for the SMTP command.
 pub fn classify(f: &Failure, kind: Kind) -> Reason {
-    classify_searched(f, kind, false)
+    classify_scanned(f, kind, &mut None)
 }
 
-/// `classify`, told whether `f.diagnostic` was already searched for the
-/// SMTP command (`bounce::finish` does it first): then a missing
-/// `f.command` means the text names none, and the search is not repeated.
-pub fn classify_searched(f: &Failure, kind: Kind, searched: bool) -> Reason {
+/// `classify`, with `scan` holding `Scan::of` the diagnostic (`f.diagnostic`,
+/// or "" without one) or None; filled when the ladder needs it.
+pub fn classify_scanned(f: &Failure, kind: Kind, scan: &mut Option<Scan>) -> Reason {
     match kind {
         Kind::Autoreply => return Reason::Vacation,
         Kind::Feedback => return Reason::Feedback,
@@ -1677,19 +1744,14 @@ pub fn classify_searched(f: &Failure, kind: Kind, searched: bool) -> Reason {
     {
         return Reason::Delivered;
     }
-    let diagnostic = f.diagnostic.as_deref().unwrap_or("");
-    // `to_lowercase`, at a fraction of its cost.
-    let lower = super::phrases::lowercase(diagnostic);
+    let Scan { lower, found } =
+        scan.get_or_insert_with(|| Scan::of(f.diagnostic.as_deref().unwrap_or("")));
+    let lower = lower.as_str();
     let status = f.status.filter(Status::is_real);
-    let reply = f.reply_code.or_else(|| find_reply_code(&lower));
-    let cmd = match f.command {
-        None if !searched => SmtpCommand::find(&lower),
-        c => c,
-    };
+    let reply = f.reply_code.or_else(|| find_reply_code(lower));
+    let cmd = f.command.or(found.command.map(|i| COMMAND_WORDS[i].1));
 
-    let found = Found::in_text(&lower);
-
-    if let Some(r) = from_provider(f, &lower, found.marks) {
+    if let Some(r) = from_provider(f, lower, found.marks) {
         return refine(r, status, cmd);
     }
     if let Some(r) = found.strong.map(|i| STRONG[i].0) {
@@ -1827,7 +1889,7 @@ mod tests {
                 };
                 assert_eq!(s, s.to_lowercase());
             }
-            for m in p.marks {
+            for m in p.marks.iter().chain(p.hosts) {
                 assert_eq!(*m, m.to_lowercase());
             }
         }
@@ -2061,6 +2123,21 @@ mod tests {
         f = fail("550 Unknown user a@docomo.ne.jp", "5.2.0");
         f.remote_mta = Some("mfsmax.docomo.ne.jp".into());
         assert_eq!(classify(&f, Kind::Dsn), Reason::Filtered);
+    }
+
+    #[test]
+    fn scan_finds_the_command_find_ci_finds() {
+        for t in [
+            "550 5.1.1 User unknown (in reply to RCPT TO command)",
+            "SMTP error from remote mail server after end of data: 554 DATA refused",
+            ">>> DATA <<< 550 after RCPT TO: refused",
+            "host said: 553 sender was rejected; in reply to MAIL FROM command",
+            "\u{212a}elvin does not li\u{212a}e recipient",
+            "nothing here",
+            "",
+        ] {
+            assert_eq!(Scan::of(t).command(), SmtpCommand::find_ci(t), "{t:?}");
+        }
     }
 
     #[test]
