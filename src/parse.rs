@@ -131,7 +131,11 @@ pub fn parse(bytes: &[u8]) -> Parsed<'_> {
 /// mail is rewritten to LF, and mbox `>From ` quoting is undone. Borrowed
 /// when nothing changes.
 pub fn normalize(bytes: &[u8]) -> Cow<'_, [u8]> {
-    let unquoted = crate::mailbox::mbox::unquote_from(bytes);
+    normalize_unquoted(crate::mailbox::mbox::unquote_from(bytes))
+}
+
+/// `normalize` of a message whose `>From ` quoting is already undone.
+pub fn normalize_unquoted(unquoted: Cow<'_, [u8]>) -> Cow<'_, [u8]> {
     let head = &unquoted[..unquoted.len().min(4096)];
     if memchr::memchr(b'\n', head).is_none() && memchr::memchr(b'\r', head).is_some() {
         let v: Vec<u8> = unquoted
