@@ -1102,12 +1102,24 @@ fn decode_iso_2022_jp(raw: &[u8]) -> String {
     let mut out = String::with_capacity(raw.len() + raw.len() / 2);
     let mut at = 0;
     while at < raw.len() {
-        let run = raw[at..]
-            .iter()
-            .position(|&b| !plain(b))
-            .map_or(raw.len(), |i| at + i);
-        // Plain bytes are ASCII, always UTF-8.
-        out.push_str(std::str::from_utf8(&raw[at..run]).unwrap_or_default());
+        // The run of plain bytes: up to the next ESC, SO or SI, found by
+        // memchr3, unless an 8-bit byte comes first (mail that lies about
+        // its charset), looked for only when the run is not all ASCII.
+        let special = memchr::memchr3(0x1b, 0x0e, 0x0f, &raw[at..]).map_or(raw.len(), |i| at + i);
+        let run = match ascii_str(&raw[at..special]) {
+            Some(text) => {
+                out.push_str(text);
+                special
+            }
+            None => {
+                let run = raw[at..special]
+                    .iter()
+                    .position(|&b| !plain(b))
+                    .map_or(special, |i| at + i);
+                out.push_str(ascii_str(&raw[at..run]).unwrap_or_default());
+                run
+            }
+        };
         if run == raw.len() {
             break;
         }
