@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use crate::parse::decode_header_bytes;
-use crate::triage::{fields, header_block};
+use crate::triage::message_fields;
 
 /// What the bounce tells of the message that could not be delivered.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -62,17 +62,15 @@ const EVIDENCE: &[&str] = &[
 /// header fields that a mail has.
 pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
     let bytes = skip_blank(bytes);
-    let (block, _) = header_block(bytes);
-    let mut o = Original {
-        headers_only: block.len() + 2 >= bytes.len(),
-        ..Default::default()
-    };
+    let mut o = Original::default();
     let mut useful = false;
     // Field names are ASCII: match on lowercase bytes, copied into a stack
     // buffer (no allocation per field). A name longer than the buffer is
     // none of those below.
     let mut buf = [0u8; 64];
-    for (name, value) in fields(block) {
+    // The header block's fields, read in the walk that finds its end.
+    let mut walk = message_fields(bytes);
+    for (name, value) in &mut walk {
         let lname: &[u8] = match buf.get_mut(..name.len()) {
             Some(b) => {
                 b.copy_from_slice(name);
@@ -126,6 +124,7 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
             }
         }
     }
+    o.headers_only = walk.block_len() + 2 >= bytes.len();
     keep_first(&mut o.dkim_domains);
     useful.then_some(o)
 }

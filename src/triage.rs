@@ -166,6 +166,9 @@ pub fn header_block(msg: &[u8]) -> (&[u8], bool) {
 /// Iterates over header fields: (name, raw value with continuation lines).
 pub struct Fields<'a> {
     rest: &'a [u8],
+    /// The length of what is walked (of the header block, once the walk
+    /// met its end).
+    len: usize,
     /// The byte that ended the previous line (0 before the first line).
     last: u8,
     /// Which empty line ends the walk (for a message).
@@ -190,6 +193,7 @@ enum Stop {
 pub fn fields(block: &[u8]) -> Fields<'_> {
     Fields {
         rest: block,
+        len: block.len(),
         last: 0,
         stop: Stop::AtEnd,
         terminated: false,
@@ -211,6 +215,7 @@ pub fn message_fields(msg: &[u8]) -> Fields<'_> {
     };
     Fields {
         rest: head,
+        len: head.len(),
         last: 0,
         stop,
         terminated: false,
@@ -223,6 +228,12 @@ impl Fields<'_> {
     /// iterator has returned None.
     pub fn terminated(&self) -> bool {
         self.terminated
+    }
+
+    /// The length of the header block (without its empty line): the block
+    /// `header_block` returns. Known once the iterator has returned None.
+    pub fn block_len(&self) -> usize {
+        self.len - self.rest.len()
     }
 
     /// Is the line at the start of `rest`, which starts with a line end,
@@ -248,6 +259,7 @@ impl<'a> Iterator for Fields<'a> {
             let first = *self.rest.first()?;
             if (first == b'\n' || first == b'\r') && self.at_empty_line() {
                 self.terminated = true;
+                self.len -= self.rest.len();
                 self.rest = &[];
                 return None;
             }
@@ -694,6 +706,7 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(msg)
             );
+            assert_eq!(walk.block_len(), block.len(), "{msg:?}");
         };
         for m in [
             &b"A: 1\nB: 2\n\nbody\nC: 3\n"[..],
