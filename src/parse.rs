@@ -94,16 +94,19 @@ impl<'p, 'a> Part<'p, 'a> {
 
     /// The part's body as text in its declared (or detected) charset.
     pub fn text(&self) -> String {
-        let raw = self.raw();
         // Plain ASCII (most bounces) is already UTF-8 in every charset
-        // `decode_text` knows: keep the transfer-decoded buffer instead of
-        // copying it once more.
-        if let Cow::Owned(v) = raw {
-            return match plain_ascii_string(v) {
-                Ok(text) => text,
-                Err(v) => decode_text(&v, self.charset().as_deref()),
-            };
-        }
+        // `decode_text` knows: kept as it is (a transfer-decoded buffer is
+        // not copied once more), and the charset parameter is not read.
+        let raw = match self.raw() {
+            Cow::Owned(v) => match plain_ascii_string(v) {
+                Ok(text) => return text,
+                Err(v) => Cow::Owned(v),
+            },
+            Cow::Borrowed(b) => match plain_ascii_str(b) {
+                Some(text) => return text.to_owned(),
+                None => Cow::Borrowed(b),
+            },
+        };
         decode_text(&raw, self.charset().as_deref())
     }
 
@@ -799,15 +802,25 @@ fn decode_quoted_printable(s: &[u8]) -> Vec<u8> {
     let mut start = 0;
     loop {
         // Lines are found with memchr: splitting byte by byte cost a third
-        // of the decoding.
-        let end = memchr::memchr(b'\n', &s[start..]).map_or(s.len(), |i| start + i);
+        // of the decoding. One search for either byte finds the end of a
+        // line without `=` (most lines of a text), which is copied as it is.
+        let (end, first_eq) = match memchr::memchr2(b'=', b'\n', &s[start..]) {
+            Some(i) if s[start + i] == b'\n' => (start + i, None),
+            Some(i) => (
+                memchr::memchr(b'\n', &s[start + i..]).map_or(s.len(), |j| start + i + j),
+                Some(i),
+            ),
+            None => (s.len(), None),
+        };
         let line = &s[start..end];
         let line = trim_end_blanks(line.strip_suffix(b"\r").unwrap_or(line));
         let (body, soft) = match line.strip_suffix(b"=") {
             Some(b) => (b, true),
             None => (line, false),
         };
-        let mut i = 0;
+        // Where to look for the next `=` (none when the line has none).
+        let mut i = first_eq.unwrap_or(body.len()).min(body.len());
+        out.extend_from_slice(&body[..i]);
         while let Some(eq) = memchr::memchr(b'=', &body[i..]).map(|e| i + e) {
             out.extend_from_slice(&body[i..eq]);
             match (
@@ -996,6 +1009,12 @@ fn ascii_str(raw: &[u8]) -> Option<&str> {
     }
 }
 
+/// `raw` as text when it is ASCII without ESC: the same text in every
+/// charset we decode (ESC would start an ISO-2022-JP shift).
+fn plain_ascii_str(raw: &[u8]) -> Option<&str> {
+    ascii_str(raw).filter(|_| memchr::memchr(0x1b, raw).is_none())
+}
+
 /// `raw` as a string when it is ASCII without ESC: the same text in every
 /// charset we decode (ESC would start an ISO-2022-JP shift). Given back
 /// otherwise.
@@ -1038,7 +1057,7 @@ fn unfold(s: &str) -> String {
 /// Decodes bytes in a charset: the declared one if known, otherwise
 /// detected among UTF-8, ISO-2022-JP, Shift_JIS and EUC-JP.
 pub fn decode_text(raw: &[u8], declared: Option<&str>) -> String {
-    if let Some(text) = ascii_str(raw).filter(|_| memchr::memchr(0x1b, raw).is_none()) {
+    if let Some(text) = plain_ascii_str(raw) {
         // Plain ASCII is the same text in every charset: a plain copy,
         // without the lossy decoder's chunk-by-chunk walk.
         return text.to_owned();
