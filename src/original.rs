@@ -6,7 +6,7 @@ use std::cell::OnceCell;
 use std::collections::HashSet;
 
 use crate::parse::decode_header_bytes;
-use crate::triage::{fields, header_block};
+use crate::triage::message_fields;
 
 /// What the bounce tells of the message that could not be delivered.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -82,13 +82,11 @@ const EVIDENCE: &[&str] = &[
 /// header fields that a mail has.
 pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
     let bytes = skip_blank(bytes);
-    let (block, _) = header_block(bytes);
-    let mut o = Original {
-        headers_only: block.len() + 2 >= bytes.len(),
-        ..Default::default()
-    };
+    let mut o = Original::default();
     let mut useful = false;
-    for (name, value) in fields(block) {
+    // The header block's fields, read in the walk that finds its end.
+    let mut walk = message_fields(bytes);
+    for (name, value) in &mut walk {
         // Field names are compared with ASCII case ignored, in place: each
         // compare stops at a length that differs, so a name costs about one
         // compare (no lowercase copy per field).
@@ -130,6 +128,7 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
             }
         }
     }
+    o.headers_only = walk.block_len() + 2 >= bytes.len();
     keep_first(&mut o.dkim_domains);
     useful.then_some(o)
 }

@@ -94,16 +94,19 @@ impl<'p, 'a> Part<'p, 'a> {
 
     /// The part's body as text in its declared (or detected) charset.
     pub fn text(&self) -> String {
-        let raw = self.raw();
         // Plain ASCII (most bounces) is already UTF-8 in every charset
-        // `decode_text` knows: keep the transfer-decoded buffer instead of
-        // copying it once more.
-        if let Cow::Owned(v) = raw {
-            if is_plain_ascii(&v) {
-                return String::from_utf8(v).unwrap_or_default();
-            }
-            return decode_text(&v, self.charset().as_deref());
-        }
+        // `decode_text` knows: kept as it is (a transfer-decoded buffer is
+        // not copied once more), and the charset parameter is not read.
+        let raw = match self.raw() {
+            Cow::Owned(v) => match plain_ascii_string(v) {
+                Ok(text) => return text,
+                Err(v) => Cow::Owned(v),
+            },
+            Cow::Borrowed(b) => match plain_ascii_str(b) {
+                Some(text) => return text.to_owned(),
+                None => Cow::Borrowed(b),
+            },
+        };
         decode_text(&raw, self.charset().as_deref())
     }
 
@@ -131,7 +134,11 @@ pub fn parse(bytes: &[u8]) -> Parsed<'_> {
 /// mail is rewritten to LF, and mbox `>From ` quoting is undone. Borrowed
 /// when nothing changes.
 pub fn normalize(bytes: &[u8]) -> Cow<'_, [u8]> {
-    let unquoted = crate::mailbox::mbox::unquote_from(bytes);
+    normalize_unquoted(crate::mailbox::mbox::unquote_from(bytes))
+}
+
+/// `normalize` of a message whose `>From ` quoting is already undone.
+pub fn normalize_unquoted(unquoted: Cow<'_, [u8]>) -> Cow<'_, [u8]> {
     let head = &unquoted[..unquoted.len().min(4096)];
     if memchr::memchr(b'\n', head).is_none() && memchr::memchr(b'\r', head).is_some() {
         let v: Vec<u8> = unquoted
@@ -293,9 +300,13 @@ impl<'a> Parsed<'a> {
             for p in self.leaves().filter(|p| p.mimetype == "text/plain") {
                 if plain {
                     out.push_str("\n\n");
+                    out.push_str(&p.text());
+                } else {
+                    // The first part is the text (most messages have one):
+                    // kept, not copied.
+                    out = p.text();
                 }
                 plain = true;
-                out.push_str(&p.text());
             }
             if plain {
                 return out;
@@ -431,9 +442,9 @@ fn param<'a>(value: &'a [u8], name: &str) -> Option<Cow<'a, str>> {
         if key.eq_ignore_ascii_case(name.as_bytes()) {
             return Some(match v {
                 // Parameters are ASCII: checked at once, not chunk by chunk.
-                Cow::Borrowed(v) => match std::str::from_utf8(v) {
-                    Ok(s) => Cow::Borrowed(s),
-                    Err(_) => String::from_utf8_lossy(v),
+                Cow::Borrowed(v) => match ascii_str(v) {
+                    Some(s) => Cow::Borrowed(s),
+                    None => String::from_utf8_lossy(v),
                 },
                 Cow::Owned(v) => Cow::Owned(String::from_utf8_lossy(&v).into_owned()),
             });
@@ -791,7 +802,8 @@ fn decode_quoted_printable(s: &[u8]) -> Vec<u8> {
     let mut start = 0;
     loop {
         // Lines are found with memchr: splitting byte by byte cost a third
-        // of the decoding.
+        // of the decoding. (One memchr2 for the line end or a first `=`
+        // cost more than it saved: the lines of QP text often hold one.)
         let end = memchr::memchr(b'\n', &s[start..]).map_or(s.len(), |i| start + i);
         let line = &s[start..end];
         let line = trim_end_blanks(line.strip_suffix(b"\r").unwrap_or(line));
@@ -838,9 +850,9 @@ fn trim_end_blanks(s: &[u8]) -> &[u8] {
 /// Decodes one raw header value: RFC 2047 words by mailparse, raw 8-bit
 /// bytes by charset detection (mailparse would read them as Latin-1).
 pub fn header_text(raw: &[u8]) -> String {
-    if raw.is_ascii() {
+    if let Some(text) = ascii_str(raw) {
         if !has_encoded_word(raw) {
-            return unfold_plain(std::str::from_utf8(raw).unwrap_or_default());
+            return unfold_plain(text);
         }
         return decode_encoded_words(raw);
     }
@@ -851,32 +863,34 @@ pub fn header_text(raw: &[u8]) -> String {
 /// Decodes a raw header value given as bytes (from a returned original's
 /// header block): RFC 2047 and raw 8-bit.
 pub fn decode_header_bytes(raw: &[u8]) -> String {
-    if raw.is_ascii() {
+    if let Some(text) = ascii_str(raw) {
         if has_encoded_word(raw) {
             return decode_encoded_words(raw);
         }
-        return unfold_ascii(raw);
+        return unfold_ascii(text);
     }
     unfold(&decode_text(raw, None))
 }
 
 /// `unfold` for an ASCII value, on the bytes (the common case for every
-/// header of every returned original): no UTF-8 check, no char-wise trim.
-fn unfold_ascii(raw: &[u8]) -> String {
+/// header of every returned original): no char-wise trim, and the output,
+/// cut from ASCII, needs no UTF-8 check.
+fn unfold_ascii(text: &str) -> String {
+    let raw = text.as_bytes();
     let ws = |c: &u8| matches!(c, b'\t'..=b'\r' | b' ');
     let Some(first_break) = memchr::memchr2(b'\r', b'\n', raw) else {
         // One line (most values): trimmed, nothing to join.
         let a = raw.iter().position(|c| !ws(c)).unwrap_or(raw.len());
         let b = raw.iter().rposition(|c| !ws(c)).map_or(a, |i| i + 1);
-        return String::from_utf8(raw[a..b].to_vec()).unwrap_or_default();
+        return text[a..b].to_owned();
     };
-    let mut out = Vec::with_capacity(raw.len());
+    let mut out = String::with_capacity(raw.len());
     let (mut start, mut first) = (0, true);
     let breaks = std::iter::once(first_break).chain(
         memchr::memchr2_iter(b'\r', b'\n', &raw[first_break + 1..]).map(|i| first_break + 1 + i),
     );
     for end in breaks.chain(std::iter::once(raw.len())) {
-        let piece = &raw[start..end];
+        let (from, piece) = (start, &raw[start..end]);
         start = end + 1;
         let a = piece.iter().position(|c| !ws(c)).unwrap_or(piece.len());
         let b = piece.iter().rposition(|c| !ws(c)).map_or(a, |i| i + 1);
@@ -885,12 +899,12 @@ fn unfold_ascii(raw: &[u8]) -> String {
             continue;
         }
         if !first {
-            out.push(b' ');
+            out.push(' ');
         }
         first = false;
-        out.extend_from_slice(&piece[a..b]);
+        out.push_str(&text[from + a..from + b]);
     }
-    String::from_utf8(out).unwrap_or_default()
+    out
 }
 
 /// RFC 2047 encoded words of an ASCII value, decoded by mailparse (and
@@ -975,10 +989,33 @@ fn unfold_plain(s: &str) -> String {
     out
 }
 
-/// ASCII without ESC: the same text in every charset we decode (ESC would
-/// start an ISO-2022-JP shift).
-fn is_plain_ascii(raw: &[u8]) -> bool {
-    raw.is_ascii() && memchr::memchr(0x1b, raw).is_none()
+/// `raw` as text when it is ASCII: one pass, where `is_ascii` and then
+/// `from_utf8` made two over every header value and body read.
+fn ascii_str(raw: &[u8]) -> Option<&str> {
+    if raw.is_ascii() {
+        // SAFETY: ASCII bytes are valid UTF-8, checked just above.
+        Some(unsafe { std::str::from_utf8_unchecked(raw) })
+    } else {
+        None
+    }
+}
+
+/// `raw` as text when it is ASCII without ESC: the same text in every
+/// charset we decode (ESC would start an ISO-2022-JP shift).
+fn plain_ascii_str(raw: &[u8]) -> Option<&str> {
+    ascii_str(raw).filter(|_| memchr::memchr(0x1b, raw).is_none())
+}
+
+/// `raw` as a string when it is ASCII without ESC: the same text in every
+/// charset we decode (ESC would start an ISO-2022-JP shift). Given back
+/// otherwise.
+fn plain_ascii_string(raw: Vec<u8>) -> Result<String, Vec<u8>> {
+    if raw.is_ascii() && memchr::memchr(0x1b, &raw).is_none() {
+        // SAFETY: ASCII bytes are valid UTF-8, checked just above.
+        Ok(unsafe { String::from_utf8_unchecked(raw) })
+    } else {
+        Err(raw)
+    }
 }
 
 fn unfold(s: &str) -> String {
@@ -1011,10 +1048,10 @@ fn unfold(s: &str) -> String {
 /// Decodes bytes in a charset: the declared one if known, otherwise
 /// detected among UTF-8, ISO-2022-JP, Shift_JIS and EUC-JP.
 pub fn decode_text(raw: &[u8], declared: Option<&str>) -> String {
-    if is_plain_ascii(raw) {
-        // ASCII is valid UTF-8: a plain copy, without the lossy decoder's
-        // chunk-by-chunk walk.
-        return std::str::from_utf8(raw).unwrap_or_default().to_owned();
+    if let Some(text) = plain_ascii_str(raw) {
+        // Plain ASCII is the same text in every charset: a plain copy,
+        // without the lossy decoder's chunk-by-chunk walk.
+        return text.to_owned();
     }
     if let Some(label) = declared {
         let label = label.trim().trim_matches('"');
@@ -1075,12 +1112,24 @@ fn decode_iso_2022_jp(raw: &[u8]) -> String {
     let mut out = String::with_capacity(raw.len() + raw.len() / 2);
     let mut at = 0;
     while at < raw.len() {
-        let run = raw[at..]
-            .iter()
-            .position(|&b| !plain(b))
-            .map_or(raw.len(), |i| at + i);
-        // Plain bytes are ASCII, always UTF-8.
-        out.push_str(std::str::from_utf8(&raw[at..run]).unwrap_or_default());
+        // The run of plain bytes: up to the next ESC, SO or SI, found by
+        // memchr3, unless an 8-bit byte comes first (mail that lies about
+        // its charset), looked for only when the run is not all ASCII.
+        let special = memchr::memchr3(0x1b, 0x0e, 0x0f, &raw[at..]).map_or(raw.len(), |i| at + i);
+        let run = match ascii_str(&raw[at..special]) {
+            Some(text) => {
+                out.push_str(text);
+                special
+            }
+            None => {
+                let run = raw[at..special]
+                    .iter()
+                    .position(|&b| !plain(b))
+                    .map_or(special, |i| at + i);
+                out.push_str(ascii_str(&raw[at..run]).unwrap_or_default());
+                run
+            }
+        };
         if run == raw.len() {
             break;
         }
@@ -1355,7 +1404,7 @@ mod tests {
         for v in random_inputs(lines, 20_000) {
             let s = std::str::from_utf8(&v).unwrap();
             assert_eq!(unfold_plain(s), reference::unfold_plain(s), "{v:?}");
-            assert_eq!(unfold_ascii(&v), reference::unfold_ascii(&v), "{v:?}");
+            assert_eq!(unfold_ascii(s), reference::unfold_ascii(&v), "{v:?}");
         }
         let multipart: &[&[u8]] = &[
             b"--b", b"--b--", b"--bx", b"\n", b"\r\n", b"x", b" ", b"-", b"b", b"--", b"\n--b\n",
@@ -1435,7 +1484,7 @@ mod tests {
             "\n\n",
             " \n \n ",
         ] {
-            assert_eq!(unfold_ascii(raw.as_bytes()), unfold(raw), "{raw:?}");
+            assert_eq!(unfold_ascii(raw), unfold(raw), "{raw:?}");
         }
     }
 

@@ -233,7 +233,7 @@ pub fn scan_source(
                 index: 0,
             };
             let mut acc = Acc::default();
-            process(&ctx, &msg, &mut acc);
+            process(&ctx, &msg, Quoting::Unknown, &mut acc);
             Some(acc.seal(rows))
         }
         Format::Mbox => {
@@ -297,16 +297,23 @@ fn scan_mbox(ctx: &Ctx<'_>, hay: &[u8], progress: &crate::report::Progress) -> A
     let slices: Vec<_> = (0..hay.len().div_ceil(slice))
         .map(|i| i * slice..((i + 1) * slice).min(hay.len()))
         .collect();
-    let seps: Vec<usize> = slices
+    let (seps, quoted): (Vec<Vec<usize>>, Vec<Vec<usize>>) = slices
         .into_par_iter()
         .map(|r| {
-            let mut v = Vec::new();
-            mbox::separators_in(hay, r, &mut v);
-            v
+            let (mut v, mut q) = (Vec::new(), Vec::new());
+            mbox::split_in(hay, r, &mut v, &mut q);
+            (v, q)
         })
-        .collect::<Vec<_>>()
-        .concat();
+        .unzip();
+    let (seps, quoted) = (seps.concat(), quoted.concat());
     let ranges = mbox::message_ranges(hay, &seps);
+    // Which messages hold a `>From ` line to unquote: known from the split,
+    // so the others are not searched for one again.
+    let mut rest = &quoted[..];
+    let quoted: Vec<bool> = ranges
+        .iter()
+        .map(|(_, r)| mbox::has_quoted(&mut rest, r))
+        .collect();
     let lead = hay.iter().take_while(|b| b.is_ascii_whitespace()).count();
     if let Some(&first) = seps.first().filter(|&&f| f > lead) {
         acc_lead = Some(Problem::at(
@@ -344,7 +351,12 @@ fn scan_mbox(ctx: &Ctx<'_>, hay: &[u8], progress: &crate::report::Progress) -> A
                     offset: *sep as u64,
                     index: i as u64,
                 };
-                process(ctx, &msg, &mut acc);
+                let quoting = if quoted[i] {
+                    Quoting::Present
+                } else {
+                    Quoting::Absent
+                };
+                process(ctx, &msg, quoting, &mut acc);
                 done += (r.end - *sep) as u64;
             }
             progress.advance(done, acc.counts.messages);
@@ -401,7 +413,7 @@ fn scan_gzip(ctx: &Ctx<'_>, config: &Config, result: &mut SourceResult) -> Acc {
             .map(|msgs| {
                 let mut a = Acc::default();
                 for m in msgs {
-                    process(ctx, m, &mut a);
+                    process(ctx, m, Quoting::Unknown, &mut a);
                 }
                 a.seal(ctx.rows)
             })
@@ -443,8 +455,19 @@ fn scan_gzip(ctx: &Ctx<'_>, config: &Config, result: &mut SourceResult) -> Acc {
     acc
 }
 
+/// Whether a message holds mbox `>From ` quoting to undo before parsing.
+#[derive(Clone, Copy)]
+enum Quoting {
+    /// Not known: searched for.
+    Unknown,
+    /// Found while splitting the mbox.
+    Present,
+    /// The split saw none.
+    Absent,
+}
+
 /// The per-message hot path: triage, and for bounce-like messages parse and decode.
-fn process(ctx: &Ctx<'_>, msg: &RawMessage<'_>, acc: &mut Acc) {
+fn process(ctx: &Ctx<'_>, msg: &RawMessage<'_>, quoting: Quoting, acc: &mut Acc) {
     acc.counts.messages += 1;
     let (decision, facts) = triage::triage(msg);
     if facts.header_unterminated && facts.fields == 0 {
@@ -500,7 +523,7 @@ fn process(ctx: &Ctx<'_>, msg: &RawMessage<'_>, acc: &mut Acc) {
     // Decoding is the most complex code that input reaches. A bug there must
     // cost one message, not the scan: a panic becomes a counted problem.
     let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        decode(ctx, msg, hints, &mut acc.problems)
+        decode(ctx, msg, quoting, hints, &mut acc.problems)
     }));
     match decoded {
         Ok(Some((kind, records))) => {
@@ -533,10 +556,16 @@ fn process(ctx: &Ctx<'_>, msg: &RawMessage<'_>, acc: &mut Acc) {
 fn decode(
     ctx: &Ctx<'_>,
     msg: &RawMessage<'_>,
+    quoting: Quoting,
     hints: triage::Hints,
     problems: &mut Vec<Problem>,
 ) -> Option<(Kind, Vec<Record>)> {
-    let bytes = parse::normalize(msg.bytes);
+    let unquoted = match quoting {
+        Quoting::Unknown => mbox::unquote_from(msg.bytes),
+        Quoting::Present => mbox::unquote_lines(msg.bytes),
+        Quoting::Absent => std::borrow::Cow::Borrowed(msg.bytes),
+    };
+    let bytes = parse::normalize_unquoted(unquoted);
     let parsed = parse::parse(&bytes);
     if let Some(defect) = parsed.defect() {
         problems.push(Problem::at(

@@ -166,18 +166,101 @@ pub fn header_block(msg: &[u8]) -> (&[u8], bool) {
 /// Iterates over header fields: (name, raw value with continuation lines).
 pub struct Fields<'a> {
     rest: &'a [u8],
+    /// The length of what is walked (of the header block, once the walk
+    /// met its end).
+    len: usize,
+    /// The byte that ended the previous line (0 before the first line).
+    last: u8,
+    /// Which empty line ends the walk (for a message).
+    stop: Stop,
+    /// Set when the walk met the empty line that ends the header block.
+    terminated: bool,
+}
+
+/// How a walk finds the end of the header block.
+#[derive(Clone, Copy, PartialEq)]
+enum Stop {
+    /// The slice is the header block: walk all of it.
+    AtEnd,
+    /// A line starting `\n` or `\r\n` right after a line feed (the
+    /// `\n\n` or `\n\r\n` that `header_block` searches for).
+    EmptyAfterLf,
+    /// In mail with CR line ends only: a line starting `\r` after a `\r`.
+    EmptyAfterCr,
 }
 
 /// The fields of a header block.
 pub fn fields(block: &[u8]) -> Fields<'_> {
-    Fields { rest: block }
+    Fields {
+        rest: block,
+        len: block.len(),
+        last: 0,
+        stop: Stop::AtEnd,
+        terminated: false,
+    }
+}
+
+/// The fields of a message's header block, read in the same walk that finds
+/// the block's end: `fields(header_block(msg).0)`, without searching the
+/// header for its empty line first. `terminated` tells, once the walk is
+/// done, what `header_block` tells with its `bool`.
+pub fn message_fields(msg: &[u8]) -> Fields<'_> {
+    let head = &msg[..msg.len().min(MAX_HEADER)];
+    // The line end style decides which empty line ends the block, as in
+    // `header_block`: CR alone only when the header has no line feed.
+    let stop = if memchr::memchr(b'\n', head).is_some() {
+        Stop::EmptyAfterLf
+    } else {
+        Stop::EmptyAfterCr
+    };
+    Fields {
+        rest: head,
+        len: head.len(),
+        last: 0,
+        stop,
+        terminated: false,
+    }
+}
+
+impl Fields<'_> {
+    /// Did the walk end at the empty line after the header block (rather
+    /// than at the end of the message or of `MAX_HEADER`)? Known once the
+    /// iterator has returned None.
+    pub fn terminated(&self) -> bool {
+        self.terminated
+    }
+
+    /// The length of the header block (without its empty line): the block
+    /// `header_block` returns. Known once the iterator has returned None.
+    pub fn block_len(&self) -> usize {
+        self.len - self.rest.len()
+    }
+
+    /// Is the line at the start of `rest`, which starts with a line end,
+    /// the empty line that ends the block? (Every such line comes to the
+    /// top of `next`: it does not start with a blank, so no field's
+    /// continuation reaches over it.)
+    #[cold]
+    fn at_empty_line(&self) -> bool {
+        match self.stop {
+            Stop::AtEnd => false,
+            Stop::EmptyAfterLf => {
+                self.last == b'\n' && (self.rest[0] == b'\n' || self.rest.get(..2) == Some(b"\r\n"))
+            }
+            Stop::EmptyAfterCr => self.last == b'\r' && self.rest[0] == b'\r',
+        }
+    }
 }
 
 impl<'a> Iterator for Fields<'a> {
     type Item = (&'a [u8], &'a [u8]);
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if self.rest.is_empty() {
+            let first = *self.rest.first()?;
+            if (first == b'\n' || first == b'\r') && self.at_empty_line() {
+                self.terminated = true;
+                self.len -= self.rest.len();
+                self.rest = &[];
                 return None;
             }
             // End of this physical line.
@@ -188,6 +271,7 @@ impl<'a> Iterator for Fields<'a> {
             }
             let field = &self.rest[..end];
             self.rest = &self.rest[end..];
+            self.last = field[end - 1];
             // The common field, `Name: value`, read in one pass over the
             // name; anything else (blanks in or around the name, no colon on
             // the first line) by the general rule below.
@@ -385,15 +469,12 @@ const DAEMON_SENDERS: &[&[u8]] = &[
 
 /// Looks at the header block of one message.
 pub fn triage<'a>(msg: &RawMessage<'a>) -> (Triage, HeaderFacts<'a>) {
-    let (block, complete) = header_block(msg.bytes);
-    let mut facts = HeaderFacts {
-        header_unterminated: !complete,
-        ..Default::default()
-    };
+    let mut facts = HeaderFacts::default();
     let mut hints = Hints::default();
     let mut subject_signal = false;
     let mut encoded = false;
-    for (name, value) in fields(block) {
+    let mut walk = message_fields(msg.bytes);
+    for (name, value) in &mut walk {
         facts.fields += 1;
         match name.len() {
             2 if name.eq_ignore_ascii_case(b"to") => facts.to = facts.to.or(Some(value)),
@@ -456,6 +537,7 @@ pub fn triage<'a>(msg: &RawMessage<'a>) -> (Triage, HeaderFacts<'a>) {
             _ => {}
         }
     }
+    facts.header_unterminated = !walk.terminated();
     let decision =
         if hints.machine_signal() || hints.autoreply || (subject_signal && !hints.forward_or_reply)
         {
@@ -608,6 +690,53 @@ mod tests {
             (&b"A: 1\rB: 2\r"[..], true)
         );
         assert!(!header_block(b"A: 1\nB: 2").1);
+    }
+
+    #[test]
+    fn message_fields_walk_the_header_block() {
+        let same = |msg: &[u8]| {
+            let (block, complete) = header_block(msg);
+            let mut walk = message_fields(msg);
+            let got: Vec<_> = (&mut walk).collect();
+            let want: Vec<_> = fields(block).collect();
+            assert_eq!(got, want, "{:?}", String::from_utf8_lossy(msg));
+            assert_eq!(
+                walk.terminated(),
+                complete,
+                "{:?}",
+                String::from_utf8_lossy(msg)
+            );
+            assert_eq!(walk.block_len(), block.len(), "{msg:?}");
+        };
+        for m in [
+            &b"A: 1\nB: 2\n\nbody\nC: 3\n"[..],
+            b"A: 1\r\nB: 2\r\n\r\nC: 3",
+            b"A: 1\rB: 2\r\rC: 3",
+            b"\n\nA: 1\n",
+            b"\r\n\r\nA: 1",
+            b"\r\rA: 1\r",
+            b"A: 1\r\rB: 2\n\nC: 3",
+            b"A: 1\n \n\nC: 3",
+            b"A: 1\n\r",
+            b"A: 1\n",
+            b"",
+        ] {
+            same(m);
+        }
+        // Random mixes of line ends, blanks and colons.
+        let mut seed = 0x2545_f491_u32;
+        for _ in 0..20_000 {
+            let len = (seed % 24) as usize;
+            let msg: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 17;
+                    seed ^= seed << 5;
+                    b"A:\r\n \t:b\n"[(seed % 9) as usize]
+                })
+                .collect();
+            same(&msg);
+        }
     }
 
     #[test]

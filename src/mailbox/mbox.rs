@@ -31,6 +31,14 @@ fn skip_leading_blank(bytes: &[u8]) -> usize {
 /// in `range`, in increasing order, appending them to `out`. Reads a few bytes
 /// either side of `range`, so disjoint ranges can be searched in parallel.
 pub fn separators_in(hay: &[u8], range: Range<usize>, out: &mut Vec<usize>) {
+    split_in(hay, range, out, &mut Vec::new());
+}
+
+/// `separators_in`, which also appends to `quoted` the position of the `F`
+/// of every `>From ` line (`^>+From `, what `unquote_from` undoes): the
+/// search for separators meets every `From ` anyway, so a message whose
+/// range holds none of these need not be searched again before parsing.
+pub fn split_in(hay: &[u8], range: Range<usize>, out: &mut Vec<usize>, quoted: &mut Vec<usize>) {
     let finder = memmem::Finder::new(b"From ");
     let end = (range.end + 4).min(hay.len());
     let first = skip_leading_blank(hay);
@@ -39,10 +47,45 @@ pub fn separators_in(hay: &[u8], range: Range<usize>, out: &mut Vec<usize>) {
         if p >= range.end {
             break;
         }
-        if is_separator(hay, p, first) {
+        if p > 0 && hay[p - 1] == b'>' {
+            // Never a separator (not at a line start); quoted when its `>`
+            // run starts a line.
+            if starts_quoted_line(hay, p) {
+                quoted.push(p);
+            }
+        } else if is_separator(hay, p, first) {
             out.push(p);
         }
     }
+}
+
+/// Does the run of `>` before the `From ` at `p` start a line (or `msg`)?
+/// The test `unquote_from` makes; in an mbox, a message starts after the
+/// line end of its `From_` line, so the answer is the same whether `msg`
+/// is the whole file or the message.
+fn starts_quoted_line(msg: &[u8], p: usize) -> bool {
+    let q = msg[..p]
+        .iter()
+        .rposition(|&b| b != b'>')
+        .map_or(0, |i| i + 1);
+    q == 0 || msg[q - 1] == b'\n' || msg[q - 1] == b'\r'
+}
+
+/// Is any position of `quoted` (sorted, from `split_in`) a `>From ` line
+/// inside the message at `range`? `quoted` is advanced past positions
+/// before the range, so walking the messages in order costs one pass.
+pub fn has_quoted(quoted: &mut &[usize], range: &Range<usize>) -> bool {
+    while let Some((&p, rest)) = quoted.split_first() {
+        if p + 5 > range.end {
+            // (A `>From ` cut by the range end is no `>From ` of this message.)
+            return false;
+        }
+        *quoted = rest;
+        if p > range.start {
+            return true;
+        }
+    }
+    false
 }
 
 /// Decides whether the `From ` at `p` starts a new message.
@@ -180,16 +223,17 @@ pub fn unquote_from(msg: &[u8]) -> Cow<'_, [u8]> {
     // the searcher cost as much as the search.
     static QUOTED: OnceLock<memmem::Finder<'static>> = OnceLock::new();
     let finder = QUOTED.get_or_init(|| memmem::Finder::new(b">From "));
-    let needs = finder.find_iter(msg).any(|p| {
-        let q = msg[..p]
-            .iter()
-            .rposition(|&b| b != b'>')
-            .map_or(0, |i| i + 1);
-        q == 0 || msg[q - 1] == b'\n' || msg[q - 1] == b'\r'
-    });
-    if !needs {
+    if !finder
+        .find_iter(msg)
+        .any(|p| starts_quoted_line(msg, p + 1))
+    {
         return Cow::Borrowed(msg);
     }
+    unquote_lines(msg)
+}
+
+/// `unquote_from` for a message known to hold a `>From ` line.
+pub fn unquote_lines(msg: &[u8]) -> Cow<'_, [u8]> {
     let mut out = Vec::with_capacity(msg.len());
     let mut line_start = true;
     let mut i = 0;
@@ -286,6 +330,49 @@ mod tests {
             assert_eq!(parts, whole, "chunk {chunk}");
         }
         assert_eq!(whole.len(), 50);
+    }
+
+    #[test]
+    fn split_finds_the_messages_unquote_from_changes() {
+        let bodies: [&[u8]; 9] = [
+            b"S: 1\n\n>From a\n",
+            b"S: 2\n\nplain\n",
+            b">From at the start\n\nx\n",
+            b"S: 4\n\nx>From not at a line start\n",
+            b"S: 5\r\n\r\n>>From crlf\r\n",
+            b"S: 6\r\rcr only\r>From x\r",
+            b"S: 7\n\nends with >From",
+            b"S: 8\n\n>>>\n",
+            b"S: 9\n\nlast >From\n>From",
+        ];
+        let mut hay = Vec::new();
+        for (i, b) in bodies.iter().enumerate() {
+            hay.extend_from_slice(format!("From x{i}@y Mon Jan  5 10:00:00 2004\n").as_bytes());
+            hay.extend_from_slice(b);
+            hay.extend_from_slice(b"\n\n");
+        }
+        for chunk in [3usize, 17, hay.len()] {
+            let (mut seps, mut quoted) = (Vec::new(), Vec::new());
+            let mut s = 0;
+            while s < hay.len() {
+                let e = (s + chunk).min(hay.len());
+                split_in(&hay, s..e, &mut seps, &mut quoted);
+                s = e;
+            }
+            let ranges = message_ranges(&hay, &seps);
+            assert_eq!(ranges.len(), bodies.len());
+            let mut rest = &quoted[..];
+            for (_, r) in &ranges {
+                let msg = &hay[r.clone()];
+                let owned = matches!(unquote_from(msg), Cow::Owned(_));
+                assert_eq!(
+                    has_quoted(&mut rest, r),
+                    owned,
+                    "{:?}",
+                    String::from_utf8_lossy(msg)
+                );
+            }
+        }
     }
 
     #[test]
