@@ -245,9 +245,10 @@ impl<'a> Parsed<'a> {
     }
 
     /// All values of a top-level header as raw bytes (not decoded, still
-    /// folded): for cheap byte tests before decoding.
-    pub fn headers_all_raw(&self, name: &str) -> Vec<&'a [u8]> {
-        self.named(name).map(|f| f.value).collect()
+    /// folded): for cheap byte tests before decoding (an iterator: a sniff
+    /// asks it of every bounce, and most stop at the first value).
+    pub fn headers_all_raw<'p>(&'p self, name: &'p str) -> impl Iterator<Item = &'a [u8]> + 'p {
+        self.named(name).map(|f| f.value)
     }
 
     /// The message's bytes, as parsed.

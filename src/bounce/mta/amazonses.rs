@@ -17,6 +17,7 @@
 
 use serde_json::Value;
 
+use super::{contains_ci, Needle};
 use crate::bounce::dsn::clean_address;
 use crate::bounce::types::{Action, Bounce, Failure, Kind};
 use crate::bounce::{Decoder, Input};
@@ -31,8 +32,9 @@ impl Decoder for AmazonSes {
     }
 
     fn sniff(&self, input: &Input<'_, '_>) -> bool {
-        (super::contains_ci(&input.from, "amazonaws.com")
-            || super::contains_ci(&input.from, "amazonses.com"))
+        const AWS: Needle = Needle::new("amazonaws.com");
+        const SES: Needle = Needle::new("amazonses.com");
+        (contains_ci(&input.from, &AWS) || contains_ci(&input.from, &SES))
             && input.text().contains("notificationType")
     }
 

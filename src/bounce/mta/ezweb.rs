@@ -14,6 +14,7 @@
 //! Known gaps: the Japanese banner is not read; a notice with neither a
 //! marker nor `<a@b>` lines is left to the generic reader.
 
+use super::{contains_ci, has_bytes, Needle};
 use crate::bounce::text::{address_regex, error_head_before};
 use crate::bounce::types::{Bounce, Failure, Kind};
 use crate::bounce::{Decoder, Input};
@@ -40,13 +41,12 @@ impl Decoder for Ezweb {
         // the rest of this decoder: only a header whose raw bytes hold
         // "EZweb" (folding cannot split a word) or an RFC 2047 word can
         // read "(EZweb Mail)" once decoded.
-        let maybe = |r: &[u8]| super::has_bytes(r, b"EZweb") || super::has_bytes(r, b"=?");
-        super::contains_ci(&input.from, "ezweb.ne.jp")
-            || (input
-                .parsed
-                .headers_all_raw("Received")
-                .into_iter()
-                .any(maybe)
+        const EZWEB: Needle = Needle::new("EZweb");
+        const ENCODED: Needle = Needle::new("=?");
+        const FROM: Needle = Needle::new("ezweb.ne.jp");
+        let maybe = |r: &[u8]| has_bytes(r, &EZWEB) || has_bytes(r, &ENCODED);
+        contains_ci(&input.from, &FROM)
+            || (input.parsed.headers_all_raw("Received").any(maybe)
                 && input
                     .parsed
                     .headers_all("Received")

@@ -20,6 +20,7 @@
 
 use std::sync::OnceLock;
 
+use super::{contains_ci, Needle};
 use crate::bounce::reason::Reason;
 use crate::bounce::types::{Bounce, Failure, Kind};
 use crate::bounce::{dsn::clean_address, Decoder, Input};
@@ -39,9 +40,10 @@ impl Decoder for GoogleGroups {
     }
 
     fn sniff(&self, input: &Input<'_, '_>) -> bool {
+        const GOOGLEMAIL: Needle = Needle::new("@googlemail.com");
+        const GOOGLE: Needle = Needle::new("@google.com");
         input.hints.failed_recipients
-            && (super::contains_ci(&input.from, "@googlemail.com")
-                || super::contains_ci(&input.from, "@google.com"))
+            && (contains_ci(&input.from, &GOOGLEMAIL) || contains_ci(&input.from, &GOOGLE))
     }
 
     fn decode(&self, input: &Input<'_, '_>) -> Option<Bounce> {

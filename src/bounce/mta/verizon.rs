@@ -12,6 +12,7 @@
 //! Known gaps: only one recipient per notice; the Japanese and Spanish
 //! variants are not known.
 
+use super::{contains_ci, Needle};
 use crate::bounce::dsn::clean_address;
 use crate::bounce::types::{Bounce, Failure, Kind};
 use crate::bounce::{Decoder, Input};
@@ -20,7 +21,7 @@ use crate::bounce::{Decoder, Input};
 pub struct Verizon;
 
 /// Sender domains of the gateways (Verizon's MMS and SMS relays).
-const DOMAINS: &[&str] = &["vtext.com", "vzwpix.com"];
+const DOMAINS: &[Needle] = &[Needle::new("vtext.com"), Needle::new("vzwpix.com")];
 
 impl Decoder for Verizon {
     fn name(&self) -> &'static str {
@@ -28,7 +29,7 @@ impl Decoder for Verizon {
     }
 
     fn sniff(&self, input: &Input<'_, '_>) -> bool {
-        DOMAINS.iter().any(|d| super::contains_ci(&input.from, d))
+        DOMAINS.iter().any(|d| contains_ci(&input.from, d))
     }
 
     fn decode(&self, input: &Input<'_, '_>) -> Option<Bounce> {
