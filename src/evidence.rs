@@ -354,6 +354,41 @@ const SKIP_AFTER: &[&str] = &[
     "version", "exim", "postfix", "sendmail", "v", "helo", "ehlo",
 ];
 
+/// A set of bytes as a table: one load per byte tested, where a `matches!`
+/// of several ranges and bytes is a chain of compares.
+const fn byte_set(ranges: &[(u8, u8)]) -> [bool; 256] {
+    let mut set = [false; 256];
+    let mut r = 0;
+    while r < ranges.len() {
+        let (mut b, last) = ranges[r];
+        while b <= last {
+            set[b as usize] = true;
+            if b == last {
+                break;
+            }
+            b += 1;
+        }
+        r += 1;
+    }
+    set
+}
+
+/// What ends a token for `IpScan` in ASCII text: white space and `[ ] @ = , ?`.
+const TOKEN_ENDS: [bool; 256] = byte_set(&[
+    (b'\t', b'\r'),
+    (b' ', b' '),
+    (b'[', b'['),
+    (b']', b']'),
+    (b'@', b'@'),
+    (b'=', b'='),
+    (b',', b','),
+    (b'?', b'?'),
+]);
+
+/// What ends an Authentication-Results token: white space, `;` and parentheses.
+const AR_TOKEN_ENDS: [bool; 256] =
+    byte_set(&[(b'\t', b'\r'), (b' ', b' '), (b';', b';'), (b'(', b')')]);
+
 /// `first_ip` over text given in pieces (each piece boundary separates
 /// tokens), remembering the token before.
 #[derive(Default)]
@@ -371,10 +406,7 @@ impl<'a> IpScan<'a> {
         }
         let mut start = 0;
         for (i, &b) in s.as_bytes().iter().enumerate() {
-            if matches!(
-                b,
-                b'\t'..=b'\r' | b' ' | b'[' | b']' | b'@' | b'=' | b',' | b'?'
-            ) {
+            if TOKEN_ENDS[usize::from(b)] {
                 if let Some(ip) = self.token(&s[start..i]) {
                     return Some(ip);
                 }
@@ -659,7 +691,7 @@ fn auth_results(value: &str, out: &mut Vec<String>) {
     // Every label has an `=`: only the tokens around one are read, found
     // from the `=` outwards (most of a value is comments and names).
     let b = value.as_bytes();
-    let sep = |c: &u8| matches!(c, b'\t'..=b'\r' | b' ' | b';' | b'(' | b')');
+    let sep = |c: &u8| AR_TOKEN_ENDS[usize::from(*c)];
     let mut from = 0;
     while let Some(j) = memchr::memchr(b'=', &b[from..]) {
         let eq = from + j;
@@ -809,6 +841,19 @@ mod tests {
             .into_iter()
             .chain((0..90).map(|i| format!("smtp.auth=u{i}@example.jp")));
         assert_eq!(ev.auth, unique(labels));
+    }
+
+    #[test]
+    fn byte_tables_are_their_byte_lists() {
+        for b in 0..=255u8 {
+            let ip = matches!(
+                b,
+                b'\t'..=b'\r' | b' ' | b'[' | b']' | b'@' | b'=' | b',' | b'?'
+            );
+            assert_eq!(TOKEN_ENDS[usize::from(b)], ip, "{b}");
+            let ar = matches!(b, b'\t'..=b'\r' | b' ' | b';' | b'(' | b')');
+            assert_eq!(AR_TOKEN_ENDS[usize::from(b)], ar, "{b}");
+        }
     }
 
     #[test]
