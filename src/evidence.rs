@@ -593,14 +593,16 @@ pub fn analyse_for(o: &Original, sender: Option<&str>) -> Evidence {
         any_auth |= h.authenticated;
         if let Some((ip, addr)) = h.client {
             if is_public_addr(addr) {
-                push(&mut ev.relay_ips, &ip);
                 if first_outside.is_none() {
                     first_outside = Some(FirstOutside {
                         oldest: i == 0,
                         by: h.by.map(str::to_ascii_lowercase),
-                        ip,
+                        ip: ip.clone(),
                     });
                 }
+                // The hop's own string goes into the list (one copy per
+                // bounce, for the origin, instead of one per hop).
+                push_owned(&mut ev.relay_ips, ip);
             }
         }
         if h.authenticated {
@@ -732,6 +734,13 @@ fn auth_token(tok: &str, out: &mut Vec<String>) {
 fn push(v: &mut Vec<String>, s: &str) {
     if !s.is_empty() && (v.len() > SEARCHED || !v.iter().any(|x| x == s)) {
         v.push(s.to_string());
+    }
+}
+
+/// `push` of a string already owned: moved into the list, not copied.
+fn push_owned(v: &mut Vec<String>, s: String) {
+    if !s.is_empty() && (v.len() > SEARCHED || !v.contains(&s)) {
+        v.push(s);
     }
 }
 
