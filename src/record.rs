@@ -245,12 +245,13 @@ pub fn records(
     };
     // The sender serves the evidence too.
     // (Cleaned once, when `bounce::finish` compared it with the recipients.)
-    let sender = orig.as_ref().and_then(|o| o.sender()).map(str::to_string);
     let ev = orig
         .as_ref()
-        .map(|o| evidence::analyse_for(o, sender.as_deref()))
+        .map(|o| evidence::analyse_for(o, o.sender()))
         .unwrap_or_default();
     let mut orig = orig.unwrap_or_default();
+    // The cleaned address moves out of the original into the rows.
+    let sender = orig.sender.take().flatten();
     let dkim_domains = join(std::mem::take(&mut orig.dkim_domains));
     // Everything of the bounce as a whole, for every row.
     let mut shared = Shared {

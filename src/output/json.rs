@@ -22,7 +22,9 @@ pub fn write_rows<T: Row + Sync>(w: super::Out<'_>, rows: &[T]) -> std::io::Resu
 }
 
 /// The JSON Lines encoder of one row type: what goes before each value
-/// (`{"time":`, `,"bounce_time":`, ...), escaped once for all rows.
+/// (`{"time":"`, `,"bounce_time":"`, ...), escaped once for all rows. Each
+/// key ends with the quote that opens a string value (most values are
+/// strings without anything to escape): other values leave it off.
 pub struct Lines<T> {
     keys: Vec<Vec<u8>>,
     row: std::marker::PhantomData<fn(&T)>,
@@ -42,7 +44,7 @@ impl<T: Row> Lines<T> {
             .map(|(i, name)| {
                 let mut key = vec![if i == 0 { b'{' } else { b',' }];
                 string(&mut key, name);
-                key.push(b':');
+                key.extend_from_slice(b":\"");
                 key
             })
             .collect();
@@ -104,17 +106,29 @@ struct Object<'a> {
 }
 
 impl Object<'_> {
-    /// Writes the next key, with what goes before it.
+    /// Writes the next key, with what goes before it (no quote after it).
     fn key(&mut self) {
-        self.out.extend_from_slice(&self.keys[self.at]);
+        let key = self.keys[self.at].split_last().map_or(&[][..], |k| k.1);
         self.at += 1;
+        self.out.extend_from_slice(key);
     }
 }
 
 impl super::Values for Object<'_> {
     fn text(&mut self, v: &str) {
-        self.key();
-        string(self.out, v);
+        if needs_escape(v.as_bytes()) {
+            self.key();
+            // Writing into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut *self.out, v);
+        } else {
+            // Key and opening quote in one copy, room for all of it made once.
+            let key = &self.keys[self.at];
+            self.at += 1;
+            self.out.reserve(key.len() + v.len() + 1);
+            self.out.extend_from_slice(key);
+            self.out.extend_from_slice(v.as_bytes());
+            self.out.push(b'"');
+        }
     }
     fn none(&mut self) {
         self.key();
