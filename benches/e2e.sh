@@ -31,7 +31,7 @@ python3 benches/peak_anon.py "$BT" scan -q --out "$DIR/out-4g" "$DIR/mixed-4g.mb
 echo "== decoding: 10,000 bounces, bouncetrail (decode: rows to stdout; scan: the whole report) vs Sisimai (Perl)"
 # hyperfine sends stdout to /dev/null; Sisimai->dump returns its JSON
 # without printing it.
-hyperfine -N -w 1 -r 5 \
+hyperfine -N -w 2 -r 10 \
   "$BT decode -q $DIR/bounces-10k.mbox" \
   "$BT scan -q --no-hash --out $DIR/out-bounces $DIR/bounces-10k.mbox" \
   "perl -MSisimai -e 'Sisimai->dump(shift)' $DIR/bounces-10k.mbox"
