@@ -225,28 +225,9 @@ impl Decoder for Text {
         // WARNING MESSAGE ONLY"), often with no code at all.
         // The phrases are one-line lowercase ASCII: searching the lowercase
         // text once is searching each lowercase line, and a case-sensitive
-        // search of it can use a SIMD search: one packed (Teddy) pass for
-        // all of them, else one memchr pass each.
-        type Set = (
-            Option<aho_corasick::packed::Searcher>,
-            Vec<memchr::memmem::Finder<'static>>,
-        );
-        static DELAY_SET: OnceLock<Set> = OnceLock::new();
-        let (packed, finders) = DELAY_SET.get_or_init(|| {
-            (
-                aho_corasick::packed::Searcher::new(DELAYED),
-                DELAYED
-                    .iter()
-                    .map(|p| memchr::memmem::Finder::new(p.as_bytes()))
-                    .collect(),
-            )
-        });
-        let hay = head.lower.as_bytes();
-        let delayed = match packed {
-            Some(p) => p.find(hay).is_some(),
-            None => finders.iter().any(|p| p.find(hay).is_some()),
-        };
-        if delayed {
+        // search of it can use the SIMD search of `Literals`.
+        static DELAY_SET: Literals = Literals::new(DELAYED);
+        if DELAY_SET.find(&head.lower).is_some() {
             for f in &mut failures {
                 f.action = Some(Action::Delayed);
             }
@@ -303,6 +284,46 @@ const INTROS: &[&str] = &[
     "다음 수신자",        // Korean ("the following recipients")
 ];
 
+/// Literals searched case-sensitively in one pass: the packed (Teddy) SIMD
+/// searcher when the CPU and the set allow it, else a contiguous NFA (the
+/// automaton cheapest to build). Built on first use.
+struct Literals {
+    words: &'static [&'static str],
+    searchers: OnceLock<(
+        Option<aho_corasick::packed::Searcher>,
+        aho_corasick::AhoCorasick,
+    )>,
+}
+
+impl Literals {
+    const fn new(words: &'static [&'static str]) -> Literals {
+        Literals {
+            words,
+            searchers: OnceLock::new(),
+        }
+    }
+
+    /// A match in `hay`: its start and the index of its literal. Teddy
+    /// gives the leftmost match, the automaton the one that ends first: a
+    /// caller must not depend on which of overlapping matches it gets.
+    fn find(&self, hay: &str) -> Option<(usize, usize)> {
+        let (packed, automaton) = self.searchers.get_or_init(|| {
+            (
+                aho_corasick::packed::Searcher::new(self.words),
+                aho_corasick::AhoCorasickBuilder::new()
+                    .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                    .build(self.words)
+                    .expect("plain literals"),
+            )
+        });
+        let m = match packed {
+            Some(p) => p.find(hay),
+            None => automaton.find(hay),
+        };
+        m.map(|m| (m.start(), m.pattern().as_usize()))
+    }
+}
+
 /// Addresses listed after an intro sentence (`INTROS`): every later line
 /// of the error text that starts with an address (`<a@b>:` of qmail,
 /// `  a@b` of Exim, `* a@b`); an address inside a diagnostic sentence is not
@@ -312,33 +333,14 @@ fn introduced_recipients(text: &Lines<'_>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     // The phrase earliest in the table wins, at its first occurrence in
     // the first line that holds a phrase.
-    // The packed (Teddy) SIMD searcher when it can be built, else the
-    // automaton: the text is searched whole, and most of it holds no phrase.
-    type Set = (
-        Option<aho_corasick::packed::Searcher>,
-        aho_corasick::AhoCorasick,
-    );
-    static SET: OnceLock<Set> = OnceLock::new();
-    let (packed, set) = SET.get_or_init(|| {
-        (
-            aho_corasick::packed::Searcher::new(INTROS),
-            aho_corasick::AhoCorasickBuilder::new()
-                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-                .build(INTROS)
-                .expect("intro phrases are plain literals"),
-        )
-    });
+    // The text is searched whole, and most of it holds no phrase.
+    static SET: Literals = Literals::new(INTROS);
     // Any match in the whole lowercase text (the leftmost one, or the one
     // that ends first) lies on that line (no phrase spans a line end), and
     // its phrase is on it: the winner is that phrase or one before it in
     // the table, so only those few are searched for, in that line alone
     // (an overlapping automaton pass over the line cost more).
-    let hay = text.lower.as_str();
-    let first = match packed {
-        Some(p) => p.find(hay).map(|m| (m.start(), m.pattern().as_usize())),
-        None => set.find(hay).map(|m| (m.start(), m.pattern().as_usize())),
-    };
-    let Some((at, phrase)) = first else {
+    let Some((at, phrase)) = SET.find(&text.lower) else {
         return out;
     };
     let start = text.line_at(at);
@@ -761,31 +763,14 @@ impl<'t> Lines<'t> {
     /// spaces). An ASCII line's lowercase copy is its ASCII lowercase, where
     /// a case-sensitive search finds the same words faster.
     fn is_error(&self, i: usize) -> bool {
-        /// The packed (Teddy) SIMD searcher when it can be built: the words
-        /// start with common letters, and the automaton's prefilter stopped
-        /// so often that it spent 30 instructions a byte.
-        type Set = (
-            Option<aho_corasick::packed::Searcher>,
-            aho_corasick::AhoCorasick,
-        );
-        static SET: OnceLock<Set> = OnceLock::new();
+        /// `Literals`' SIMD search: the words start with common letters,
+        /// and an automaton's prefilter stopped so often that it spent 30
+        /// instructions a byte.
+        static SET: Literals = Literals::new(ERROR_WORDS);
         let lower = self.lower(i);
         self.fact(i, IS_ERROR, |l| {
             if l.is_ascii() {
-                let (packed, automaton) = SET.get_or_init(|| {
-                    (
-                        aho_corasick::packed::Searcher::new(ERROR_WORDS),
-                        // The cheap automaton to build, as for `Phrases`.
-                        aho_corasick::AhoCorasickBuilder::new()
-                            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-                            .build(ERROR_WORDS)
-                            .expect("plain literals"),
-                    )
-                });
-                match packed {
-                    Some(p) => p.find(lower).is_some(),
-                    None => automaton.is_match(lower),
-                }
+                SET.find(lower).is_some()
             } else {
                 is_error_line(l)
             }
