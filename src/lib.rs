@@ -185,19 +185,21 @@ pub(crate) fn any_readable(results: &[scan::SourceResult]) -> Result<(), Error> 
 pub(crate) fn scan_all(
     found: &discover::Discovery,
     config: &Config,
-    rows: scan::RowsTo<'_>,
+    rows: scan::RowsTo<'_, '_>,
 ) -> Vec<scan::SourceResult> {
     let total: u64 = found.sources.iter().map(|s| s.len).sum();
     let progress = report::Progress::new(total, config.quiet);
-    let results = found
-        .sources
-        .par_iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let mailbox = &found.mailboxes[s.mailbox].name;
-            scan::scan_source(s, i, mailbox, config, rows, &progress)
-        })
-        .collect();
+    // Files taken in discovery order, so rows streamed out in that order
+    // wait on few others.
+    let results = scan::in_order(found.sources.len(), |i| {
+        let s = &found.sources[i];
+        let mailbox = &found.mailboxes[s.mailbox].name;
+        let result = scan::scan_source(s, i, mailbox, config, rows, &progress);
+        if let scan::RowsTo::Json { out, .. } = rows {
+            out.end(i, result.chunks);
+        }
+        result
+    });
     progress.finish();
     results
 }

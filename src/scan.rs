@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -15,7 +16,7 @@ use crate::discover::Source;
 use crate::error::Problem;
 use crate::mailbox::{self, gz, mbox, Format};
 use crate::message::RawMessage;
-use crate::output::json;
+use crate::output::{json, Ordered};
 use crate::parse;
 use crate::record::{self, Place, Record};
 use crate::triage::{self, Triage};
@@ -106,12 +107,12 @@ pub struct SourceResult {
     /// mbox, mbox.gz, message, empty, not-mail, unreadable.
     pub format: &'static str,
     pub counts: Counts,
+    /// The rows, unless they went out as JSON Lines ([`RowsTo::Json`]).
     pub records: Vec<Record>,
-    /// The rows as JSON Lines, in blocks in input order, when they were
-    /// encoded by the workers ([`RowsTo::Json`]; `records` is then empty).
-    pub encoded: Vec<Vec<u8>>,
-    /// The rows in `encoded`.
+    /// The rows that went out as JSON Lines.
     pub encoded_rows: usize,
+    /// Chunks of messages the source was processed in.
+    pub chunks: usize,
     pub problems: Vec<Problem>,
     pub tally: Tally,
     /// Message-IDs of the messages (sent folders only).
@@ -120,14 +121,26 @@ pub struct SourceResult {
 
 /// What the scan does with the rows of each chunk of messages.
 #[derive(Clone, Copy)]
-pub enum RowsTo<'a> {
+pub enum RowsTo<'a, 'w> {
     /// Keeps them for the stages after the scan (`scan`: the timeline,
     /// campaigns and verdicts need every row).
     Keep,
-    /// Encodes them as JSON Lines in the worker that decoded them and drops
-    /// them (`decode`: the rows only go out, so their encoding runs in
-    /// parallel with the decoding instead of after it).
-    Json(&'a json::Lines<Record>),
+    /// Encodes them as JSON Lines in the worker that decoded them, hands
+    /// the block to `out` (which writes blocks in input order) and drops
+    /// them (`decode`: the rows only go out, so their encoding and writing
+    /// run alongside the decoding instead of after it, in bounded memory).
+    Json {
+        lines: &'a json::Lines<Record>,
+        out: &'a Ordered<'w>,
+    },
+}
+
+impl RowsTo<'_, '_> {
+    /// Whether the rows can no longer go anywhere (their output failed):
+    /// the messages left need not be read.
+    fn stopped(&self) -> bool {
+        matches!(self, RowsTo::Json { out, .. } if out.failed())
+    }
 }
 
 /// Per-chunk accumulator; merged in chunk order.
@@ -135,34 +148,39 @@ pub enum RowsTo<'a> {
 struct Acc {
     counts: Counts,
     records: Vec<Record>,
-    encoded: Vec<Vec<u8>>,
     encoded_rows: usize,
+    chunks: usize,
     problems: Vec<Problem>,
     tally: Tally,
     sent_ids: Vec<String>,
 }
 
 impl Acc {
-    /// Ends a chunk: its rows are kept or encoded ([`RowsTo`]).
-    fn seal(mut self, rows: RowsTo<'_>) -> Acc {
-        if let RowsTo::Json(lines) = rows {
+    /// Ends chunk `chunk` of the source: its rows are kept or go out
+    /// ([`RowsTo`]).
+    fn seal(mut self, ctx: &Ctx<'_, '_>, chunk: usize) -> Acc {
+        if let RowsTo::Json { lines, out } = ctx.rows {
+            let mut block = Vec::new();
             if !self.records.is_empty() {
+                block = out.buffer();
                 // About a kilobyte per row: sized once, seldom grown.
-                let mut block = Vec::with_capacity(self.records.len() * 1280);
+                block.reserve(self.records.len() * 1280);
                 lines.encode(&self.records, &mut block);
                 self.encoded_rows += self.records.len();
-                self.encoded.push(block);
                 self.records = Vec::new();
             }
+            // Even an empty block: the writer goes past it in order.
+            out.put(ctx.source_index, chunk, block);
         }
+        self.chunks += 1;
         self
     }
 
     fn merge(&mut self, o: Acc) {
         self.counts.add(&o.counts);
         self.records.extend(o.records);
-        self.encoded.extend(o.encoded);
         self.encoded_rows += o.encoded_rows;
+        self.chunks += o.chunks;
         self.problems.extend(o.problems);
         self.tally.merge(o.tally);
         self.sent_ids.extend(o.sent_ids);
@@ -170,11 +188,11 @@ impl Acc {
 }
 
 /// What the per-message work needs to know about its place.
-struct Ctx<'a> {
+struct Ctx<'a, 'w> {
     source: &'a Source,
     source_index: usize,
     mailbox: &'a str,
-    rows: RowsTo<'a>,
+    rows: RowsTo<'a, 'w>,
 }
 
 /// Scans one source.
@@ -183,7 +201,7 @@ pub fn scan_source(
     source_index: usize,
     mailbox: &str,
     config: &Config,
-    rows: RowsTo<'_>,
+    rows: RowsTo<'_, '_>,
     progress: &crate::report::Progress,
 ) -> SourceResult {
     let ctx = Ctx {
@@ -234,7 +252,7 @@ pub fn scan_source(
             };
             let mut acc = Acc::default();
             process(&ctx, &msg, Quoting::Unknown, &mut acc);
-            Some(acc.seal(rows))
+            Some(acc.seal(&ctx, 0))
         }
         Format::Mbox => {
             result.format = "mbox";
@@ -264,8 +282,8 @@ pub fn scan_source(
     if let Some(acc) = acc {
         result.counts = acc.counts;
         result.records = acc.records;
-        result.encoded = acc.encoded;
         result.encoded_rows = acc.encoded_rows;
+        result.chunks = acc.chunks;
         result.problems.extend(acc.problems);
         result.tally = acc.tally;
         result.sent_ids = acc.sent_ids;
@@ -289,7 +307,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Splits a mapped mbox in parallel and processes its messages in chunks.
-fn scan_mbox(ctx: &Ctx<'_>, hay: &[u8], progress: &crate::report::Progress) -> Acc {
+fn scan_mbox(ctx: &Ctx<'_, '_>, hay: &[u8], progress: &crate::report::Progress) -> Acc {
     let mut acc_lead = None;
     // 1. Separators, searched in parallel slices of the file: a few per
     // worker, so the first touch of the mapped pages is shared too.
@@ -339,30 +357,30 @@ fn scan_mbox(ctx: &Ctx<'_>, hay: &[u8], progress: &crate::report::Progress) -> A
             bytes = 0;
         }
     }
-    let accs: Vec<Acc> = chunks
-        .into_par_iter()
-        .map(|c| {
-            let mut acc = Acc::default();
-            let mut done = 0u64;
-            for i in c {
-                let (sep, r) = &ranges[i];
-                let msg = RawMessage {
-                    bytes: &hay[r.clone()],
-                    offset: *sep as u64,
-                    index: i as u64,
-                };
-                let quoting = if quoted[i] {
-                    Quoting::Present
-                } else {
-                    Quoting::Absent
-                };
-                process(ctx, &msg, quoting, &mut acc);
-                done += (r.end - *sep) as u64;
-            }
-            progress.advance(done, acc.counts.messages);
-            acc.seal(ctx.rows)
-        })
-        .collect();
+    let accs: Vec<Acc> = in_order(chunks.len(), |chunk| {
+        let mut acc = Acc::default();
+        if ctx.rows.stopped() {
+            return acc;
+        }
+        let mut done = 0u64;
+        for i in chunks[chunk].clone() {
+            let (sep, r) = &ranges[i];
+            let msg = RawMessage {
+                bytes: &hay[r.clone()],
+                offset: *sep as u64,
+                index: i as u64,
+            };
+            let quoting = if quoted[i] {
+                Quoting::Present
+            } else {
+                Quoting::Absent
+            };
+            process(ctx, &msg, quoting, &mut acc);
+            done += (r.end - *sep) as u64;
+        }
+        progress.advance(done, acc.counts.messages);
+        acc.seal(ctx, chunk)
+    });
     let mut acc = Acc::default();
     acc.problems.extend(acc_lead);
     // Sized once: the rows of a large mbox are many megabytes, and growing
@@ -373,6 +391,30 @@ fn scan_mbox(ctx: &Ctx<'_>, hay: &[u8], progress: &crate::report::Progress) -> A
         acc.merge(a);
     }
     acc
+}
+
+/// Runs `work` on `0..n` on every worker, each taking the next index as soon
+/// as it is free, so the work moves through the indices roughly in order
+/// (a streamed output then waits on few blocks, see
+/// [`crate::output::Ordered`]); results in index order.
+pub(crate) fn in_order<T: Send>(n: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let next = AtomicUsize::new(0);
+    let workers = rayon::current_num_threads().clamp(1, n.max(1));
+    let mut done: Vec<(usize, T)> = (0..workers)
+        .into_par_iter()
+        .flat_map_iter(|_| {
+            let mut mine = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break mine;
+                }
+                mine.push((i, work(i)));
+            }
+        })
+        .collect();
+    done.sort_unstable_by_key(|&(i, _)| i);
+    done.into_iter().map(|(_, t)| t).collect()
 }
 
 /// A reader that hashes what passes through it (the compressed evidence file).
@@ -391,7 +433,7 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
-fn scan_gzip(ctx: &Ctx<'_>, config: &Config, result: &mut SourceResult) -> Acc {
+fn scan_gzip(ctx: &Ctx<'_, '_>, config: &Config, result: &mut SourceResult) -> Acc {
     let mut acc = Acc::default();
     let file = match mailbox::open_stream(&ctx.source.path) {
         Ok(f) => f,
@@ -408,16 +450,18 @@ fn scan_gzip(ctx: &Ctx<'_>, config: &Config, result: &mut SourceResult) -> Acc {
         hasher: config.hash.then(Sha256::new),
     };
     let outcome = gz::for_each_batch(&mut reader, |batch| {
-        let parts: Vec<Acc> = batch
-            .par_chunks(64)
-            .map(|msgs| {
-                let mut a = Acc::default();
-                for m in msgs {
-                    process(ctx, m, Quoting::Unknown, &mut a);
-                }
-                a.seal(ctx.rows)
-            })
-            .collect();
+        if ctx.rows.stopped() {
+            return;
+        }
+        let chunks: Vec<&[RawMessage<'_>]> = batch.chunks(64).collect();
+        let first = acc.chunks;
+        let parts = in_order(chunks.len(), |i| {
+            let mut a = Acc::default();
+            for m in chunks[i] {
+                process(ctx, m, Quoting::Unknown, &mut a);
+            }
+            a.seal(ctx, first + i)
+        });
         for a in parts {
             acc.merge(a);
         }
@@ -467,7 +511,7 @@ enum Quoting {
 }
 
 /// The per-message hot path: triage, and for bounce-like messages parse and decode.
-fn process(ctx: &Ctx<'_>, msg: &RawMessage<'_>, quoting: Quoting, acc: &mut Acc) {
+fn process(ctx: &Ctx<'_, '_>, msg: &RawMessage<'_>, quoting: Quoting, acc: &mut Acc) {
     acc.counts.messages += 1;
     let (decision, facts) = triage::triage(msg);
     if facts.header_unterminated && facts.fields == 0 {
@@ -554,7 +598,7 @@ fn process(ctx: &Ctx<'_>, msg: &RawMessage<'_>, quoting: Quoting, acc: &mut Acc)
 /// MIME structure is warned about and the message still decoded as far as
 /// it can be read.
 fn decode(
-    ctx: &Ctx<'_>,
+    ctx: &Ctx<'_, '_>,
     msg: &RawMessage<'_>,
     quoting: Quoting,
     hints: triage::Hints,

@@ -122,6 +122,98 @@ fn decode_prints_the_timeline_rows_in_input_order() {
     assert!(!dir.path().join("bouncetrail-report").exists());
 }
 
+/// Many inputs of every format (an mbox, an .mbox.gz, a Maildir, a folder
+/// of .eml files, an unreadable-as-mail file among them): `decode` streams
+/// the rows file by file in discovery order, the same bytes at every thread
+/// count, and the same rows as `scan`.
+#[test]
+fn decode_streams_many_inputs_in_discovery_order() {
+    use bouncetrail::synth::{self, LineEnding};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("exports");
+    std::fs::create_dir(&root).unwrap();
+    for (i, name) in ["a", "b", "c", "d", "e", "f"].iter().enumerate() {
+        let s = synth::hijacked(20 + 7 * i as u64);
+        match i % 3 {
+            0 => synth::write_mbox(
+                &root.join(format!("{name}.mbox")),
+                &s.inbox,
+                LineEnding::Lf,
+                false,
+            ),
+            1 => synth::write_mbox_gz(&root.join(format!("{name}.mbox.gz")), &s.inbox, 2),
+            _ => synth::write_eml_dir(&root.join(name), &s.inbox),
+        }
+        .unwrap();
+    }
+    let s = synth::hijacked(15);
+    synth::write_maildir(&root.join("g-maildir"), &s.inbox, &s.sent).unwrap();
+    std::fs::write(root.join("notes.txt"), b"\x00\x01 not mail").unwrap();
+
+    let input = root.to_str().unwrap();
+    let scanned = scan(dir.path(), &["--no-hash", "--batch", input]);
+    assert_eq!(
+        scanned.code(),
+        1,
+        "the junk file is a problem: {}",
+        scanned.stderr()
+    );
+    let mut expected: Vec<String> = scanned
+        .timeline()
+        .into_iter()
+        .map(|mut r| {
+            r["campaign"] = serde_json::Value::Null;
+            r.to_string()
+        })
+        .collect();
+    assert!(expected.len() > 50, "the scenarios should bounce");
+    expected.sort();
+
+    let mut first: Option<Vec<u8>> = None;
+    for threads in ["1", "2", "5"] {
+        let done = std::process::Command::new(crate::util::bin())
+            .args(["decode", "-q", "--batch", "-j", threads, input])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&done.stderr);
+        assert_eq!(done.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("notes.txt"), "{stderr}");
+        let rows: Vec<serde_json::Value> = std::str::from_utf8(&done.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        // Discovery order: mailboxes by name, each file's messages by offset.
+        let order: Vec<(String, String, u64)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r["mailbox"].as_str().unwrap().to_string(),
+                    r["source"].as_str().unwrap().to_string(),
+                    r["offset"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect();
+        let mailboxes: Vec<&String> = order.iter().map(|o| &o.0).collect();
+        assert!(
+            mailboxes.is_sorted(),
+            "-j {threads}: mailboxes out of order"
+        );
+        for w in order.windows(2) {
+            if w[0].1 == w[1].1 {
+                assert!(w[0].2 <= w[1].2, "-j {threads}: {} out of order", w[0].1);
+            }
+        }
+        let mut got: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+        got.sort();
+        assert!(got == expected, "-j {threads}: rows differ from scan's");
+        match &first {
+            None => first = Some(done.stdout),
+            Some(f) => assert!(*f == done.stdout, "-j {threads}: other bytes than -j 1"),
+        }
+    }
+}
+
 /// `decode … | head -1`: the closed pipe ends the run quietly.
 #[test]
 fn decode_into_a_closed_pipe_is_not_an_error() {

@@ -179,6 +179,123 @@ pub(crate) fn any_byte(s: &[u8], special: impl Fn(u8) -> bool + Copy) -> bool {
     }
 }
 
+/// Blocks of output made by any worker, written in input order as soon as
+/// every block before them is written (`decode` streams its rows this way).
+///
+/// A block is keyed by its source (in discovery order) and its chunk within
+/// the source; a source is passed once [`Ordered::end`] says how many
+/// chunks it had. Workers take chunks roughly in order ([`crate::scan`]),
+/// so only a few blocks wait at a time: memory stays bounded whatever the
+/// input size, the writing overlaps the decoding, and written buffers are
+/// handed back for the next blocks (reused memory costs the kernel no page
+/// clearing, fresh memory does).
+pub struct Ordered<'w> {
+    state: std::sync::Mutex<OrderedState<'w>>,
+    failed: std::sync::atomic::AtomicBool,
+}
+
+struct OrderedState<'w> {
+    out: Out<'w>,
+    /// The block to write next: (source, chunk).
+    next: (usize, usize),
+    /// Chunks per source, once the source is done.
+    ends: Vec<Option<usize>>,
+    waiting: std::collections::BTreeMap<(usize, usize), Vec<u8>>,
+    spare: Vec<Vec<u8>>,
+    error: Option<std::io::Error>,
+}
+
+impl<'w> Ordered<'w> {
+    /// A writer to `out` for blocks of `sources` sources.
+    pub fn new(out: Out<'w>, sources: usize) -> Ordered<'w> {
+        Ordered {
+            state: std::sync::Mutex::new(OrderedState {
+                out,
+                next: (0, 0),
+                ends: vec![None; sources],
+                waiting: Default::default(),
+                spare: Vec::new(),
+                error: None,
+            }),
+            failed: Default::default(),
+        }
+    }
+
+    /// An empty buffer for a block: one already written, when there is one.
+    pub fn buffer(&self) -> Vec<u8> {
+        self.lock().spare.pop().unwrap_or_default()
+    }
+
+    /// Hands over chunk `chunk` of source `source`; it is written at once
+    /// if every block before it is, else when they are.
+    pub fn put(&self, source: usize, chunk: usize, block: Vec<u8>) {
+        let mut state = self.lock();
+        state.waiting.insert((source, chunk), block);
+        self.drain(&mut state);
+    }
+
+    /// Says that source `source` had `chunks` chunks (`0..chunks` are put).
+    pub fn end(&self, source: usize, chunks: usize) {
+        let mut state = self.lock();
+        if let Some(end) = state.ends.get_mut(source) {
+            *end = Some(chunks);
+        }
+        self.drain(&mut state);
+    }
+
+    /// Whether a write failed (a closed pipe, a full disk): the work left
+    /// can stop, its blocks would not be written.
+    pub fn failed(&self) -> bool {
+        self.failed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The first write error, if any. Every source must have ended.
+    pub fn finish(&self) -> std::io::Result<()> {
+        let mut state = self.lock();
+        match state.error.take() {
+            Some(e) => Err(e),
+            None => {
+                debug_assert!(state.waiting.is_empty(), "blocks left unwritten");
+                debug_assert_eq!(state.next.0, state.ends.len(), "sources left open");
+                Ok(())
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, OrderedState<'w>> {
+        // A worker that panicked holding the lock left the state whole
+        // (every step below is complete before the next): go on with it.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Writes every block that is next in order.
+    fn drain(&self, state: &mut OrderedState<'w>) {
+        loop {
+            if let Some(mut block) = state.waiting.remove(&state.next) {
+                if state.error.is_none() {
+                    if let Err(e) = state.out.write_all(&block) {
+                        state.error = Some(e);
+                        self.failed
+                            .store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+                block.clear();
+                // One spare per worker and a few more is all that is reused.
+                if block.capacity() > 0 && state.spare.len() < 16 {
+                    state.spare.push(block);
+                }
+                state.next.1 += 1;
+            } else if state.ends.get(state.next.0).copied().flatten() == Some(state.next.1) {
+                state.next = (state.next.0 + 1, 0);
+            } else {
+                return;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,5 +348,115 @@ mod tests {
             Err(std::io::Error::other("bad row"))
         });
         assert!(r.is_err());
+    }
+
+    /// A writer that fails after `ok` bytes, like a closed pipe.
+    struct Closing {
+        got: Vec<u8>,
+        ok: usize,
+    }
+
+    impl Write for Closing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.got.len() + buf.len() > self.ok {
+                return Err(std::io::ErrorKind::BrokenPipe.into());
+            }
+            self.got.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn ordered_blocks_go_out_in_source_and_chunk_order() {
+        let mut got = Vec::new();
+        {
+            let out = Ordered::new(&mut got, 4);
+            // Source 1 has no chunks (an unreadable file); source 3 ends
+            // before anything of source 0 is in.
+            out.put(2, 1, b"2.1 ".to_vec());
+            out.end(1, 0);
+            out.put(3, 0, b"3.0 ".to_vec());
+            out.end(3, 1);
+            out.put(0, 1, b"0.1 ".to_vec());
+            out.put(2, 0, Vec::new());
+            out.end(2, 2);
+            out.put(0, 0, b"0.0 ".to_vec());
+            out.end(0, 2);
+            out.finish().unwrap();
+        }
+        assert_eq!(got, b"0.0 0.1 2.1 3.0 ");
+    }
+
+    #[test]
+    fn ordered_blocks_wait_for_the_source_to_end() {
+        let mut got = Vec::new();
+        let out = Ordered::new(&mut got, 2);
+        out.put(0, 0, b"a".to_vec());
+        out.put(1, 0, b"b".to_vec());
+        // Source 0 may still have chunks: source 1 waits.
+        assert_eq!(out.lock().waiting.len(), 1);
+        out.end(0, 1);
+        out.end(1, 1);
+        assert!(out.lock().waiting.is_empty());
+        // Written blocks come back as spare buffers, emptied.
+        let spare = out.buffer();
+        assert!(spare.is_empty() && spare.capacity() > 0);
+        out.finish().unwrap();
+    }
+
+    #[test]
+    fn an_ordered_write_error_is_kept_and_stops_the_rest() {
+        let mut w = Closing {
+            got: Vec::new(),
+            ok: 3,
+        };
+        {
+            let out = Ordered::new(&mut w, 1);
+            out.put(0, 0, b"abc".to_vec());
+            assert!(!out.failed());
+            out.put(0, 1, b"def".to_vec());
+            assert!(out.failed());
+            out.put(0, 2, b"ghi".to_vec());
+            out.end(0, 3);
+            let e = out.finish().unwrap_err();
+            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
+        }
+        assert_eq!(w.got, b"abc");
+    }
+
+    #[test]
+    fn ordered_blocks_from_many_threads_keep_their_order() {
+        let mut got = Vec::new();
+        let (sources, chunks) = (7, 30);
+        {
+            let out = Ordered::new(&mut got, sources);
+            let work: Vec<(usize, usize)> = (0..sources)
+                .flat_map(|s| (0..chunks).map(move |c| (s, c)))
+                .rev()
+                .collect();
+            std::thread::scope(|scope| {
+                for part in work.chunks(work.len().div_ceil(4)) {
+                    let out = &out;
+                    scope.spawn(move || {
+                        for &(s, c) in part {
+                            let mut b = out.buffer();
+                            b.extend_from_slice(format!("{s}.{c}\n").as_bytes());
+                            out.put(s, c, b);
+                        }
+                    });
+                }
+            });
+            for s in 0..sources {
+                out.end(s, chunks);
+            }
+            out.finish().unwrap();
+        }
+        let want: String = (0..sources)
+            .flat_map(|s| (0..chunks).map(move |c| format!("{s}.{c}\n")))
+            .collect();
+        assert_eq!(String::from_utf8(got).unwrap(), want);
     }
 }
