@@ -36,6 +36,9 @@ hyperfine -N -w 2 -r 10 \
   "$BT scan -q --no-hash --out $DIR/out-bounces $DIR/bounces-10k.mbox" \
   "perl -MSisimai -e 'Sisimai->dump(shift)' $DIR/bounces-10k.mbox"
 
+echo "== decoding: decode vs Sisimai again, runs interleaved (same machine drift for both)"
+python3 benches/versus.py "$BT" "$DIR/bounces-10k.mbox" 10
+
 echo "== decoding cost in instructions (deterministic; needs valgrind): 1,000 and 10,000 bounces, one thread"
 if command -v valgrind > /dev/null; then
   [ -f "$DIR/bounces-1k.mbox" ] || target/release/examples/gen_bounces "$DIR/bounces-1k.mbox" 1000
