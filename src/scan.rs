@@ -148,6 +148,8 @@ impl RowsTo<'_, '_> {
 struct Acc {
     counts: Counts,
     records: Vec<Record>,
+    /// The chunk's rows as JSON Lines ([`RowsTo::Json`]).
+    block: Vec<u8>,
     encoded_rows: usize,
     chunks: usize,
     problems: Vec<Problem>,
@@ -156,21 +158,28 @@ struct Acc {
 }
 
 impl Acc {
-    /// Ends chunk `chunk` of the source: its rows are kept or go out
-    /// ([`RowsTo`]).
-    fn seal(mut self, ctx: &Ctx<'_, '_>, chunk: usize) -> Acc {
-        if let RowsTo::Json { lines, out } = ctx.rows {
-            let mut block = Vec::new();
-            if !self.records.is_empty() {
-                block = out.buffer();
-                // About a kilobyte per row: sized once, seldom grown.
-                block.reserve(self.records.len() * 1280);
-                lines.encode(&self.records, &mut block);
-                self.encoded_rows += self.records.len();
-                self.records = Vec::new();
+    /// Takes the rows of one message: kept, or encoded at once into the
+    /// chunk's block while they are still in the cache ([`RowsTo`]).
+    fn rows(&mut self, ctx: &Ctx<'_, '_>, records: Vec<Record>) {
+        match ctx.rows {
+            RowsTo::Keep => self.records.extend(records),
+            RowsTo::Json { lines, out } => {
+                if self.block.capacity() == 0 {
+                    // A written block's buffer, already grown to the size
+                    // of a chunk's rows.
+                    self.block = out.buffer();
+                }
+                lines.encode(&records, &mut self.block);
+                self.encoded_rows += records.len();
             }
+        }
+    }
+
+    /// Ends chunk `chunk` of the source: its block goes out ([`RowsTo`]).
+    fn seal(mut self, ctx: &Ctx<'_, '_>, chunk: usize) -> Acc {
+        if let RowsTo::Json { out, .. } = ctx.rows {
             // Even an empty block: the writer goes past it in order.
-            out.put(ctx.source_index, chunk, block);
+            out.put(ctx.source_index, chunk, std::mem::take(&mut self.block));
         }
         self.chunks += 1;
         self
@@ -576,7 +585,7 @@ fn process(ctx: &Ctx<'_, '_>, msg: &RawMessage<'_>, quoting: Quoting, acc: &mut 
                 Kind::Feedback => acc.counts.feedback += 1,
                 _ => acc.counts.bounces += 1,
             }
-            acc.records.extend(records);
+            acc.rows(ctx, records);
         }
         Ok(None) => {}
         Err(panic) => {
