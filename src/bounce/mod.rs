@@ -178,18 +178,30 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
         None
     };
     // The recipients kept so far (a set: a report of 20,000 recipients
-    // compared each with all before it).
+    // compared each with all before it); a bounce of one recipient, as
+    // most are, has none to compare.
     let mut seen: HashSet<String> = HashSet::new();
     b.failures.retain_mut(|f| {
-        f.recipient = phrases::lowercase(f.recipient.trim().trim_matches(|c| c == '<' || c == '>'));
-        if f.recipient.is_empty() || seen.contains(&f.recipient) {
+        let bare = f.recipient.trim().trim_matches(|c| c == '<' || c == '>');
+        // Most recipients come cleaned and lowercase already (`clean_address`):
+        // kept as they are, without a copy.
+        if bare.len() != f.recipient.len()
+            || bare
+                .bytes()
+                .any(|c| c.is_ascii_uppercase() || !c.is_ascii())
+        {
+            f.recipient = phrases::lowercase(bare);
+        }
+        if f.recipient.is_empty() || (count > 1 && seen.contains(&f.recipient)) {
             return false;
         }
         // A bounce addressed back to the sender is not a failure of the sender.
         if kind != Kind::Autoreply && sender == Some(f.recipient.as_str()) && count > 1 {
             return false;
         }
-        seen.insert(f.recipient.clone());
+        if count > 1 {
+            seen.insert(f.recipient.clone());
+        }
         true
     });
     // A report without a Diagnostic-Code often says it in its text
