@@ -239,8 +239,18 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
     } else {
         Vec::new()
     };
-    if needs.iter().any(|&(a, b)| a || b) {
-        let lines = input.error_lines();
+    let lines = needs
+        .iter()
+        .any(|&(silent, commandless)| silent || commandless)
+        .then(|| input.error_lines());
+    // A text without a word of the command phrases names no command
+    // (most reports' texts): no recipient's paragraph is read for one.
+    let named = lines.is_some_and(text::Lines::may_name_command);
+    if let Some(lines) = lines.filter(|_| {
+        needs
+            .iter()
+            .any(|&(silent, commandless)| silent || (commandless && named))
+    }) {
         let all: Vec<String> = b.failures.iter().map(|f| f.recipient.clone()).collect();
         let others: Vec<&str> = all.iter().map(String::as_str).collect();
         let group = lines.recipients_group(&others);
@@ -250,7 +260,7 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
             // The recipient's paragraph, read at most once for both uses.
             let mut paragraph: Option<Option<String>> = None;
             if silent {
-                let read = text::diagnostic_in(lines, group, &f.recipient, &others);
+                let read = text::diagnostic_last(lines, group, &f.recipient, &others);
                 // A line without codes is taken only when it names the
                 // recipient itself (OpenSMTPD: "a@b: Domain does not exist").
                 let found = read.clone().filter(|d| {
@@ -266,13 +276,13 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
                     commandless = no_command(f, known);
                 }
             }
-            if commandless {
+            if commandless && named {
                 // `text::command_for`, reusing the paragraph read above.
                 f.command = match text::transcript_command_for(lines, group, &f.recipient) {
                     Some(c) => c,
-                    None => match paragraph
-                        .unwrap_or_else(|| text::diagnostic_in(lines, group, &f.recipient, &others))
-                    {
+                    None => match paragraph.unwrap_or_else(|| {
+                        text::diagnostic_last(lines, group, &f.recipient, &others)
+                    }) {
                         None => None,
                         // The text decoder's diagnostic is this paragraph.
                         Some(p) if known.is_some() && f.diagnostic.as_deref() == Some(&p) => {
