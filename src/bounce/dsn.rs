@@ -31,9 +31,9 @@ pub fn strip_type(v: &str) -> &str {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '-') =>
         {
-            v[i + 1..].trim()
+            super::phrases::trim(&v[i + 1..])
         }
-        _ => v.trim(),
+        _ => super::phrases::trim(v),
     }
 }
 
@@ -292,7 +292,7 @@ fn fields_and_breaks(text: &str) -> Vec<Option<(&str, Cow<'_, str>)>> {
     let mut out: Vec<Option<(&str, Cow<'_, str>)>> = Vec::with_capacity(text.len() / 32 + 4);
     let mut last_was_field = false;
     for line in lines(text) {
-        let trimmed = line.trim();
+        let trimmed = super::phrases::trim(line);
         if trimmed.is_empty() {
             last_was_field = false;
             if matches!(out.last(), Some(Some(_))) {
@@ -312,7 +312,10 @@ fn fields_and_breaks(text: &str) -> Vec<Option<(&str, Cow<'_, str>)>> {
         let c = line.bytes().position(|ch| !NAME_BYTE[ch as usize]);
         match c {
             Some(c) if c > 0 && line.as_bytes()[c] == b':' => {
-                out.push(Some((&line[..c], Cow::Borrowed(line[c + 1..].trim()))));
+                out.push(Some((
+                    &line[..c],
+                    Cow::Borrowed(super::phrases::trim(&line[c + 1..])),
+                )));
                 last_was_field = true;
             }
             _ => last_was_field = false,

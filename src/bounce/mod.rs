@@ -182,7 +182,7 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
     // most are, has none to compare.
     let mut seen: HashSet<String> = HashSet::new();
     b.failures.retain_mut(|f| {
-        let bare = f.recipient.trim().trim_matches(|c| c == '<' || c == '>');
+        let bare = phrases::trim(&f.recipient).trim_matches(|c| c == '<' || c == '>');
         // Most recipients come cleaned and lowercase already (`clean_address`):
         // kept as they are, without a copy.
         if bare.len() != f.recipient.len()

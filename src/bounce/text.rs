@@ -14,7 +14,7 @@ use std::rc::Rc;
 use std::sync::OnceLock;
 
 use super::dsn::clean_address;
-use super::phrases::Phrases;
+use super::phrases::{trim, Phrases};
 use super::status::SmtpCommand;
 use super::types::{Action, Bounce, Failure, Kind};
 use super::{Decoder, Input};
@@ -776,7 +776,7 @@ impl<'t> Lines<'t> {
 
     /// `has_code` of line `i`, trimmed.
     fn has_code(&self, i: usize) -> bool {
-        self.fact(i, HAS_CODE, |l| has_code(l.trim()))
+        self.fact(i, HAS_CODE, |l| has_code(trim(l)))
     }
 
     /// A reply code in line `i`.
@@ -1134,7 +1134,7 @@ fn read_diagnostic(
         let mut out: Vec<usize> = Vec::with_capacity(8);
         // The lowercase line, trimmed, is the trimmed line lowercased;
         // without the recipient (`replace(rcpt, "")`).
-        let own_lower = text.lower(p).trim();
+        let own_lower = trim(text.lower(p));
         let mut rest = String::with_capacity(own_lower.len());
         let mut last = 0;
         if !rcpt.is_empty() {
@@ -1153,7 +1153,7 @@ fn read_diagnostic(
             // Insecure Mail Relay"): the answer is the cause.
             if let Some(q) = p
                 .checked_sub(1)
-                .filter(|&q| lines[q].trim().starts_with("<<<") && text.has_code(q))
+                .filter(|&q| trim(lines[q]).starts_with("<<<") && text.has_code(q))
             {
                 out.push(q);
             }
@@ -1179,7 +1179,7 @@ fn read_diagnostic(
                 }
                 break;
             }
-            if lines[i].trim().is_empty() {
+            if trim(lines[i]).is_empty() {
                 if paragraph.is_empty() {
                     continued = false;
                     continue;
@@ -1251,7 +1251,7 @@ fn read_diagnostic(
         let above: Vec<usize> = (0..p)
             .rev()
             .take_while(|&i| {
-                let l = lines[i].trim();
+                let l = trim(lines[i]);
                 !l.is_empty() && !l.starts_with("---") && !text.has_address(i)
             })
             .take(3)
@@ -1262,12 +1262,12 @@ fn read_diagnostic(
         return None;
     }
     // Sized once: pushed line by line, it grew several times.
-    let mut joined = String::with_capacity(out.iter().map(|&i| lines[i].trim().len() + 1).sum());
+    let mut joined = String::with_capacity(out.iter().map(|&i| trim(lines[i]).len() + 1).sum());
     for (n, &i) in out.iter().enumerate() {
         if n > 0 {
             joined.push(' ');
         }
-        joined.push_str(lines[i].trim());
+        joined.push_str(trim(lines[i]));
     }
     Some(joined)
 }
