@@ -27,9 +27,9 @@ pub fn strip_type(v: &str) -> &str {
     match memchr::memchr(b';', &v.as_bytes()[..v.len().min(12)]) {
         Some(i)
             if i < 12
-                && v[..i]
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+                && v.as_bytes()[..i]
+                    .iter()
+                    .all(|&c| c.is_ascii_alphanumeric() || c == b'-') =>
         {
             super::phrases::trim(&v[i + 1..])
         }
@@ -42,7 +42,7 @@ pub fn strip_type(v: &str) -> &str {
 pub fn clean_address(v: &str) -> Option<String> {
     let v = strip_type(v);
     // A quoted local part (`"a..b"@example.org`, RFC 5321 §4.1.2) keeps its quotes.
-    let bare = v.trim().trim_start_matches('<');
+    let bare = super::phrases::trim(v).trim_start_matches('<');
     if bare.starts_with('"') {
         if let Some(q) = bare.get(1..).and_then(|r| super::phrases::find(r, "\"@")) {
             let end = bare
