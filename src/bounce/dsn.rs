@@ -27,13 +27,13 @@ pub fn strip_type(v: &str) -> &str {
     match memchr::memchr(b';', &v.as_bytes()[..v.len().min(12)]) {
         Some(i)
             if i < 12
-                && v[..i]
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+                && v.as_bytes()[..i]
+                    .iter()
+                    .all(|&c| c.is_ascii_alphanumeric() || c == b'-') =>
         {
-            v[i + 1..].trim()
+            super::phrases::trim(&v[i + 1..])
         }
-        _ => v.trim(),
+        _ => super::phrases::trim(v),
     }
 }
 
@@ -42,7 +42,7 @@ pub fn strip_type(v: &str) -> &str {
 pub fn clean_address(v: &str) -> Option<String> {
     let v = strip_type(v);
     // A quoted local part (`"a..b"@example.org`, RFC 5321 §4.1.2) keeps its quotes.
-    let bare = v.trim().trim_start_matches('<');
+    let bare = super::phrases::trim(v).trim_start_matches('<');
     if bare.starts_with('"') {
         if let Some(q) = bare.get(1..).and_then(|r| super::phrases::find(r, "\"@")) {
             let end = bare
@@ -292,7 +292,7 @@ fn fields_and_breaks(text: &str) -> Vec<Option<(&str, Cow<'_, str>)>> {
     let mut out: Vec<Option<(&str, Cow<'_, str>)>> = Vec::with_capacity(text.len() / 32 + 4);
     let mut last_was_field = false;
     for line in lines(text) {
-        let trimmed = line.trim();
+        let trimmed = super::phrases::trim(line);
         if trimmed.is_empty() {
             last_was_field = false;
             if matches!(out.last(), Some(Some(_))) {
@@ -312,7 +312,10 @@ fn fields_and_breaks(text: &str) -> Vec<Option<(&str, Cow<'_, str>)>> {
         let c = line.bytes().position(|ch| !NAME_BYTE[ch as usize]);
         match c {
             Some(c) if c > 0 && line.as_bytes()[c] == b':' => {
-                out.push(Some((&line[..c], Cow::Borrowed(line[c + 1..].trim()))));
+                out.push(Some((
+                    &line[..c],
+                    Cow::Borrowed(super::phrases::trim(&line[c + 1..])),
+                )));
                 last_was_field = true;
             }
             _ => last_was_field = false,

@@ -178,18 +178,30 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
         None
     };
     // The recipients kept so far (a set: a report of 20,000 recipients
-    // compared each with all before it).
+    // compared each with all before it); a bounce of one recipient, as
+    // most are, has none to compare.
     let mut seen: HashSet<String> = HashSet::new();
     b.failures.retain_mut(|f| {
-        f.recipient = phrases::lowercase(f.recipient.trim().trim_matches(|c| c == '<' || c == '>'));
-        if f.recipient.is_empty() || seen.contains(&f.recipient) {
+        let bare = phrases::trim(&f.recipient).trim_matches(|c| c == '<' || c == '>');
+        // Most recipients come cleaned and lowercase already (`clean_address`):
+        // kept as they are, without a copy.
+        if bare.len() != f.recipient.len()
+            || bare
+                .bytes()
+                .any(|c| c.is_ascii_uppercase() || !c.is_ascii())
+        {
+            f.recipient = phrases::lowercase(bare);
+        }
+        if f.recipient.is_empty() || (count > 1 && seen.contains(&f.recipient)) {
             return false;
         }
         // A bounce addressed back to the sender is not a failure of the sender.
         if kind != Kind::Autoreply && sender == Some(f.recipient.as_str()) && count > 1 {
             return false;
         }
-        seen.insert(f.recipient.clone());
+        if count > 1 {
+            seen.insert(f.recipient.clone());
+        }
         true
     });
     // A report without a Diagnostic-Code often says it in its text
@@ -227,8 +239,18 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
     } else {
         Vec::new()
     };
-    if needs.iter().any(|&(a, b)| a || b) {
-        let lines = input.error_lines();
+    let lines = needs
+        .iter()
+        .any(|&(silent, commandless)| silent || commandless)
+        .then(|| input.error_lines());
+    // A text without a word of the command phrases names no command
+    // (most reports' texts): no recipient's paragraph is read for one.
+    let named = lines.is_some_and(text::Lines::may_name_command);
+    if let Some(lines) = lines.filter(|_| {
+        needs
+            .iter()
+            .any(|&(silent, commandless)| silent || (commandless && named))
+    }) {
         let all: Vec<String> = b.failures.iter().map(|f| f.recipient.clone()).collect();
         let others: Vec<&str> = all.iter().map(String::as_str).collect();
         let group = lines.recipients_group(&others);
@@ -238,7 +260,7 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
             // The recipient's paragraph, read at most once for both uses.
             let mut paragraph: Option<Option<String>> = None;
             if silent {
-                let read = text::diagnostic_in(lines, group, &f.recipient, &others);
+                let read = text::diagnostic_last(lines, group, &f.recipient, &others);
                 // A line without codes is taken only when it names the
                 // recipient itself (OpenSMTPD: "a@b: Domain does not exist").
                 let found = read.clone().filter(|d| {
@@ -254,13 +276,13 @@ fn finish(mut b: Bounce, input: &Input<'_, '_>) -> Bounce {
                     commandless = no_command(f, known);
                 }
             }
-            if commandless {
+            if commandless && named {
                 // `text::command_for`, reusing the paragraph read above.
                 f.command = match text::transcript_command_for(lines, group, &f.recipient) {
                     Some(c) => c,
-                    None => match paragraph
-                        .unwrap_or_else(|| text::diagnostic_in(lines, group, &f.recipient, &others))
-                    {
+                    None => match paragraph.unwrap_or_else(|| {
+                        text::diagnostic_last(lines, group, &f.recipient, &others)
+                    }) {
                         None => None,
                         // The text decoder's diagnostic is this paragraph.
                         Some(p) if known.is_some() && f.diagnostic.as_deref() == Some(&p) => {

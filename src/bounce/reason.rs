@@ -1344,6 +1344,10 @@ fn from_reply(code: u16) -> Option<Reason> {
 /// Does `text` contain `phrase`, reading each `*` (and the spaces around
 /// it) as at most `GAP` characters? The part after a `*` must end a word.
 fn contains(text: &str, phrase: &str) -> bool {
+    // Most phrases have no `*`: searched as they are, without splitting.
+    if !phrase.as_bytes().contains(&b'*') {
+        return super::phrases::find(text, phrase).is_some();
+    }
     let mut parts = wildcard_parts(phrase);
     let first = parts.next().unwrap_or("");
     if parts.next().is_none() {
@@ -1634,7 +1638,9 @@ fn host_providers(host: &str) -> u32 {
                 }
             }
         }
-        match rest.find('.') {
+        // A byte search: `str::find` of a `char` cost more than the
+        // lookups on these short names.
+        match rest.bytes().position(|b| b == b'.') {
             Some(dot) => rest = &rest[dot + 1..],
             None => return mask,
         }
@@ -1644,7 +1650,11 @@ fn host_providers(host: &str) -> u32 {
 /// The reason a provider's own codes give, when the provider answered;
 /// `marks` are the providers whose markers the diagnostic holds.
 fn from_provider(f: &Failure, lower: &str, marks: u32) -> Option<Reason> {
-    let domain = f.recipient.rsplit_once('@').map(|(_, d)| d);
+    let domain = f
+        .recipient
+        .bytes()
+        .rposition(|b| b == b'@')
+        .map(|at| &f.recipient[at + 1..]);
     // Remote-MTA values look like "mx.example.com [192.0.2.1]".
     let host = f
         .remote_mta

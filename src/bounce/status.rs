@@ -18,25 +18,49 @@ impl fmt::Display for Status {
     }
 }
 
+/// `str::parse` of an unsigned integer type whose largest value is `max`:
+/// an optional `+`, then one or more ASCII digits, at most `max`.
+fn number(b: &[u8], max: u32) -> Option<u32> {
+    let digits = b.strip_prefix(b"+").unwrap_or(b);
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: u32 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u32::from(c - b'0');
+        if v > max {
+            return None;
+        }
+    }
+    Some(v)
+}
+
 impl Status {
     /// Parses `5.1.1` exactly (surrounding white space allowed).
     pub fn parse(s: &str) -> Option<Status> {
-        let s = s.trim();
-        let mut it = s.split('.');
-        let c: u8 = it.next()?.parse().ok()?;
-        let su: u16 = it.next()?.parse().ok()?;
-        let d: u16 = it
-            .next()?
-            .trim_end_matches(|c: char| !c.is_ascii_digit())
-            .parse()
-            .ok()?;
+        let s = super::phrases::trim(s);
+        // Bytes: a `char` split and `str::parse` cost more than the rest
+        // of reading a report's Status field. (A non-ASCII character is
+        // bytes that are no digit, as it is characters that are none.)
+        let mut it = s.as_bytes().split(|&b| b == b'.');
+        let c = number(it.next()?, u8::MAX.into())?;
+        let su = number(it.next()?, u16::MAX.into())?;
+        let last = it.next()?;
+        let digits = last
+            .iter()
+            .rposition(u8::is_ascii_digit)
+            .map_or(0, |e| e + 1);
+        let d = number(&last[..digits], u16::MAX.into())?;
         if it.next().is_some() || !matches!(c, 2 | 4 | 5) || su > 999 || d > 999 {
             return None;
         }
         Some(Status {
-            class: c,
-            subject: su,
-            detail: d,
+            class: c as u8,
+            subject: su as u16,
+            detail: d as u16,
         })
     }
 
@@ -281,6 +305,72 @@ impl Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn number_is_str_parse() {
+        for t in [
+            "",
+            "+",
+            "0",
+            "+7",
+            "-1",
+            "255",
+            "256",
+            "65535",
+            "65536",
+            "0000000000000099",
+            "1a",
+            " 1",
+            "99999999999",
+        ] {
+            assert_eq!(
+                number(t.as_bytes(), 255),
+                t.parse::<u8>().ok().map(u32::from),
+                "{t:?}"
+            );
+            assert_eq!(
+                number(t.as_bytes(), 65535),
+                t.parse::<u16>().ok().map(u32::from),
+                "{t:?}"
+            );
+        }
+        for t in [
+            "5.1.1",
+            "5.1.1.",
+            "5.1.1x",
+            "5.1.1é",
+            "+5.01.001",
+            "5.1",
+            "5.1.1.1",
+            "4.999.999",
+            "5.1000.1",
+            "3.1.1",
+            "5..1",
+            "2.0.0 ",
+            "5.1.é",
+        ] {
+            let old = (|| {
+                let s = t.trim();
+                let mut it = s.split('.');
+                let c: u8 = it.next()?.parse().ok()?;
+                let su: u16 = it.next()?.parse().ok()?;
+                let d: u16 = it
+                    .next()?
+                    .trim_end_matches(|c: char| !c.is_ascii_digit())
+                    .parse()
+                    .ok()?;
+                if it.next().is_some() || !matches!(c, 2 | 4 | 5) || su > 999 || d > 999 {
+                    return None;
+                }
+                Some(Status {
+                    class: c,
+                    subject: su,
+                    detail: d,
+                })
+            })();
+            assert_eq!(Status::parse(t), old, "{t:?}");
+        }
+    }
 
     #[test]
     fn status_parse_and_find() {

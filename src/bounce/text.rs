@@ -14,7 +14,7 @@ use std::rc::Rc;
 use std::sync::OnceLock;
 
 use super::dsn::clean_address;
-use super::phrases::Phrases;
+use super::phrases::{trim, Phrases};
 use super::status::SmtpCommand;
 use super::types::{Action, Bounce, Failure, Kind};
 use super::{Decoder, Input};
@@ -282,6 +282,21 @@ const INTROS: &[&str] = &[
     "以下收件人",         // Chinese "...未能成功送达以下收件人："
     "收件人：",           // Chinese notices: "收件人： a@b" (the address on the line)
     "다음 수신자",        // Korean ("the following recipients")
+];
+
+/// Words of the SMTP command phrases (`status::COMMAND_WORDS`): each
+/// phrase holds one of them, without a space (see
+/// `Lines::may_name_command`). The rarest word of each phrase, in
+/// notices that name no command ("rejected" before "sender", which many
+/// notices address).
+const COMMAND_ANCHORS: &[&str] = &[
+    ">>>",       // Sendmail transcript
+    "after",     // Exim, GMX
+    "command",   // Postfix, GMX, unnamed MTA
+    "smtp:rcpt", // unnamed MTA
+    "[rcpt_to]", // Yahoo
+    "like",      // qmail-remote, DragonFly dma
+    "rejected",  // qmail-remote "sender was rejected"
 ];
 
 /// Literals searched case-sensitively in one pass: the packed (Teddy) SIMD
@@ -690,6 +705,18 @@ impl<'t> Lines<'t> {
         }
     }
 
+    /// False when no recipient's SMTP command can be read in these lines
+    /// (`transcript_command_for` and `SmtpCommand::find_ci` of any
+    /// `diagnostic_for` would find none): there is no transcript answer
+    /// (`<<<`), and no line holds a word every phrase of one of the
+    /// command phrases holds (`COMMAND_ANCHORS`). A diagnostic joins
+    /// trimmed lines with single spaces, so a phrase found in one has each
+    /// of its words within one line, lowercased there as in `lower`.
+    pub fn may_name_command(&self) -> bool {
+        static SET: Literals = Literals::new(COMMAND_ANCHORS);
+        self.answers || SET.find(&self.lower).is_some()
+    }
+
     /// The number of lines.
     pub fn len(&self) -> usize {
         self.lines.len()
@@ -749,7 +776,7 @@ impl<'t> Lines<'t> {
 
     /// `has_code` of line `i`, trimmed.
     fn has_code(&self, i: usize) -> bool {
-        self.fact(i, HAS_CODE, |l| has_code(l.trim()))
+        self.fact(i, HAS_CODE, |l| has_code(trim(l)))
     }
 
     /// A reply code in line `i`.
@@ -816,6 +843,26 @@ pub fn diagnostic_in(
         .read
         .insert(rcpt.to_string(), d.clone());
     d
+}
+
+/// `diagnostic_in` for the last asker, who asks once per recipient
+/// (`bounce::finish`): a diagnostic read before (by the text decoder) is
+/// taken from the cache, a new one is not stored there (the copies of the
+/// recipient and the diagnostic would never be read).
+pub fn diagnostic_last(
+    text: &Lines<'_>,
+    group: usize,
+    rcpt: &str,
+    others: &[&str],
+) -> Option<String> {
+    let names = {
+        let groups = text.diagnostics.borrow();
+        if let Some(d) = groups[group].read.get(rcpt) {
+            return d.clone();
+        }
+        groups[group].names.clone()
+    };
+    read_diagnostic(text, rcpt, others, names.as_deref())
 }
 
 impl Lines<'_> {
@@ -1083,10 +1130,11 @@ fn read_diagnostic(
     // more than the address, then its paragraphs up to the first with a
     // code (at most four, and never into another recipient's).
     let read_from = |p: usize| -> Vec<usize> {
-        let mut out: Vec<usize> = Vec::new();
+        // Room for a few lines: most readings take one to four.
+        let mut out: Vec<usize> = Vec::with_capacity(8);
         // The lowercase line, trimmed, is the trimmed line lowercased;
         // without the recipient (`replace(rcpt, "")`).
-        let own_lower = text.lower(p).trim();
+        let own_lower = trim(text.lower(p));
         let mut rest = String::with_capacity(own_lower.len());
         let mut last = 0;
         if !rcpt.is_empty() {
@@ -1105,12 +1153,12 @@ fn read_diagnostic(
             // Insecure Mail Relay"): the answer is the cause.
             if let Some(q) = p
                 .checked_sub(1)
-                .filter(|&q| lines[q].trim().starts_with("<<<") && text.has_code(q))
+                .filter(|&q| trim(lines[q]).starts_with("<<<") && text.has_code(q))
             {
                 out.push(q);
             }
         }
-        let mut paragraph: Vec<usize> = Vec::new();
+        let mut paragraph: Vec<usize> = Vec::with_capacity(8);
         let mut paragraphs = 0;
         let mut coded = out.iter().any(|&i| text.has_code(i));
         // The lines that continue the recipient's own line belong to it
@@ -1131,7 +1179,7 @@ fn read_diagnostic(
                 }
                 break;
             }
-            if lines[i].trim().is_empty() {
+            if trim(lines[i]).is_empty() {
                 if paragraph.is_empty() {
                     continued = false;
                     continue;
@@ -1203,7 +1251,7 @@ fn read_diagnostic(
         let above: Vec<usize> = (0..p)
             .rev()
             .take_while(|&i| {
-                let l = lines[i].trim();
+                let l = trim(lines[i]);
                 !l.is_empty() && !l.starts_with("---") && !text.has_address(i)
             })
             .take(3)
@@ -1213,12 +1261,13 @@ fn read_diagnostic(
     if out.is_empty() {
         return None;
     }
-    let mut joined = String::new();
+    // Sized once: pushed line by line, it grew several times.
+    let mut joined = String::with_capacity(out.iter().map(|&i| trim(lines[i]).len() + 1).sum());
     for (n, &i) in out.iter().enumerate() {
         if n > 0 {
             joined.push(' ');
         }
-        joined.push_str(lines[i].trim());
+        joined.push_str(trim(lines[i]));
     }
     Some(joined)
 }
@@ -1357,6 +1406,29 @@ fn transcript_command(cmd: &str) -> Option<SmtpCommand> {
 
 #[cfg(test)]
 mod tests {
+    /// `Lines::may_name_command` answers for every command phrase.
+    #[test]
+    fn every_command_phrase_holds_an_anchor() {
+        use super::super::status::{SmtpCommand, COMMAND_WORDS};
+        for (phrase, _) in COMMAND_WORDS {
+            assert!(
+                super::COMMAND_ANCHORS
+                    .iter()
+                    .any(|a| !a.contains(' ') && phrase.contains(a)),
+                "{phrase:?}"
+            );
+        }
+        // The phrase split over lines and in capitals still counts.
+        let text = "x: host said: 550 Unknown user (in reply to RCPT TO\n    COMMAND)\n";
+        let lines = super::Lines::new(text);
+        assert!(lines.may_name_command());
+        let d = super::diagnostic_for(&lines, "x", &[]).unwrap();
+        assert_eq!(SmtpCommand::find_ci(&d), Some(SmtpCommand::Rcpt));
+        let lines = super::Lines::new("x: host said: 550 Unknown user\n");
+        assert!(!lines.may_name_command());
+        assert!(super::Lines::new("<<< 550 x\n").may_name_command());
+    }
+
     #[test]
     fn banners_are_section_lines_that_name_no_target() {
         for l in [
