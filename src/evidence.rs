@@ -311,35 +311,53 @@ fn keywords<const N: usize>(s: &str, parens: &[usize], words: [&str; N]) -> [Opt
 /// comment (what the server saw) wins over a HELO literal outside it.
 /// `parens` are the parentheses of `part`, as offsets from `offset` before it.
 fn client_ip(part: &str, offset: usize, parens: &[usize]) -> Option<(String, IpAddr)> {
-    let bytes = part.as_bytes();
-    let mut depth = 0i32;
     // Comment runs are scanned as they come: a parenthesis separates tokens
-    // like a space. The runs outside are glued together (the text as it
-    // reads without its comments), borrowed while there is only one.
+    // like a space.
     let mut inside = IpScan::default();
-    let mut outside = Cow::Borrowed("");
-    let mut start = 0;
-    let ends = parens.iter().map(|&p| p - offset);
-    for i in ends.chain(std::iter::once(bytes.len())) {
-        let run = &part[start..i];
-        if depth > 0 {
+    for (in_comment, run) in runs(part, offset, parens) {
+        if in_comment {
             if let Some(ip) = inside.scan(run) {
                 return Some(ip);
             }
-        } else if run.is_empty() {
+        }
+    }
+    // None there: the runs outside, glued together (the text as it reads
+    // without its comments), borrowed while there is only one. (Glued only
+    // now: most hops name the client in a comment, and the glue was made
+    // for nothing.)
+    let mut outside = Cow::Borrowed("");
+    for (in_comment, run) in runs(part, offset, parens) {
+        if in_comment || run.is_empty() {
         } else if outside.is_empty() {
             outside = Cow::Borrowed(run);
         } else {
             outside.to_mut().push_str(run);
         }
+    }
+    IpScan::default().scan(&outside)
+}
+
+/// The runs of `part` between its parentheses (`parens`, offsets from
+/// `offset` before it), each with whether it is inside a comment. An
+/// unmatched `)` does not go below depth 0.
+fn runs<'a>(
+    part: &'a str,
+    offset: usize,
+    parens: &'a [usize],
+) -> impl Iterator<Item = (bool, &'a str)> + 'a {
+    let bytes = part.as_bytes();
+    let (mut depth, mut start) = (0i32, 0);
+    let ends = parens.iter().map(move |&p| p - offset);
+    ends.chain(std::iter::once(bytes.len())).map(move |i| {
+        let run = (depth > 0, &part[start..i]);
         match bytes.get(i) {
             Some(b'(') => depth += 1,
             Some(_) => depth = (depth - 1).max(0),
             None => {}
         }
         start = i + 1;
-    }
-    IpScan::default().scan(&outside)
+        run
+    })
 }
 
 /// The first IP address among the tokens of `s`, skipping version numbers
@@ -586,7 +604,9 @@ pub fn analyse_for(o: &Original, sender: Option<&str>) -> Evidence {
     // the first one from outside says).
     let mut first_outside: Option<FirstOutside> = None;
     let mut any_auth = false;
-    let mut parens = Vec::new();
+    // Room for the parentheses of a long hop made once, not grown from
+    // nothing in steps on the first hops.
+    let mut parens = Vec::with_capacity(32);
     for (i, r) in o.received.iter().rev().enumerate() {
         let flat = flatten(r);
         let h = read_hop(&flat, &mut parens);

@@ -139,9 +139,12 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
 /// decoder sets up an unfolding for each.
 fn decode(value: &[u8]) -> String {
     // The line-end search first: it stops early in a folded Received.
-    if memchr::memchr3(b'\r', b'\n', b'=', value).is_none() && value.is_ascii() {
-        // ASCII: the UTF-8 check cannot fail.
-        return String::from_utf8(trim_ws(value).to_vec()).unwrap_or_default();
+    if memchr::memchr3(b'\r', b'\n', b'=', value).is_none() {
+        // ASCII is text as it is: one pass over the bytes, no UTF-8
+        // check after it.
+        if let Some(text) = crate::parse::ascii_str(trim_ws(value)) {
+            return text.to_owned();
+        }
     }
     decode_header_bytes(value)
 }
