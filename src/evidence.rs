@@ -117,7 +117,7 @@ pub fn parse_received(value: &str) -> Hop {
 }
 
 /// One Received field as `read_hop` finds it: what a `Hop` keeps, with the
-/// host and protocol names borrowed as written. `analyse_for` reads every
+/// host and protocol names borrowed as written. `analyse` reads every
 /// hop but wants the `by` name of one and the protocol only as one of
 /// `AUTH_PROTOCOLS`: their lowercase copies were made and freed for nothing.
 struct HopText<'a> {
@@ -575,14 +575,15 @@ fn clean_user(s: &str) -> String {
 
 /// Reads the evidence of one original.
 pub fn analyse(o: &Original) -> Evidence {
-    analyse_for(o, o.sender())
-}
-
-/// [`analyse`] with the original's sender (its From, cleaned by
-/// `dsn::clean_address`) given by a caller that needs it too.
-pub fn analyse_for(o: &Original, sender: Option<&str>) -> Evidence {
     let mut ev = Evidence::default();
-    let from_domain = sender.and_then(|a| memchr::memrchr(b'@', a.as_bytes()).map(|i| &a[i + 1..]));
+    // The domain of the sender (the original's From, cleaned by
+    // `dsn::clean_address`), wanted only by the direct-to-mx test below:
+    // the address is cleaned there, if no one did before (`Original::sender`
+    // remembers it), not for every original.
+    let from_domain = || {
+        o.sender()
+            .and_then(|a| memchr::memrchr(b'@', a.as_bytes()).map(|i| &a[i + 1..]))
+    };
 
     // A webmail or submission client named in a header is the true origin:
     // the Received chain then starts inside the provider.
@@ -639,14 +640,14 @@ pub fn analyse_for(o: &Original, sender: Option<&str>) -> Evidence {
 
     // The oldest hop from outside, unauthenticated, into a host that is not
     // the sender's own: nobody's submission server ever saw this message.
-    if let Some(first) = &first_outside {
-        let by_own = match (&first.by, from_domain) {
+    if let Some(first) = first_outside.as_ref().filter(|f| !any_auth && f.oldest) {
+        let by_own = match (&first.by, from_domain()) {
             (Some(by), Some(d)) => {
                 by == d || by.strip_suffix(d).is_some_and(|rest| rest.ends_with('.'))
             }
             _ => true,
         };
-        if !any_auth && !by_own && first.oldest {
+        if !by_own {
             push(&mut ev.auth, "direct-to-mx");
         }
     }
@@ -750,7 +751,7 @@ fn auth_token(tok: &str, out: &mut Vec<String>) {
 
 /// Adds a non-empty string to a list of distinct strings (searched while
 /// short; a long list is made unique by `keep_first` at the end of
-/// `analyse_for`).
+/// `analyse`).
 fn push(v: &mut Vec<String>, s: &str) {
     if !s.is_empty() && (v.len() > SEARCHED || !v.iter().any(|x| x == s)) {
         v.push(s.to_string());
