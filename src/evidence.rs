@@ -590,7 +590,7 @@ pub fn analyse(o: &Original) -> Evidence {
     let header_ip = o
         .evidence
         .iter()
-        .filter(|(n, _)| CLIENT_IP_HEADERS.contains(&n.as_str()))
+        .filter(|(n, _)| CLIENT_IP_HEADERS.contains(n))
         .find_map(|(_, v)| {
             first_ip(v)
                 .filter(|&(_, addr)| is_public_addr(addr))
@@ -617,7 +617,9 @@ pub fn analyse(o: &Original) -> Evidence {
                 if first_outside.is_none() {
                     first_outside = Some(FirstOutside {
                         oldest: i == 0,
-                        by: h.by.map(str::to_ascii_lowercase),
+                        // Read only of the oldest hop (below): not copied
+                        // for another.
+                        by: h.by.filter(|_| i == 0).map(str::to_ascii_lowercase),
                         ip: ip.clone(),
                     });
                 }
@@ -655,7 +657,7 @@ pub fn analyse(o: &Original) -> Evidence {
 
     for (name, value) in &o.evidence {
         let v = value.trim();
-        if USER_HEADERS.contains(&name.as_str()) && !v.is_empty() {
+        if USER_HEADERS.contains(name) && !v.is_empty() {
             let user = v
                 .split_whitespace()
                 .next()
@@ -664,10 +666,10 @@ pub fn analyse(o: &Original) -> Evidence {
             push_label(&mut ev.auth, "authenticated-sender:", &user);
         } else if name.ends_with("-authas") && !v.is_empty() {
             push_label(&mut ev.auth, "ms-authas:", &v.to_ascii_lowercase());
-        } else if name == "x-php-originating-script" || name == "x-php-script" {
+        } else if *name == "x-php-originating-script" || *name == "x-php-script" {
             let script = v.split_whitespace().next().unwrap_or("");
             push_label(&mut ev.auth, "php-script:", script);
-        } else if name == "received-spf" {
+        } else if *name == "received-spf" {
             let verdict = v
                 .split_whitespace()
                 .next()
@@ -693,7 +695,7 @@ pub fn analyse(o: &Original) -> Evidence {
 struct FirstOutside {
     /// It is the oldest hop of all.
     oldest: bool,
-    /// Its `by` host, lowercase.
+    /// Its `by` host, lowercase; kept only when it is the oldest hop.
     by: Option<String>,
     /// Its client address.
     ip: String,
@@ -1126,9 +1128,9 @@ mod tests {
     fn webmail_header_names_the_origin() {
         let o = Original {
             evidence: vec![
-                ("x-originating-ip".into(), "[198.51.100.77]".into()),
-                ("x-ms-exchange-organization-authas".into(), "Internal".into()),
-                ("x-authenticated-sender".into(), "Tanaka@Example.jp".into()),
+                ("x-originating-ip", "[198.51.100.77]".into()),
+                ("x-ms-exchange-organization-authas", "Internal".into()),
+                ("x-authenticated-sender", "Tanaka@Example.jp".into()),
             ],
             auth_results: vec!["spf=pass smtp.auth=tanaka@example.jp; auth=pass (LOGIN)".into()],
             ..orig(&[

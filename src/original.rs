@@ -28,7 +28,8 @@ pub struct Original {
     pub auth_results: Vec<String>,
     /// Other evidence headers (name, value): X-Originating-IP, X-Sender-IP,
     /// X-Authenticated-Sender, X-AuthUser, X-MS-Exchange-*-AuthAs, ...
-    pub evidence: Vec<(String, String)>,
+    /// The name is the lowercase entry of `EVIDENCE` it matched, not a copy.
+    pub evidence: Vec<(&'static str, String)>,
     /// Only headers came back (no body).
     pub headers_only: bool,
     /// `from` cleaned to its address, read once (see `sender`); left to
@@ -123,8 +124,8 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
         {
             // (Every evidence name but that one starts with `x-`: the
             // other fields skip the table.)
-            if let Some(n) = EVIDENCE.iter().find(|e| is(e)) {
-                o.evidence.push((n.to_string(), decode(value)));
+            if let Some(&n) = EVIDENCE.iter().find(|e| is(e)) {
+                o.evidence.push((n, decode(value)));
             }
         }
     }
