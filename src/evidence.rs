@@ -117,7 +117,7 @@ pub fn parse_received(value: &str) -> Hop {
 }
 
 /// One Received field as `read_hop` finds it: what a `Hop` keeps, with the
-/// host and protocol names borrowed as written. `analyse_for` reads every
+/// host and protocol names borrowed as written. `analyse` reads every
 /// hop but wants the `by` name of one and the protocol only as one of
 /// `AUTH_PROTOCOLS`: their lowercase copies were made and freed for nothing.
 struct HopText<'a> {
@@ -311,35 +311,53 @@ fn keywords<const N: usize>(s: &str, parens: &[usize], words: [&str; N]) -> [Opt
 /// comment (what the server saw) wins over a HELO literal outside it.
 /// `parens` are the parentheses of `part`, as offsets from `offset` before it.
 fn client_ip(part: &str, offset: usize, parens: &[usize]) -> Option<(String, IpAddr)> {
-    let bytes = part.as_bytes();
-    let mut depth = 0i32;
     // Comment runs are scanned as they come: a parenthesis separates tokens
-    // like a space. The runs outside are glued together (the text as it
-    // reads without its comments), borrowed while there is only one.
+    // like a space.
     let mut inside = IpScan::default();
-    let mut outside = Cow::Borrowed("");
-    let mut start = 0;
-    let ends = parens.iter().map(|&p| p - offset);
-    for i in ends.chain(std::iter::once(bytes.len())) {
-        let run = &part[start..i];
-        if depth > 0 {
+    for (in_comment, run) in runs(part, offset, parens) {
+        if in_comment {
             if let Some(ip) = inside.scan(run) {
                 return Some(ip);
             }
-        } else if run.is_empty() {
+        }
+    }
+    // None there: the runs outside, glued together (the text as it reads
+    // without its comments), borrowed while there is only one. (Glued only
+    // now: most hops name the client in a comment, and the glue was made
+    // for nothing.)
+    let mut outside = Cow::Borrowed("");
+    for (in_comment, run) in runs(part, offset, parens) {
+        if in_comment || run.is_empty() {
         } else if outside.is_empty() {
             outside = Cow::Borrowed(run);
         } else {
             outside.to_mut().push_str(run);
         }
+    }
+    IpScan::default().scan(&outside)
+}
+
+/// The runs of `part` between its parentheses (`parens`, offsets from
+/// `offset` before it), each with whether it is inside a comment. An
+/// unmatched `)` does not go below depth 0.
+fn runs<'a>(
+    part: &'a str,
+    offset: usize,
+    parens: &'a [usize],
+) -> impl Iterator<Item = (bool, &'a str)> + 'a {
+    let bytes = part.as_bytes();
+    let (mut depth, mut start) = (0i32, 0);
+    let ends = parens.iter().map(move |&p| p - offset);
+    ends.chain(std::iter::once(bytes.len())).map(move |i| {
+        let run = (depth > 0, &part[start..i]);
         match bytes.get(i) {
             Some(b'(') => depth += 1,
             Some(_) => depth = (depth - 1).max(0),
             None => {}
         }
         start = i + 1;
-    }
-    IpScan::default().scan(&outside)
+        run
+    })
 }
 
 /// The first IP address among the tokens of `s`, skipping version numbers
@@ -557,21 +575,22 @@ fn clean_user(s: &str) -> String {
 
 /// Reads the evidence of one original.
 pub fn analyse(o: &Original) -> Evidence {
-    analyse_for(o, o.sender())
-}
-
-/// [`analyse`] with the original's sender (its From, cleaned by
-/// `dsn::clean_address`) given by a caller that needs it too.
-pub fn analyse_for(o: &Original, sender: Option<&str>) -> Evidence {
     let mut ev = Evidence::default();
-    let from_domain = sender.and_then(|a| memchr::memrchr(b'@', a.as_bytes()).map(|i| &a[i + 1..]));
+    // The domain of the sender (the original's From, cleaned by
+    // `dsn::clean_address`), wanted only by the direct-to-mx test below:
+    // the address is cleaned there, if no one did before (`Original::sender`
+    // remembers it), not for every original.
+    let from_domain = || {
+        o.sender()
+            .and_then(|a| memchr::memrchr(b'@', a.as_bytes()).map(|i| &a[i + 1..]))
+    };
 
     // A webmail or submission client named in a header is the true origin:
     // the Received chain then starts inside the provider.
     let header_ip = o
         .evidence
         .iter()
-        .filter(|(n, _)| CLIENT_IP_HEADERS.contains(&n.as_str()))
+        .filter(|(n, _)| CLIENT_IP_HEADERS.contains(n))
         .find_map(|(_, v)| {
             first_ip(v)
                 .filter(|&(_, addr)| is_public_addr(addr))
@@ -586,7 +605,9 @@ pub fn analyse_for(o: &Original, sender: Option<&str>) -> Evidence {
     // the first one from outside says).
     let mut first_outside: Option<FirstOutside> = None;
     let mut any_auth = false;
-    let mut parens = Vec::new();
+    // Room for the parentheses of a long hop made once, not grown from
+    // nothing in steps on the first hops.
+    let mut parens = Vec::with_capacity(32);
     for (i, r) in o.received.iter().rev().enumerate() {
         let flat = flatten(r);
         let h = read_hop(&flat, &mut parens);
@@ -596,7 +617,9 @@ pub fn analyse_for(o: &Original, sender: Option<&str>) -> Evidence {
                 if first_outside.is_none() {
                     first_outside = Some(FirstOutside {
                         oldest: i == 0,
-                        by: h.by.map(str::to_ascii_lowercase),
+                        // Read only of the oldest hop (below): not copied
+                        // for another.
+                        by: h.by.filter(|_| i == 0).map(str::to_ascii_lowercase),
                         ip: ip.clone(),
                     });
                 }
@@ -619,14 +642,14 @@ pub fn analyse_for(o: &Original, sender: Option<&str>) -> Evidence {
 
     // The oldest hop from outside, unauthenticated, into a host that is not
     // the sender's own: nobody's submission server ever saw this message.
-    if let Some(first) = &first_outside {
-        let by_own = match (&first.by, from_domain) {
+    if let Some(first) = first_outside.as_ref().filter(|f| !any_auth && f.oldest) {
+        let by_own = match (&first.by, from_domain()) {
             (Some(by), Some(d)) => {
                 by == d || by.strip_suffix(d).is_some_and(|rest| rest.ends_with('.'))
             }
             _ => true,
         };
-        if !any_auth && !by_own && first.oldest {
+        if !by_own {
             push(&mut ev.auth, "direct-to-mx");
         }
     }
@@ -634,7 +657,7 @@ pub fn analyse_for(o: &Original, sender: Option<&str>) -> Evidence {
 
     for (name, value) in &o.evidence {
         let v = value.trim();
-        if USER_HEADERS.contains(&name.as_str()) && !v.is_empty() {
+        if USER_HEADERS.contains(name) && !v.is_empty() {
             let user = v
                 .split_whitespace()
                 .next()
@@ -643,10 +666,10 @@ pub fn analyse_for(o: &Original, sender: Option<&str>) -> Evidence {
             push_label(&mut ev.auth, "authenticated-sender:", &user);
         } else if name.ends_with("-authas") && !v.is_empty() {
             push_label(&mut ev.auth, "ms-authas:", &v.to_ascii_lowercase());
-        } else if name == "x-php-originating-script" || name == "x-php-script" {
+        } else if *name == "x-php-originating-script" || *name == "x-php-script" {
             let script = v.split_whitespace().next().unwrap_or("");
             push_label(&mut ev.auth, "php-script:", script);
-        } else if name == "received-spf" {
+        } else if *name == "received-spf" {
             let verdict = v
                 .split_whitespace()
                 .next()
@@ -672,7 +695,7 @@ pub fn analyse_for(o: &Original, sender: Option<&str>) -> Evidence {
 struct FirstOutside {
     /// It is the oldest hop of all.
     oldest: bool,
-    /// Its `by` host, lowercase.
+    /// Its `by` host, lowercase; kept only when it is the oldest hop.
     by: Option<String>,
     /// Its client address.
     ip: String,
@@ -730,7 +753,7 @@ fn auth_token(tok: &str, out: &mut Vec<String>) {
 
 /// Adds a non-empty string to a list of distinct strings (searched while
 /// short; a long list is made unique by `keep_first` at the end of
-/// `analyse_for`).
+/// `analyse`).
 fn push(v: &mut Vec<String>, s: &str) {
     if !s.is_empty() && (v.len() > SEARCHED || !v.iter().any(|x| x == s)) {
         v.push(s.to_string());
@@ -1105,9 +1128,9 @@ mod tests {
     fn webmail_header_names_the_origin() {
         let o = Original {
             evidence: vec![
-                ("x-originating-ip".into(), "[198.51.100.77]".into()),
-                ("x-ms-exchange-organization-authas".into(), "Internal".into()),
-                ("x-authenticated-sender".into(), "Tanaka@Example.jp".into()),
+                ("x-originating-ip", "[198.51.100.77]".into()),
+                ("x-ms-exchange-organization-authas", "Internal".into()),
+                ("x-authenticated-sender", "Tanaka@Example.jp".into()),
             ],
             auth_results: vec!["spf=pass smtp.auth=tanaka@example.jp; auth=pass (LOGIN)".into()],
             ..orig(&[

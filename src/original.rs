@@ -28,7 +28,8 @@ pub struct Original {
     pub auth_results: Vec<String>,
     /// Other evidence headers (name, value): X-Originating-IP, X-Sender-IP,
     /// X-Authenticated-Sender, X-AuthUser, X-MS-Exchange-*-AuthAs, ...
-    pub evidence: Vec<(String, String)>,
+    /// The name is the lowercase entry of `EVIDENCE` it matched, not a copy.
+    pub evidence: Vec<(&'static str, String)>,
     /// Only headers came back (no body).
     pub headers_only: bool,
     /// `from` cleaned to its address, read once (see `sender`); left to
@@ -123,8 +124,8 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
         {
             // (Every evidence name but that one starts with `x-`: the
             // other fields skip the table.)
-            if let Some(n) = EVIDENCE.iter().find(|e| is(e)) {
-                o.evidence.push((n.to_string(), decode(value)));
+            if let Some(&n) = EVIDENCE.iter().find(|e| is(e)) {
+                o.evidence.push((n, decode(value)));
             }
         }
     }
@@ -139,9 +140,12 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
 /// decoder sets up an unfolding for each.
 fn decode(value: &[u8]) -> String {
     // The line-end search first: it stops early in a folded Received.
-    if memchr::memchr3(b'\r', b'\n', b'=', value).is_none() && value.is_ascii() {
-        // ASCII: the UTF-8 check cannot fail.
-        return String::from_utf8(trim_ws(value).to_vec()).unwrap_or_default();
+    if memchr::memchr3(b'\r', b'\n', b'=', value).is_none() {
+        // ASCII is text as it is: one pass over the bytes, no UTF-8
+        // check after it.
+        if let Some(text) = crate::parse::ascii_str(trim_ws(value)) {
+            return text.to_owned();
+        }
     }
     decode_header_bytes(value)
 }
@@ -202,18 +206,34 @@ fn skip_blank(b: &[u8]) -> &[u8] {
 
 /// The `d=` tag of a DKIM-Signature value, lowercase.
 fn dkim_domain(value: &[u8]) -> Option<String> {
-    if value.is_ascii() {
-        // The same reading on the bytes: no text copy of the whole
-        // signature (its `b=` and `bh=` are most of it).
-        return value.split(|&b| b == b';').find_map(|tag| {
-            let v = trim_ws(tag).strip_prefix(b"d=")?;
-            let v: Vec<u8> = v
-                .iter()
+    // The tags are read on the bytes: no text copy of the whole signature
+    // (its `b=` and `bh=` are most of it). That is the text reading below
+    // when the bytes up to the end of the tag it stops at are ASCII (there
+    // white space is the same six bytes for both): only those are checked,
+    // not the signature after them.
+    let mut start = 0;
+    for tag in value.split(|&b| b == b';') {
+        let end = start + tag.len();
+        start = end + 1;
+        let Some(v) = trim_ws(tag).strip_prefix(b"d=") else {
+            continue;
+        };
+        let mut d = Vec::with_capacity(v.len());
+        d.extend(
+            v.iter()
                 .filter(|&&c| !matches!(c, b'\t'..=b'\r' | b' '))
-                .map(u8::to_ascii_lowercase)
-                .collect();
-            (!v.is_empty()).then(|| String::from_utf8(v).unwrap_or_default())
-        });
+                .map(u8::to_ascii_lowercase),
+        );
+        if d.is_empty() {
+            continue;
+        }
+        if value[..end].is_ascii() {
+            return Some(String::from_utf8(d).unwrap_or_default());
+        }
+        break;
+    }
+    if value.is_ascii() {
+        return None;
     }
     let s = String::from_utf8_lossy(value);
     s.split(';').find_map(|tag| {
@@ -349,6 +369,26 @@ mod tests {
             dkim_domain(b"d=caf\xc3\xa9.example"),
             Some("caf\u{e9}.example".into())
         );
+        // The text reading of every value, whatever its bytes.
+        fn reference(value: &[u8]) -> Option<String> {
+            String::from_utf8_lossy(value).split(';').find_map(|tag| {
+                let v = tag.trim().strip_prefix("d=")?;
+                let v: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+                (!v.is_empty()).then(|| v.to_ascii_lowercase())
+            })
+        }
+        for v in [
+            &b"v=1; d=A.example; b=\xff\xfe"[..],
+            "v=1; \u{3000}d=B.example; d=c.example".as_bytes(),
+            "v=1; d=\u{3000}; d=c.example".as_bytes(),
+            b"v=1; x=\xff; d=D.example",
+            b"v=1; d=; s=x",
+            b"\xff",
+            b"",
+            b";;d=e.example;",
+        ] {
+            assert_eq!(dkim_domain(v), reference(v), "{v:?}");
+        }
     }
 
     #[test]
@@ -406,6 +446,10 @@ mod tests {
             b"line one\n\tline two",
             b"caf\xc3\xa9",
             b"\xff\xfe",
+            b"sixteen bytes ok and a tail",
+            b"sixteen bytes ok and a tail=",
+            b"sixteen bytes ok\nand a tail",
+            b"sixteen bytes ok and a tai\xc3\xa9",
         ] {
             assert_eq!(decode(v), decode_header_bytes(v), "{v:?}");
         }

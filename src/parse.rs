@@ -1001,7 +1001,7 @@ fn unfold_plain(s: &str) -> String {
 
 /// `raw` as text when it is ASCII: one pass, where `is_ascii` and then
 /// `from_utf8` made two over every header value and body read.
-fn ascii_str(raw: &[u8]) -> Option<&str> {
+pub(crate) fn ascii_str(raw: &[u8]) -> Option<&str> {
     if raw.is_ascii() {
         // SAFETY: ASCII bytes are valid UTF-8, checked just above.
         Some(unsafe { std::str::from_utf8_unchecked(raw) })

@@ -220,6 +220,9 @@ pub struct Place<'a> {
     pub source_index: usize,
     pub offset: u64,
     pub index: u64,
+    /// The rows are kept for the stages after the scan (`scan::RowsTo::Keep`),
+    /// not only written out.
+    pub kept: bool,
 }
 
 /// Flattens one decoded bounce into rows, one per failure. The bounce is
@@ -243,15 +246,18 @@ pub fn records(
         (None, Some(t)) => (Some(t), "bounce"),
         _ => (None, "none"),
     };
-    // The sender serves the evidence too.
-    // (Cleaned once, when `bounce::finish` compared it with the recipients.)
-    let ev = orig
-        .as_ref()
-        .map(|o| evidence::analyse_for(o, o.sender()))
-        .unwrap_or_default();
+    let ev = orig.as_ref().map(evidence::analyse).unwrap_or_default();
     let mut orig = orig.unwrap_or_default();
-    // The cleaned address moves out of the original into the rows.
-    let sender = orig.sender.take().flatten();
+    // The cleaned address (campaign grouping reads it) moves out of the
+    // original into the rows. It is no column: rows that only go out as
+    // JSON Lines go without, and the address is cleaned only if
+    // `bounce::finish` or the evidence needed it.
+    let sender = if place.kept {
+        orig.sender();
+        orig.sender.take().flatten()
+    } else {
+        None
+    };
     let dkim_domains = join(std::mem::take(&mut orig.dkim_domains));
     // Everything of the bounce as a whole, for every row.
     let mut shared = Shared {

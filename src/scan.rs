@@ -636,6 +636,7 @@ fn decode(
         source_index: ctx.source_index,
         offset: msg.offset,
         index: msg.index,
+        kept: matches!(ctx.rows, RowsTo::Keep),
     };
     let date = parsed.header("Date");
     let (from, subject) = (&input.from, &input.subject);

@@ -26,8 +26,16 @@ pub fn write_rows<T: Row + Sync>(w: super::Out<'_>, rows: &[T]) -> std::io::Resu
 /// key ends with the quote that opens a string value (most values are
 /// strings without anything to escape): other values leave it off.
 pub struct Lines<T> {
-    keys: Vec<Vec<u8>>,
+    keys: Vec<Key>,
     row: std::marker::PhantomData<fn(&T)>,
+}
+
+/// What goes before the value of one column.
+struct Key {
+    /// `,"name":"`: before a string value.
+    text: Vec<u8>,
+    /// `,"name":null`: a null value whole, in one copy.
+    null: Vec<u8>,
 }
 
 impl<T: Row> Default for Lines<T> {
@@ -44,8 +52,11 @@ impl<T: Row> Lines<T> {
             .map(|(i, name)| {
                 let mut key = vec![if i == 0 { b'{' } else { b',' }];
                 string(&mut key, name);
-                key.extend_from_slice(b":\"");
-                key
+                key.push(b':');
+                let mut null = key.clone();
+                null.extend_from_slice(b"null");
+                key.push(b'"');
+                Key { text: key, null }
             })
             .collect();
         Lines {
@@ -100,7 +111,7 @@ fn string(out: &mut Vec<u8>, s: &str) {
 /// One row's object being written by [`write_rows`].
 struct Object<'a> {
     out: &'a mut Vec<u8>,
-    keys: &'a [Vec<u8>],
+    keys: &'a [Key],
     /// Values written so far: the next key.
     at: usize,
 }
@@ -108,7 +119,10 @@ struct Object<'a> {
 impl Object<'_> {
     /// Writes the next key, with what goes before it (no quote after it).
     fn key(&mut self) {
-        let key = self.keys[self.at].split_last().map_or(&[][..], |k| k.1);
+        let key = self.keys[self.at]
+            .text
+            .split_last()
+            .map_or(&[][..], |k| k.1);
         self.at += 1;
         self.out.extend_from_slice(key);
     }
@@ -122,7 +136,7 @@ impl super::Values for Object<'_> {
             let _ = serde_json::to_writer(&mut *self.out, v);
         } else {
             // Key and opening quote in one copy, room for all of it made once.
-            let key = &self.keys[self.at];
+            let key = &self.keys[self.at].text;
             self.at += 1;
             self.out.reserve(key.len() + v.len() + 1);
             self.out.extend_from_slice(key);
@@ -131,8 +145,8 @@ impl super::Values for Object<'_> {
         }
     }
     fn none(&mut self) {
-        self.key();
-        self.out.extend_from_slice(b"null");
+        self.out.extend_from_slice(&self.keys[self.at].null);
+        self.at += 1;
     }
     fn uint(&mut self, v: u64) {
         self.key();
