@@ -130,6 +130,42 @@ pub fn parse(bytes: &[u8]) -> Parsed<'_> {
     p
 }
 
+/// `parse` of a message whose top-level header fields triage has already
+/// found (`layout`, from `triage::triage_keeping` of these same bytes): the
+/// header block is not walked again.
+pub fn parse_with<'a>(bytes: &'a [u8], layout: &crate::triage::HeaderLayout) -> Parsed<'a> {
+    let Some((spans, body_at)) = layout.fields() else {
+        return parse(bytes);
+    };
+    let raw = &bytes[..bytes.len().min(MAX_PARSE)];
+    let mut p = Parsed {
+        raw,
+        fields: Vec::with_capacity(32),
+        entities: Vec::with_capacity(4),
+        defect: None,
+        text: OnceCell::new(),
+    };
+    // Each field as `read_fields` reads it: the name up to the colon, the
+    // value from after the blanks that follow the colon to the end of its
+    // last line (line end dropped; a clean walk ends every field in one).
+    for (start, colon, end) in spans {
+        let mut v = colon + 1;
+        while raw[v] == b' ' || raw[v] == b'\t' {
+            v += 1;
+        }
+        let mut value_end = end - 1;
+        if raw[value_end - 1] == b'\r' {
+            value_end -= 1;
+        }
+        p.fields.push(Field {
+            name: &raw[start..colon],
+            value: &raw[v..value_end.max(v)],
+        });
+    }
+    p.read_body(raw, 0, body_at, 0, false);
+    p
+}
+
 /// Line ends our reader and the decoders understand (LF or CRLF): CR-only
 /// mail is rewritten to LF, and mbox `>From ` quoting is undone. Borrowed
 /// when nothing changes.
@@ -156,6 +192,19 @@ impl<'a> Parsed<'a> {
     fn read_entity(&mut self, raw: &'a [u8], depth: u32, in_digest: bool) {
         let first = self.fields.len();
         let body_at = read_fields(raw, &mut self.fields);
+        self.read_body(raw, first, body_at, depth, in_digest);
+    }
+
+    /// `read_entity` once its header fields are read: `fields[first..]`,
+    /// the body at `body_at`.
+    fn read_body(
+        &mut self,
+        raw: &'a [u8],
+        first: usize,
+        body_at: usize,
+        depth: u32,
+        in_digest: bool,
+    ) {
         let fields = first..self.fields.len();
         let mut ctype: &'a [u8] = b"";
         let mut transfer = Transfer::Identity;
@@ -1459,6 +1508,84 @@ mod tests {
                 "{v:?}"
             );
         }
+    }
+
+    #[test]
+    fn triage_layout_parses_as_the_walk_of_the_reader() {
+        use crate::message::RawMessage;
+        use crate::triage::{triage_keeping, HeaderLayout};
+        // Both readings as comparable values: every field and entity, with
+        // the place of each slice in the message.
+        fn reading<'a>(p: &Parsed<'a>) -> Vec<(usize, usize, String)> {
+            let base = p.raw.as_ptr() as usize;
+            let at = |s: &[u8]| (s.as_ptr() as usize - base, s.len());
+            let mut out: Vec<_> = p
+                .fields
+                .iter()
+                .flat_map(|f| [at(f.name), at(f.value)])
+                .map(|(a, l)| (a, l, String::new()))
+                .collect();
+            for e in &p.entities {
+                let (a, l) = at(e.body);
+                let t = e.transfer as u8;
+                out.push((
+                    a,
+                    l,
+                    format!(
+                        "{:?} {} {} {t} {}",
+                        e.fields,
+                        e.mimetype,
+                        e.leaf,
+                        e.ctype.len()
+                    ),
+                ));
+            }
+            out.push((0, 0, format!("{:?}", p.defect)));
+            out
+        }
+        // Lines of header blocks, most of them read alike by both walks,
+        // some not (no colon, a blank in the name, CR alone, a blank line
+        // first); and bodies of multiparts.
+        let pieces: &[&[u8]] = &[
+            b"A: x\n",
+            b"Content-Type: multipart/mixed; boundary=b\n",
+            b"content-type:multipart/digest;\r\n boundary=\"b\"\r\n",
+            b"Content-Transfer-Encoding: base64\n",
+            b"B:\n",
+            b"C: \t \r\n",
+            b"D:  a  \r\n",
+            b" folded\n",
+            b"\tfolded\r\n",
+            b" \n",
+            b"\n",
+            b"\r\n",
+            b"--b\n",
+            b"--b--\n",
+            b"junk line\n",
+            b"X Y: z\n",
+            b"E: a\rb\n",
+            b"F: \x0c\xc3\xa9\r\r\n",
+            b"G",
+        ];
+        let mut kept = 0;
+        for m in random_inputs(pieces, 60_000) {
+            let mut layout = HeaderLayout::new();
+            let raw = RawMessage {
+                bytes: &m,
+                offset: 0,
+                index: 0,
+            };
+            triage_keeping(&raw, &mut layout);
+            kept += usize::from(layout.fields().is_some());
+            assert_eq!(
+                reading(&parse_with(&m, &layout)),
+                reading(&parse(&m)),
+                "{:?}",
+                String::from_utf8_lossy(&m)
+            );
+        }
+        // (The inputs must reach the taken-over reading, not only the fallback.)
+        assert!(kept > 2_000, "{kept}");
     }
 
     #[test]
