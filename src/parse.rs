@@ -1284,11 +1284,22 @@ fn q_plain(s: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Could the value hold an RFC 2047 encoded word (`=?`)? Runs for every
-/// header read: a memchr for `=` with a look at the next byte costs less
-/// than building a substring searcher (`str::contains`, `memmem::find`)
-/// per call.
+/// header read: most values hold no `=`, or one that starts a word, and a
+/// memchr for `=` with a look at the next byte answers for them; values of
+/// many `=` (Authentication-Results, DKIM) cost a memchr for each, so the
+/// rest of those is searched for `=?` by a searcher built once.
 fn has_encoded_word(raw: &[u8]) -> bool {
-    memchr::memchr_iter(b'=', raw).any(|i| raw.get(i + 1) == Some(&b'?'))
+    let Some(i) = memchr::memchr(b'=', raw) else {
+        return false;
+    };
+    if raw.get(i + 1) == Some(&b'?') {
+        return true;
+    }
+    static WORD_START: OnceLock<memmem::Finder<'static>> = OnceLock::new();
+    WORD_START
+        .get_or_init(|| memmem::Finder::new(b"=?"))
+        .find(&raw[i + 1..])
+        .is_some()
 }
 
 /// What mailparse's `get_value` makes of a value without encoded words
