@@ -522,7 +522,8 @@ enum Quoting {
 /// The per-message hot path: triage, and for bounce-like messages parse and decode.
 fn process(ctx: &Ctx<'_, '_>, msg: &RawMessage<'_>, quoting: Quoting, acc: &mut Acc) {
     acc.counts.messages += 1;
-    let (decision, facts) = triage::triage(msg);
+    let mut layout = triage::HeaderLayout::new();
+    let (decision, facts) = triage::triage_keeping(msg, &mut layout);
     if facts.header_unterminated && facts.fields == 0 {
         acc.problems.push(Problem::at(
             &ctx.source.display,
@@ -576,7 +577,7 @@ fn process(ctx: &Ctx<'_, '_>, msg: &RawMessage<'_>, quoting: Quoting, acc: &mut 
     // Decoding is the most complex code that input reaches. A bug there must
     // cost one message, not the scan: a panic becomes a counted problem.
     let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        decode(ctx, msg, quoting, hints, &mut acc.problems)
+        decode(ctx, msg, quoting, hints, &layout, &mut acc.problems)
     }));
     match decoded {
         Ok(Some((kind, records))) => {
@@ -611,6 +612,7 @@ fn decode(
     msg: &RawMessage<'_>,
     quoting: Quoting,
     hints: triage::Hints,
+    layout: &triage::HeaderLayout,
     problems: &mut Vec<Problem>,
 ) -> Option<(Kind, Vec<Record>)> {
     let unquoted = match quoting {
@@ -619,7 +621,14 @@ fn decode(
         Quoting::Absent => std::borrow::Cow::Borrowed(msg.bytes),
     };
     let bytes = parse::normalize_unquoted(unquoted);
-    let parsed = parse::parse(&bytes);
+    // Triage's walk of the header block is taken over when the parse reads
+    // the very bytes triage read (no quoting undone, no line ends rewritten).
+    let parsed =
+        if std::ptr::eq(bytes.as_ptr(), msg.bytes.as_ptr()) && bytes.len() == msg.bytes.len() {
+            parse::parse_with(&bytes, layout)
+        } else {
+            parse::parse(&bytes)
+        };
     if let Some(defect) = parsed.defect() {
         problems.push(Problem::at(
             &ctx.source.display,

@@ -125,6 +125,54 @@ pub struct HeaderFacts<'a> {
     pub fields: u32,
 }
 
+/// Header blocks of more fields than this are walked again by the MIME
+/// reader (their layout is not kept): few real ones are that long.
+const LAYOUT_FIELDS: usize = 64;
+
+/// Where the top-level header fields of a message lie, as triage's walk
+/// found them, so that the MIME reader (`parse::parse_with`) takes them over
+/// instead of walking the block a second time. Kept only when the walk read
+/// the block as the MIME reader reads it (see `Fields::clean`); offsets are
+/// into the message bytes triage was given.
+pub struct HeaderLayout {
+    /// For each field, its colon and its end (after its last line end); a
+    /// field starts where the one before it ends.
+    fields: [(u32, u32); LAYOUT_FIELDS],
+    len: usize,
+    /// Where the body starts (after the empty line); None when the layout
+    /// was not kept.
+    body_at: Option<u32>,
+}
+
+impl HeaderLayout {
+    pub const fn new() -> Self {
+        HeaderLayout {
+            fields: [(0, 0); LAYOUT_FIELDS],
+            len: 0,
+            body_at: None,
+        }
+    }
+
+    /// The fields as (start, colon, end) offsets and where the body starts;
+    /// None when the layout was not kept.
+    pub fn fields(&self) -> Option<(impl Iterator<Item = (usize, usize, usize)> + '_, usize)> {
+        let body_at = self.body_at? as usize;
+        let mut start = 0;
+        let fields = self.fields[..self.len].iter().map(move |&(colon, end)| {
+            let field = (start, colon as usize, end as usize);
+            start = end as usize;
+            field
+        });
+        Some((fields, body_at))
+    }
+}
+
+impl Default for HeaderLayout {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// The header block of a message (without the empty line) and whether it
 /// was terminated by an empty line within `MAX_HEADER`.
 pub fn header_block(msg: &[u8]) -> (&[u8], bool) {
@@ -175,6 +223,10 @@ pub struct Fields<'a> {
     stop: Stop,
     /// Set when the walk met the empty line that ends the header block.
     terminated: bool,
+    /// False once the walk met anything the MIME reader (`parse`) reads
+    /// differently: a line it skipped (no colon, a blank in the name), a
+    /// field that needed the general rule, a line ending in a CR alone.
+    clean: bool,
 }
 
 /// How a walk finds the end of the header block.
@@ -197,6 +249,7 @@ pub fn fields(block: &[u8]) -> Fields<'_> {
         last: 0,
         stop: Stop::AtEnd,
         terminated: false,
+        clean: true,
     }
 }
 
@@ -219,6 +272,7 @@ pub fn message_fields(msg: &[u8]) -> Fields<'_> {
         last: 0,
         stop,
         terminated: false,
+        clean: true,
     }
 }
 
@@ -267,11 +321,14 @@ impl<'a> Iterator for Fields<'a> {
             let mut end = line_end(self.rest, 0);
             // Extend over continuation lines (start with space or tab).
             while end < self.rest.len() && matches!(self.rest[end], b' ' | b'\t') {
+                // (A line ending in CR alone: see `clean`.)
+                self.clean &= self.rest[end - 1] != b'\r';
                 end = line_end(self.rest, end);
             }
             let field = &self.rest[..end];
             self.rest = &self.rest[end..];
             self.last = field[end - 1];
+            self.clean &= self.last != b'\r';
             // The common field, `Name: value`, read in one pass over the
             // name; anything else (blanks in or around the name, no colon on
             // the first line) by the general rule below.
@@ -282,6 +339,7 @@ impl<'a> Iterator for Fields<'a> {
             if let Some(colon) = plain {
                 return Some((&field[..colon], trim(&field[colon + 1..])));
             }
+            self.clean = false;
             let colon = match memchr::memchr(b':', field) {
                 Some(c) => c,
                 None => continue, // not a field (junk line); skip it
@@ -469,13 +527,33 @@ const DAEMON_SENDERS: &[&[u8]] = &[
 
 /// Looks at the header block of one message.
 pub fn triage<'a>(msg: &RawMessage<'a>) -> (Triage, HeaderFacts<'a>) {
+    triage_keeping(msg, &mut HeaderLayout::new())
+}
+
+/// `triage`, which also notes in `layout` where the header fields lie, for
+/// the parse of a bounce-like message.
+pub fn triage_keeping<'a>(
+    msg: &RawMessage<'a>,
+    layout: &mut HeaderLayout,
+) -> (Triage, HeaderFacts<'a>) {
     let mut facts = HeaderFacts::default();
     let mut hints = Hints::default();
     let mut subject_signal = false;
     let mut encoded = false;
     let mut walk = message_fields(msg.bytes);
-    for (name, value) in &mut walk {
+    layout.len = 0;
+    layout.body_at = None;
+    let mut start = 0;
+    while let Some((name, value)) = walk.next() {
         facts.fields += 1;
+        // (In a clean walk the fields follow each other, each name at the
+        // start of its field; the offsets fit in u32 within `MAX_HEADER`.)
+        let end = walk.block_len();
+        if let Some(slot) = layout.fields.get_mut(layout.len) {
+            *slot = ((start + name.len()) as u32, end as u32);
+            layout.len += 1;
+        }
+        start = end;
         match name.len() {
             2 if name.eq_ignore_ascii_case(b"to") => facts.to = facts.to.or(Some(value)),
             4 if name.eq_ignore_ascii_case(b"from") => {
@@ -538,6 +616,12 @@ pub fn triage<'a>(msg: &RawMessage<'a>) -> (Triage, HeaderFacts<'a>) {
         }
     }
     facts.header_unterminated = !walk.terminated();
+    if walk.terminated() && walk.clean && facts.fields as usize <= LAYOUT_FIELDS {
+        // The empty line is `\n` or `\r\n` (no CR alone in a clean walk).
+        let at = walk.block_len();
+        let empty = if msg.bytes[at] == b'\n' { 1 } else { 2 };
+        layout.body_at = Some((at + empty) as u32);
+    }
     let decision =
         if hints.machine_signal() || hints.autoreply || (subject_signal && !hints.forward_or_reply)
         {
