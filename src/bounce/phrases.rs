@@ -166,14 +166,14 @@ pub struct HeadIndex {
     heads: Box<[Head]>,
     /// The literals, by id.
     literals: Box<[&'static [u8]]>,
-    /// When every literal has `GRAM_FROM` bytes or more: bit `h` says some
-    /// literal's four bytes at offset 0, 1, 2 or 3 hash to `h`. Such a
-    /// literal, wherever it starts, covers four bytes starting at a
-    /// multiple of four at one of these offsets: a text is then tested
-    /// four bytes at a time, and only the four places before a hit are
-    /// looked up (the SMTP command phrases: a diagnostic read at a quarter
-    /// of the cost, as most hold none).
-    grams: Option<Box<[u64; BUCKETS / 64]>>,
+    /// When every literal has `GRAM_FROM` bytes or more: bit `o` of
+    /// `grams[h]` says some literal's four bytes at offset `o` (0 to 3)
+    /// hash to `h`. Such a literal, wherever it starts, covers four bytes
+    /// starting at a multiple of four at one of these offsets: a text is
+    /// then tested four bytes at a time, and after a hit only the places
+    /// its offsets point back to are looked up (the SMTP command phrases:
+    /// a diagnostic read at a quarter of the cost, as most hold none).
+    grams: Option<Box<[u8; BUCKETS]>>,
 }
 
 /// The shortest literal length for `HeadIndex::grams`: a literal starting
@@ -278,11 +278,13 @@ impl HeadIndex {
         }
         let heads: Vec<Head> = entries.iter().map(|&(_, id)| head(id)).collect();
         let grams = literals.iter().all(|l| l.len() >= GRAM_FROM).then(|| {
-            let mut grams = Box::new([0u64; BUCKETS / 64]);
+            let mut grams: Box<[u8; BUCKETS]> = vec![0u8; BUCKETS]
+                .into_boxed_slice()
+                .try_into()
+                .expect("BUCKETS offsets");
             for l in literals.iter() {
                 for at in 0..4 {
-                    let k = bucket(word_at(l, at));
-                    grams[k / 64] |= 1 << (k % 64);
+                    grams[bucket(word_at(l, at))] |= 1 << at;
                 }
             }
             grams
@@ -351,20 +353,27 @@ impl HeadIndex {
 
     /// `scan` through `grams`: the four bytes at each multiple of four are
     /// tested, and after a hit the places up to three bytes before them
-    /// (each place is before exactly one multiple of four, so places are
-    /// still visited in order, each once). A literal ending the text
-    /// covers a multiple of four too: it has `GRAM_FROM` bytes.
+    /// that the hit's offsets point back to (each place is before exactly
+    /// one multiple of four, so places are still visited in order, each
+    /// once). A literal ending the text covers a multiple of four too: it
+    /// has `GRAM_FROM` bytes.
     fn scan_grams<const FOLD: bool>(
         &self,
-        grams: &[u64; BUCKETS / 64],
+        grams: &[u8; BUCKETS],
         hay: &[u8],
         mut found: impl FnMut(usize, usize) -> bool,
     ) {
         let mut j = 0;
         while let Some(w) = hay.get(j..j + 4) {
-            let k = bucket(u32::from_le_bytes(w.try_into().expect("four bytes")) as u64);
-            if grams[k / 64] & 1 << (k % 64) != 0 {
-                for i in j.saturating_sub(3)..=j {
+            let offsets =
+                grams[bucket(u32::from_le_bytes(w.try_into().expect("four bytes")) as u64)];
+            if offsets != 0 {
+                // Offset 3 is the place farthest back.
+                for back in (0..4).rev() {
+                    if offsets & 1 << back == 0 || back > j {
+                        continue;
+                    }
+                    let i = j - back;
                     if !self.at::<FOLD>(word_at(hay, i), hay, i, &mut found) {
                         return;
                     }
@@ -447,6 +456,81 @@ impl HeadIndex {
             }
         }
         true
+    }
+}
+
+/// A `HeadIndex` searched case-sensitively for callers that do not need
+/// the occurrences in order (the reason tables). A few short literals
+/// (`bad`, `spam`, `domain`) would keep a whole index from testing four
+/// bytes at a time (`HeadIndex::grams`), and it then hashed every place of
+/// every diagnostic: the literals of `GRAM_FROM` bytes or more get an index
+/// of their own, and the short ones are found by the packed (Teddy) SIMD
+/// searcher when the CPU allows it, each of its matches looked up in an
+/// index of the short literals (their own index searched whole otherwise).
+pub struct SplitIndex {
+    long: HeadIndex,
+    /// The caller's id of each literal of `long`, by its id there.
+    long_ids: Box<[usize]>,
+    short: HeadIndex,
+    short_ids: Box<[usize]>,
+    teddy: Option<aho_corasick::packed::Searcher>,
+}
+
+impl SplitIndex {
+    /// Indexes the literals (as `HeadIndex::new`); ids are positions in
+    /// `literals`.
+    pub fn new(literals: Vec<&'static str>) -> SplitIndex {
+        let (mut long, mut long_ids, mut short, mut short_ids) = (vec![], vec![], vec![], vec![]);
+        for (id, l) in literals.into_iter().enumerate() {
+            if l.len() >= GRAM_FROM {
+                long.push(l);
+                long_ids.push(id);
+            } else {
+                short.push(l);
+                short_ids.push(id);
+            }
+        }
+        // Leftmost-first: a match is at the leftmost place where some
+        // short literal starts (the default kind, leftmost-first, says so).
+        let teddy = (!short.is_empty())
+            .then(|| aho_corasick::packed::Searcher::new(short.iter()))
+            .flatten();
+        SplitIndex {
+            long: HeadIndex::new(long),
+            long_ids: long_ids.into(),
+            short: HeadIndex::new(short),
+            short_ids: short_ids.into(),
+            teddy,
+        }
+    }
+
+    /// Calls `found(id, start)` for every occurrence of a literal in `hay`
+    /// (ASCII case counts), in no particular order; stops when `found`
+    /// returns false.
+    pub fn each_unordered(&self, hay: &[u8], mut found: impl FnMut(usize, usize) -> bool) {
+        let mut go = true;
+        self.long.scan::<false>(hay, |id, at| {
+            go = found(self.long_ids[id], at);
+            go
+        });
+        if !go {
+            return;
+        }
+        let mut short = |id: usize, at: usize| found(self.short_ids[id], at);
+        let Some(teddy) = &self.teddy else {
+            self.short.scan::<false>(hay, short);
+            return;
+        };
+        // Each match is the leftmost place from `from` where a short
+        // literal starts; all of those starting there are looked up.
+        let mut from = 0;
+        while let Some(m) = teddy.find_in(hay, aho_corasick::Span::from(from..hay.len())) {
+            let i = m.start();
+            if !self.short.at::<false>(word_at(hay, i), hay, i, &mut short) {
+                return;
+            }
+            from = i + 1;
+        }
     }
 }
 
@@ -601,6 +685,50 @@ mod tests {
                 }
                 assert_eq!(seen, naive, "{:?} {fold}", String::from_utf8_lossy(t));
             }
+        }
+    }
+
+    #[test]
+    fn split_index_finds_every_occurrence() {
+        let words = vec![
+            "abcdefg",
+            "bad",
+            "bad mailbox",
+            "aup#",
+            "aup#cx",
+            "xyzxyzx",
+            "553",
+        ];
+        let mut plain = SplitIndex::new(words.clone());
+        plain.teddy = None;
+        let indexes = [SplitIndex::new(words.clone()), plain];
+        let texts: Vec<Vec<u8>> = (0..40)
+            .map(|pad| {
+                let mut t = vec![b' '; pad % 9];
+                t.extend_from_slice(b"abcdefgbad mailbox aup#cx Bad 553xyzxyzxyzx aup#bad");
+                t.truncate(t.len() - pad / 9);
+                t
+            })
+            .collect();
+        for (t, index) in texts
+            .iter()
+            .flat_map(|t| indexes.iter().map(move |i| (t, i)))
+        {
+            let mut seen = Vec::new();
+            index.each_unordered(t, |id, at| {
+                seen.push((at, id));
+                true
+            });
+            seen.sort_unstable();
+            let mut naive = Vec::new();
+            for at in 0..t.len() {
+                for (id, w) in words.iter().enumerate() {
+                    if t[at..].starts_with(w.as_bytes()) {
+                        naive.push((at, id));
+                    }
+                }
+            }
+            assert_eq!(seen, naive, "{:?}", String::from_utf8_lossy(t));
         }
     }
 }

@@ -1477,7 +1477,7 @@ enum Hit {
 /// them whatever the size of the tables. A wildcard phrase whose start is found is then checked in full
 /// with `matches_at` from where its start was found.
 struct Compiled {
-    index: super::phrases::HeadIndex,
+    index: super::phrases::SplitIndex,
     hits: Vec<Hit>,
     wildcards: Vec<Wildcard>,
 }
@@ -1514,7 +1514,7 @@ impl Compiled {
             hits.push(Hit::Command(n));
         }
         Compiled {
-            index: super::phrases::HeadIndex::new(literals),
+            index: super::phrases::SplitIndex::new(literals),
             hits,
             wildcards,
         }
@@ -1544,7 +1544,8 @@ impl Found {
     fn in_text(lower: &str) -> Found {
         let c = Compiled::get();
         let mut found = Found::default();
-        c.index.each(lower.as_bytes(), false, |id, start| {
+        // `found` keeps the first entries and commands whatever the order.
+        c.index.each_unordered(lower.as_bytes(), |id, start| {
             match c.hits[id] {
                 Hit::Mark(n) => found.marks |= 1 << n,
                 Hit::Command(n) => {
