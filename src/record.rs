@@ -2,6 +2,8 @@
 //! header, the JSONL keys and every writer come from this struct's fields,
 //! in this order; the first 22 are the documented contract.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::bounce::status::Status;
@@ -16,8 +18,12 @@ pub struct Record {
     pub time: Option<String>,
     /// The bounce's own Date, ISO 8601 UTC.
     pub bounce_time: Option<String>,
-    pub mailbox: String,
-    pub source: String,
+    /// The mailbox and source names are the same for every row of a file:
+    /// shared, not copied into each row.
+    #[serde(serialize_with = "shared_str")]
+    pub mailbox: Arc<str>,
+    #[serde(serialize_with = "shared_str")]
+    pub source: Arc<str>,
     /// Byte offset of the bounce in its source file.
     pub offset: u64,
     /// dsn, mta-text, autoreply, feedback.
@@ -212,11 +218,17 @@ impl crate::output::Row for Record {
     }
 }
 
+/// A shared name as the string it is (serde's `Arc` support is behind a
+/// feature the crate does not need otherwise).
+fn shared_str<S: serde::Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v)
+}
+
 /// Where a bounce was found.
 pub struct Place<'a> {
-    pub mailbox: &'a str,
+    pub mailbox: &'a Arc<str>,
     pub mailbox_index: usize,
-    pub source: &'a str,
+    pub source: &'a Arc<str>,
     pub source_index: usize,
     pub offset: u64,
     pub index: u64,
@@ -297,8 +309,8 @@ pub fn records(
             Record {
                 time: s.time,
                 bounce_time: s.bounce_time,
-                mailbox: place.mailbox.to_string(),
-                source: place.source.to_string(),
+                mailbox: Arc::clone(place.mailbox),
+                source: Arc::clone(place.source),
                 offset: place.offset,
                 kind,
                 action: f.action.map(|a| a.as_str()),
