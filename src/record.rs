@@ -237,15 +237,16 @@ pub struct Place<'a> {
     pub kept: bool,
 }
 
-/// Flattens one decoded bounce into rows, one per failure. The bounce is
-/// taken whole: its strings move into the rows (the last row takes what
-/// all rows share, the others a copy) instead of being copied and freed.
+/// Flattens one decoded bounce into rows, one per failure. The bounce (and
+/// its decoded From and Subject) is taken whole: its strings move into the
+/// rows (the last row takes what all rows share, the others a copy)
+/// instead of being copied and freed.
 pub fn records(
     b: Bounce,
     place: &Place<'_>,
     bounce_date: Option<&str>,
-    bounce_from: &str,
-    bounce_subject: &str,
+    bounce_from: String,
+    bounce_subject: String,
 ) -> Vec<Record> {
     let bounce_ts = bounce_date.and_then(date::parse);
     let orig = b.original;
@@ -287,12 +288,8 @@ pub fn records(
         original_date: orig.date,
         x_mailer: orig.x_mailer,
         dkim_domains,
-        bounce_from: Some(bounce_from)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string),
-        bounce_subject: Some(bounce_subject)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string),
+        bounce_from: Some(bounce_from).filter(|s| !s.is_empty()),
+        bounce_subject: Some(bounce_subject).filter(|s| !s.is_empty()),
         sender,
     };
     let (kind, family) = (b.kind.as_str(), b.family);

@@ -640,7 +640,7 @@ fn decode(
             format!("broken MIME: {defect}"),
         ));
     }
-    let input = bounce::Input::new(&parsed, hints);
+    let mut input = bounce::Input::new(&parsed, hints);
     let b = bounce::decode(&input)?;
     let place = Place {
         mailbox: &ctx.mailbox,
@@ -652,7 +652,9 @@ fn decode(
         kept: matches!(ctx.rows, RowsTo::Keep),
     };
     let date = parsed.header("Date");
-    let (from, subject) = (&input.from, &input.subject);
+    // The decoded From and Subject are done with: they move into the rows.
+    let from = std::mem::take(&mut input.from);
+    let subject = std::mem::take(&mut input.subject);
     Some((
         b.kind,
         record::records(b, &place, date.as_deref(), from, subject),
