@@ -180,18 +180,20 @@ impl crate::output::Row for Record {
             subject_pattern: _,
             message_id_pattern: _,
         } = self;
-        to.opt_text(time.as_deref());
-        to.opt_text(bounce_time.as_deref());
+        // `plain`: values this program makes (ISO times, status codes,
+        // names from its tables), never one to escape.
+        to.opt_plain(time.as_deref());
+        to.opt_plain(bounce_time.as_deref());
         to.text(mailbox);
         to.text(source);
         to.uint(*offset);
-        to.text(kind);
-        to.opt_text(*action);
+        to.plain(kind);
+        to.opt_plain(*action);
         to.text(recipient);
         to.opt_text(recipient_domain.as_deref());
-        to.opt_text(status.as_deref());
+        to.opt_plain(status.as_deref());
         to.opt_uint(reply_code.map(u64::from));
-        to.opt_text(*reason);
+        to.opt_plain(*reason);
         to.opt_text(diagnostic.as_deref());
         to.opt_text(reporting_mta.as_deref());
         to.opt_text(remote_mta.as_deref());
@@ -202,9 +204,9 @@ impl crate::output::Row for Record {
         to.opt_text(relay_ips.as_deref());
         to.opt_text(auth.as_deref());
         to.opt_text(campaign.as_deref());
-        to.text(family);
-        to.opt_text(*status_source);
-        to.opt_text(*smtp_command);
+        to.plain(family);
+        to.opt_plain(*status_source);
+        to.opt_plain(*smtp_command);
         to.opt_text(original_to.as_deref());
         to.opt_text(original_date.as_deref());
         to.opt_text(x_mailer.as_deref());
@@ -213,7 +215,7 @@ impl crate::output::Row for Record {
         to.opt_text(bounce_from.as_deref());
         to.opt_text(bounce_subject.as_deref());
         to.uint(*message_index);
-        to.text(time_source);
+        to.plain(time_source);
         to.opt_boolean(*time_exact);
     }
 }
