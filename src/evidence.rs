@@ -451,6 +451,15 @@ impl<'a> IpScan<'a> {
 /// digits, dots and colons, and a digit or a colon: any other token fails
 /// every parse there, so host names and words skip the parse attempts.
 fn ip_shaped(tok: &str) -> bool {
+    // Most tokens are words and host names: one whose first byte is none
+    // of those below (the forms' first bytes, the quotes trimmed and the
+    // `I` of the tag) fails the tests after it, and is turned down here.
+    let may_start = |b: &u8| {
+        b.is_ascii_hexdigit() || matches!(b, b'.' | b':' | b'<' | b'>' | b'"' | b'\'' | b'I' | b'i')
+    };
+    if !tok.as_bytes().first().is_some_and(may_start) {
+        return false;
+    }
     let t = trim_quotes(tok);
     let t = t
         .strip_prefix("IPv6:")

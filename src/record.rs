@@ -2,6 +2,8 @@
 //! header, the JSONL keys and every writer come from this struct's fields,
 //! in this order; the first 22 are the documented contract.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::bounce::status::Status;
@@ -16,8 +18,12 @@ pub struct Record {
     pub time: Option<String>,
     /// The bounce's own Date, ISO 8601 UTC.
     pub bounce_time: Option<String>,
-    pub mailbox: String,
-    pub source: String,
+    /// The mailbox and source names are the same for every row of a file:
+    /// shared, not copied into each row.
+    #[serde(serialize_with = "shared_str")]
+    pub mailbox: Arc<str>,
+    #[serde(serialize_with = "shared_str")]
+    pub source: Arc<str>,
     /// Byte offset of the bounce in its source file.
     pub offset: u64,
     /// dsn, mta-text, autoreply, feedback.
@@ -174,18 +180,20 @@ impl crate::output::Row for Record {
             subject_pattern: _,
             message_id_pattern: _,
         } = self;
-        to.opt_text(time.as_deref());
-        to.opt_text(bounce_time.as_deref());
+        // `plain`: values this program makes (ISO times, status codes,
+        // names from its tables), never one to escape.
+        to.opt_plain(time.as_deref());
+        to.opt_plain(bounce_time.as_deref());
         to.text(mailbox);
         to.text(source);
         to.uint(*offset);
-        to.text(kind);
-        to.opt_text(*action);
+        to.plain(kind);
+        to.opt_plain(*action);
         to.text(recipient);
         to.opt_text(recipient_domain.as_deref());
-        to.opt_text(status.as_deref());
+        to.opt_plain(status.as_deref());
         to.opt_uint(reply_code.map(u64::from));
-        to.opt_text(*reason);
+        to.opt_plain(*reason);
         to.opt_text(diagnostic.as_deref());
         to.opt_text(reporting_mta.as_deref());
         to.opt_text(remote_mta.as_deref());
@@ -196,9 +204,9 @@ impl crate::output::Row for Record {
         to.opt_text(relay_ips.as_deref());
         to.opt_text(auth.as_deref());
         to.opt_text(campaign.as_deref());
-        to.text(family);
-        to.opt_text(*status_source);
-        to.opt_text(*smtp_command);
+        to.plain(family);
+        to.opt_plain(*status_source);
+        to.opt_plain(*smtp_command);
         to.opt_text(original_to.as_deref());
         to.opt_text(original_date.as_deref());
         to.opt_text(x_mailer.as_deref());
@@ -207,16 +215,22 @@ impl crate::output::Row for Record {
         to.opt_text(bounce_from.as_deref());
         to.opt_text(bounce_subject.as_deref());
         to.uint(*message_index);
-        to.text(time_source);
+        to.plain(time_source);
         to.opt_boolean(*time_exact);
     }
 }
 
+/// A shared name as the string it is (serde's `Arc` support is behind a
+/// feature the crate does not need otherwise).
+fn shared_str<S: serde::Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v)
+}
+
 /// Where a bounce was found.
 pub struct Place<'a> {
-    pub mailbox: &'a str,
+    pub mailbox: &'a Arc<str>,
     pub mailbox_index: usize,
-    pub source: &'a str,
+    pub source: &'a Arc<str>,
     pub source_index: usize,
     pub offset: u64,
     pub index: u64,
@@ -225,15 +239,16 @@ pub struct Place<'a> {
     pub kept: bool,
 }
 
-/// Flattens one decoded bounce into rows, one per failure. The bounce is
-/// taken whole: its strings move into the rows (the last row takes what
-/// all rows share, the others a copy) instead of being copied and freed.
+/// Flattens one decoded bounce into rows, one per failure. The bounce (and
+/// its decoded From and Subject) is taken whole: its strings move into the
+/// rows (the last row takes what all rows share, the others a copy)
+/// instead of being copied and freed.
 pub fn records(
     b: Bounce,
     place: &Place<'_>,
     bounce_date: Option<&str>,
-    bounce_from: &str,
-    bounce_subject: &str,
+    bounce_from: String,
+    bounce_subject: String,
 ) -> Vec<Record> {
     let bounce_ts = bounce_date.and_then(date::parse);
     let orig = b.original;
@@ -275,12 +290,8 @@ pub fn records(
         original_date: orig.date,
         x_mailer: orig.x_mailer,
         dkim_domains,
-        bounce_from: Some(bounce_from)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string),
-        bounce_subject: Some(bounce_subject)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string),
+        bounce_from: Some(bounce_from).filter(|s| !s.is_empty()),
+        bounce_subject: Some(bounce_subject).filter(|s| !s.is_empty()),
         sender,
     };
     let (kind, family) = (b.kind.as_str(), b.family);
@@ -297,8 +308,8 @@ pub fn records(
             Record {
                 time: s.time,
                 bounce_time: s.bounce_time,
-                mailbox: place.mailbox.to_string(),
-                source: place.source.to_string(),
+                mailbox: Arc::clone(place.mailbox),
+                source: Arc::clone(place.source),
                 offset: place.offset,
                 kind,
                 action: f.action.map(|a| a.as_str()),

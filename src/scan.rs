@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -200,7 +201,9 @@ impl Acc {
 struct Ctx<'a, 'w> {
     source: &'a Source,
     source_index: usize,
-    mailbox: &'a str,
+    /// The mailbox and source names, made once per file and shared by its rows.
+    mailbox: Arc<str>,
+    source_name: Arc<str>,
     rows: RowsTo<'a, 'w>,
 }
 
@@ -216,7 +219,8 @@ pub fn scan_source(
     let ctx = Ctx {
         source,
         source_index,
-        mailbox,
+        mailbox: Arc::from(mailbox),
+        source_name: Arc::from(source.display.as_str()),
         rows,
     };
     let mut result = SourceResult {
@@ -636,19 +640,21 @@ fn decode(
             format!("broken MIME: {defect}"),
         ));
     }
-    let input = bounce::Input::new(&parsed, hints);
+    let mut input = bounce::Input::new(&parsed, hints);
     let b = bounce::decode(&input)?;
     let place = Place {
-        mailbox: ctx.mailbox,
+        mailbox: &ctx.mailbox,
         mailbox_index: ctx.source.mailbox,
-        source: &ctx.source.display,
+        source: &ctx.source_name,
         source_index: ctx.source_index,
         offset: msg.offset,
         index: msg.index,
         kept: matches!(ctx.rows, RowsTo::Keep),
     };
     let date = parsed.header("Date");
-    let (from, subject) = (&input.from, &input.subject);
+    // The decoded From and Subject are done with: they move into the rows.
+    let from = std::mem::take(&mut input.from);
+    let subject = std::mem::take(&mut input.subject);
     Some((
         b.kind,
         record::records(b, &place, date.as_deref(), from, subject),

@@ -126,6 +126,17 @@ impl Object<'_> {
         self.at += 1;
         self.out.extend_from_slice(key);
     }
+
+    /// Writes the next key and `v`, which has nothing to escape, as a string.
+    fn plain_string(&mut self, v: &str) {
+        // Key and opening quote in one copy, room for all of it made once.
+        let key = &self.keys[self.at].text;
+        self.at += 1;
+        self.out.reserve(key.len() + v.len() + 1);
+        self.out.extend_from_slice(key);
+        self.out.extend_from_slice(v.as_bytes());
+        self.out.push(b'"');
+    }
 }
 
 impl super::Values for Object<'_> {
@@ -135,14 +146,12 @@ impl super::Values for Object<'_> {
             // Writing into a Vec cannot fail.
             let _ = serde_json::to_writer(&mut *self.out, v);
         } else {
-            // Key and opening quote in one copy, room for all of it made once.
-            let key = &self.keys[self.at].text;
-            self.at += 1;
-            self.out.reserve(key.len() + v.len() + 1);
-            self.out.extend_from_slice(key);
-            self.out.extend_from_slice(v.as_bytes());
-            self.out.push(b'"');
+            self.plain_string(v);
         }
+    }
+    fn plain(&mut self, v: &str) {
+        debug_assert!(!needs_escape(v.as_bytes()), "not plain: {v:?}");
+        self.plain_string(v);
     }
     fn none(&mut self) {
         self.out.extend_from_slice(&self.keys[self.at].null);

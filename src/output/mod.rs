@@ -120,9 +120,23 @@ pub trait Values {
     fn uint(&mut self, v: u64);
     fn boolean(&mut self, v: bool);
 
+    /// A text this program made that has no byte to quote or escape in
+    /// JSON (names from its own tables, ISO times, status codes): the JSON
+    /// writer copies it without looking for one, about half the values of
+    /// a timeline row. Other writers take it as any text.
+    fn plain(&mut self, v: &str) {
+        self.text(v);
+    }
+
     fn opt_text(&mut self, v: Option<&str>) {
         match v {
             Some(v) => self.text(v),
+            None => self.none(),
+        }
+    }
+    fn opt_plain(&mut self, v: Option<&str>) {
+        match v {
+            Some(v) => self.plain(v),
             None => self.none(),
         }
     }
