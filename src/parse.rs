@@ -415,14 +415,7 @@ fn read_fields<'a>(raw: &'a [u8], out: &mut Vec<Field<'a>>) -> usize {
         let colon = if folded {
             None
         } else {
-            // The first colon, after a run of name bytes (none of them a
-            // colon) that is tested eight bytes at a time: most lines have
-            // their colon right there, and need no search.
-            let c = crate::triage::name_len(line);
-            match line.get(c) {
-                Some(b':') => Some(c),
-                _ => memchr::memchr(b':', &line[c..]).map(|i| c + i),
-            }
+            memchr::memchr(b':', line)
         };
         // A folded line, or a line without a colon after a field: a fold
         // that lost its indent (`boundary="..."` alone on a line is seen
