@@ -71,7 +71,8 @@ pub struct Parsed<'a> {
     entities: Vec<Entity<'a>>,
     /// What was wrong with the structure, if anything.
     defect: Option<&'static str>,
-    text: OnceCell<String>,
+    /// Borrowed from the message when it is one part of plain ASCII.
+    text: OnceCell<Cow<'a, str>>,
 }
 
 /// One leaf part of the MIME tree.
@@ -84,8 +85,8 @@ pub struct Part<'p, 'a> {
 impl<'p, 'a> Part<'p, 'a> {
     /// The part's body after transfer decoding, as bytes: borrowed from the
     /// message unless it was base64 or quoted-printable.
-    pub fn raw(&self) -> Cow<'p, [u8]> {
-        let body: &'p [u8] = self.entity.body;
+    pub fn raw(&self) -> Cow<'a, [u8]> {
+        let body: &'a [u8] = self.entity.body;
         match self.entity.transfer {
             Transfer::Identity => Cow::Borrowed(body),
             Transfer::Base64 => Cow::Owned(decode_base64(body)),
@@ -94,21 +95,22 @@ impl<'p, 'a> Part<'p, 'a> {
     }
 
     /// The part's body as text in its declared (or detected) charset.
-    pub fn text(&self) -> String {
+    pub fn text(&self) -> Cow<'a, str> {
         // Plain ASCII (most bounces) is already UTF-8 in every charset
-        // `decode_text` knows: kept as it is (a transfer-decoded buffer is
-        // not copied once more), and the charset parameter is not read.
+        // `decode_text` knows: kept as it is (borrowed from the message, or
+        // the transfer-decoded buffer itself), and the charset parameter is
+        // not read.
         let raw = match self.raw() {
             Cow::Owned(v) => match plain_ascii_string(v) {
-                Ok(text) => return text,
+                Ok(text) => return Cow::Owned(text),
                 Err(v) => Cow::Owned(v),
             },
             Cow::Borrowed(b) => match plain_ascii_str(b) {
-                Some(text) => return text.to_owned(),
+                Some(text) => return Cow::Borrowed(text),
                 None => Cow::Borrowed(b),
             },
         };
-        decode_text(&raw, self.charset().as_deref())
+        Cow::Owned(decode_text(&raw, self.charset().as_deref()))
     }
 
     fn charset(&self) -> Option<Cow<'p, str>> {
@@ -346,15 +348,16 @@ impl<'a> Parsed<'a> {
     /// a returned message (inside message/rfc822) are not included.
     pub fn text(&self) -> &str {
         self.text.get_or_init(|| {
-            let mut out = String::new();
+            let mut out = Cow::Borrowed("");
             let mut plain = false;
             for p in self.leaves().filter(|p| p.mimetype == "text/plain") {
                 if plain {
+                    let out = out.to_mut();
                     out.push_str("\n\n");
                     out.push_str(&p.text());
                 } else {
                     // The first part is the text (most messages have one):
-                    // kept, not copied.
+                    // kept as it is, not copied.
                     out = p.text();
                 }
                 plain = true;
@@ -363,7 +366,7 @@ impl<'a> Parsed<'a> {
                 return out;
             }
             if let Some(h) = self.part(&["text/html"]) {
-                return html_to_text(&h.text());
+                return Cow::Owned(html_to_text(&h.text()));
             }
             let mut leaves = self.leaves();
             match (leaves.next(), leaves.next()) {

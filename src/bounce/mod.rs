@@ -19,6 +19,7 @@ pub mod text;
 pub mod types;
 
 use foldhash::{HashSet, HashSetExt};
+use std::borrow::Cow;
 use std::cell::OnceCell;
 
 use crate::original::{self, Original};
@@ -57,7 +58,7 @@ pub struct Input<'p, 'a> {
     pub subject: String,
     /// Decoded From of the bounce.
     pub from: String,
-    status: OnceCell<Option<String>>,
+    status: OnceCell<Option<Cow<'a, str>>>,
     error_lines: OnceCell<text::Lines<'p>>,
     inline_original: OnceCell<Option<usize>>,
 }
