@@ -121,15 +121,8 @@ impl<'p, 'a> Part<'p, 'a> {
 /// Parses a message. Never fails: what is not a header block is body, and
 /// a damaged structure is read as far as it goes (see `defect`).
 pub fn parse(bytes: &[u8]) -> Parsed<'_> {
-    let raw = &bytes[..bytes.len().min(MAX_PARSE)];
-    let mut p = Parsed {
-        raw,
-        fields: Vec::with_capacity(32),
-        entities: Vec::with_capacity(4),
-        defect: None,
-        text: OnceCell::new(),
-    };
-    p.read_entity(raw, 0, false);
+    let mut p = Parsed::unread(bytes);
+    p.read_entity(p.raw, 0, false);
     p
 }
 
@@ -140,14 +133,8 @@ pub fn parse_with<'a>(bytes: &'a [u8], layout: &crate::triage::HeaderLayout) -> 
     let Some((spans, body_at)) = layout.fields() else {
         return parse(bytes);
     };
-    let raw = &bytes[..bytes.len().min(MAX_PARSE)];
-    let mut p = Parsed {
-        raw,
-        fields: Vec::with_capacity(32),
-        entities: Vec::with_capacity(4),
-        defect: None,
-        text: OnceCell::new(),
-    };
+    let mut p = Parsed::unread(bytes);
+    let raw = p.raw;
     // Each field as `read_fields` reads it: the name up to the colon, the
     // value from after the blanks that follow the colon to the end of its
     // last line (line end dropped; a clean walk ends every field in one).
@@ -190,6 +177,17 @@ pub fn normalize_unquoted(unquoted: Cow<'_, [u8]>) -> Cow<'_, [u8]> {
 }
 
 impl<'a> Parsed<'a> {
+    /// A message of `bytes` (cut at `MAX_PARSE`) with nothing read yet.
+    fn unread(bytes: &'a [u8]) -> Parsed<'a> {
+        Parsed {
+            raw: &bytes[..bytes.len().min(MAX_PARSE)],
+            fields: Vec::with_capacity(32),
+            entities: Vec::with_capacity(4),
+            defect: None,
+            text: OnceCell::new(),
+        }
+    }
+
     /// Reads one entity and, for a multipart, its children (depth first,
     /// so `entities` is in document order).
     fn read_entity(&mut self, raw: &'a [u8], depth: u32, in_digest: bool) {

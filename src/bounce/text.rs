@@ -831,18 +831,7 @@ pub fn diagnostic_in(
     rcpt: &str,
     others: &[&str],
 ) -> Option<String> {
-    let names = {
-        let groups = text.diagnostics.borrow();
-        if let Some(d) = groups[group].read.get(rcpt) {
-            return d.clone();
-        }
-        groups[group].names.clone()
-    };
-    let d = read_diagnostic(text, rcpt, others, names.as_deref());
-    text.diagnostics.borrow_mut()[group]
-        .read
-        .insert(rcpt.to_string(), d.clone());
-    d
+    diagnostic_cached(text, group, rcpt, others, true)
 }
 
 /// `diagnostic_in` for the last asker, who asks once per recipient
@@ -855,6 +844,18 @@ pub fn diagnostic_last(
     rcpt: &str,
     others: &[&str],
 ) -> Option<String> {
+    diagnostic_cached(text, group, rcpt, others, false)
+}
+
+/// The recipient's diagnostic from the cache of `group`, else read (and
+/// stored when `store`).
+fn diagnostic_cached(
+    text: &Lines<'_>,
+    group: usize,
+    rcpt: &str,
+    others: &[&str],
+    store: bool,
+) -> Option<String> {
     let names = {
         let groups = text.diagnostics.borrow();
         if let Some(d) = groups[group].read.get(rcpt) {
@@ -862,7 +863,13 @@ pub fn diagnostic_last(
         }
         groups[group].names.clone()
     };
-    read_diagnostic(text, rcpt, others, names.as_deref())
+    let d = read_diagnostic(text, rcpt, others, names.as_deref());
+    if store {
+        text.diagnostics.borrow_mut()[group]
+            .read
+            .insert(rcpt.to_string(), d.clone());
+    }
+    d
 }
 
 impl Lines<'_> {
