@@ -41,6 +41,10 @@ pub fn strip_type(v: &str) -> &str {
 /// junk; lowercase. None when no `@` address remains.
 pub fn clean_address(v: &str) -> Option<String> {
     let v = strip_type(v);
+    // Most values are a bare address after their type (`rfc822; a@b.example`).
+    if let Some(a) = bare_address(v) {
+        return a;
+    }
     // A quoted local part (`"a..b"@example.org`, RFC 5321 §4.1.2) keeps its quotes.
     let bare = super::phrases::trim(v).trim_start_matches('<');
     if bare.starts_with('"') {
@@ -62,6 +66,10 @@ pub fn clean_address(v: &str) -> Option<String> {
         (Some(a), Some(b)) if a < b => &v[a + 1..b],
         _ => v,
     };
+    // Most of the others one in angle brackets (`"Name" <a@b.example>`).
+    if let Some(a) = bare_address(v) {
+        return a;
+    }
     if v.is_ascii() {
         return clean_ascii(v);
     }
@@ -76,6 +84,46 @@ pub fn clean_address(v: &str) -> Option<String> {
     }
     Some(v.to_lowercase())
 }
+
+/// `clean_address` of a value that none of its steps would change, in one
+/// pass: `None` unless every byte is one of [`ADDRESS_BYTE`] and neither end
+/// is a `.`. Such a value has no white space, quote, angle bracket,
+/// parenthesis or `,;:` to find, trim or cut at, so all that is left of
+/// `clean_address` (and `clean_ascii`) is the test of its last `@`.
+fn bare_address(v: &str) -> Option<Option<String>> {
+    let b = v.as_bytes();
+    let mut at = None;
+    for (i, &c) in b.iter().enumerate() {
+        if !ADDRESS_BYTE[usize::from(c)] {
+            return None;
+        }
+        if c == b'@' {
+            at = Some(i);
+        }
+    }
+    if b.first() == Some(&b'.') || b.last() == Some(&b'.') {
+        return None;
+    }
+    Some(match at {
+        Some(at) if at > 0 && at + 1 < b.len() => Some(v.to_ascii_lowercase()),
+        _ => None,
+    })
+}
+
+/// The bytes [`bare_address`] takes: printable ASCII but the ones some step
+/// of `clean_address` looks for (`"'<>(),;:`, white space).
+const ADDRESS_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0x21;
+    while b < 0x7f {
+        t[b] = !matches!(
+            b as u8,
+            b'"' | b'\'' | b'<' | b'>' | b'(' | b')' | b',' | b';' | b':'
+        );
+        b += 1;
+    }
+    t
+};
 
 /// The end of `clean_address` for ASCII text, byte by byte: the same
 /// trims and split as the `char` version (Unicode white space within ASCII
@@ -453,6 +501,33 @@ mod tests {
             Some("\"a..b.\"@example.org")
         );
     }
+    #[test]
+    fn a_bare_address_is_what_clean_ascii_makes_of_it() {
+        // Every string of up to four bytes of an alphabet with each kind of
+        // byte the steps look at, around an address.
+        let alphabet = [
+            "a", "B", "@", ".", " ", "\t", "<", ">", "\"", "'", ",", ";", ":", "(", ")", "-",
+            "\u{1}",
+        ];
+        let mut taken = 0;
+        let mut words = vec![String::new()];
+        for _ in 0..4 {
+            words = words
+                .iter()
+                .flat_map(|w| alphabet.iter().map(move |c| format!("{w}{c}")))
+                .collect();
+            for w in &words {
+                for v in [w.clone(), format!("{w}x@y.Example"), format!("Ab@{w}")] {
+                    if let Some(got) = bare_address(&v) {
+                        taken += 1;
+                        assert_eq!(got, clean_ascii(&v), "{v:?}");
+                    }
+                }
+            }
+        }
+        assert!(taken > 1000, "{taken}");
+    }
+
     #[test]
     fn lines_are_str_lines() {
         for t in [
