@@ -199,8 +199,10 @@ pub fn read(text: &str) -> Report {
         let mut buf = [0u8; 24];
         let name: &[u8] = match buf.get_mut(..name.len()) {
             Some(b) => {
-                b.copy_from_slice(name.as_bytes());
-                b.make_ascii_lowercase();
+                // Copied and lowercased in one loop (a name is a dozen bytes).
+                for (to, from) in b.iter_mut().zip(name.as_bytes()) {
+                    *to = from.to_ascii_lowercase();
+                }
                 b
             }
             None => b"",
@@ -227,9 +229,10 @@ pub fn read(text: &str) -> Report {
                 };
                 if starts_new {
                     push(&mut cur, &mut report);
-                    let mut f = Failure::default();
-                    merge_missing(&mut f, std::mem::take(&mut pending));
-                    cur = Some(f);
+                    // The group's fields seen so far: `pending` holds no
+                    // others (`set_field`), so it is the new recipient's
+                    // `Failure` as it is.
+                    cur = Some(std::mem::take(&mut pending));
                     cur_has_final = false;
                 }
                 group_has_rcpt = true;
@@ -269,7 +272,7 @@ fn set_field(f: &mut Failure, name: &[u8], value: &str) {
     match name {
         b"action" => f.action = Action::parse(value),
         b"status" => {
-            let first = value.split_whitespace().next().unwrap_or("");
+            let first = first_word(value);
             if let Some(s) = Status::parse(first).or_else(|| Status::find(value)) {
                 f.status = Some(s);
                 f.status_source = StatusSource::Report;
@@ -290,6 +293,23 @@ fn set_field(f: &mut Failure, name: &[u8], value: &str) {
         }
         b"last-attempt-date" => f.last_attempt = Some(value.to_string()),
         _ => {}
+    }
+}
+
+/// `value.split_whitespace().next()`, or `""`: the bytes up to the first
+/// ASCII white space when that is where the word ends, the `char` split
+/// when white space leads or a non-ASCII byte comes first (a report value
+/// is trimmed and ASCII: the split is seldom needed).
+fn first_word(value: &str) -> &str {
+    let b = value.as_bytes();
+    let end = b
+        .iter()
+        .position(|&c| matches!(c, b'\t'..=b'\r' | b' ') || !c.is_ascii())
+        .unwrap_or(b.len());
+    if end > 0 && b.get(end).is_none_or(u8::is_ascii) {
+        &value[..end]
+    } else {
+        value.split_whitespace().next().unwrap_or("")
     }
 }
 
@@ -340,6 +360,26 @@ fn fields_and_breaks(text: &str) -> Vec<Option<(&str, Cow<'_, str>)>> {
     let mut out: Vec<Option<(&str, Cow<'_, str>)>> = Vec::with_capacity(text.len() / 32 + 4);
     let mut last_was_field = false;
     for line in lines(text) {
+        // A field: a name of letters, digits, `-` and `_`, then `:`. A line
+        // that starts with a name byte is no empty line and no continuation.
+        if line
+            .as_bytes()
+            .first()
+            .is_some_and(|&b| NAME_BYTE[usize::from(b)])
+        {
+            let c = line.bytes().position(|ch| !NAME_BYTE[ch as usize]);
+            match c {
+                Some(c) if line.as_bytes()[c] == b':' => {
+                    out.push(Some((
+                        &line[..c],
+                        Cow::Borrowed(super::phrases::trim(&line[c + 1..])),
+                    )));
+                    last_was_field = true;
+                }
+                _ => last_was_field = false,
+            }
+            continue;
+        }
         let trimmed = super::phrases::trim(line);
         if trimmed.is_empty() {
             last_was_field = false;
@@ -356,18 +396,7 @@ fn fields_and_breaks(text: &str) -> Vec<Option<(&str, Cow<'_, str>)>> {
             }
             continue;
         }
-        // A field: a name of letters, digits, `-` and `_`, then `:`.
-        let c = line.bytes().position(|ch| !NAME_BYTE[ch as usize]);
-        match c {
-            Some(c) if c > 0 && line.as_bytes()[c] == b':' => {
-                out.push(Some((
-                    &line[..c],
-                    Cow::Borrowed(super::phrases::trim(&line[c + 1..])),
-                )));
-                last_was_field = true;
-            }
-            _ => last_was_field = false,
-        }
+        last_was_field = false;
     }
     out
 }
@@ -526,6 +555,31 @@ mod tests {
             }
         }
         assert!(taken > 1000, "{taken}");
+    }
+
+    #[test]
+    fn first_word_is_split_whitespace() {
+        for v in [
+            "",
+            "5.1.1",
+            "5.1.1 (x)",
+            "5.1.1\t",
+            " 5.1.1",
+            "\u{b}5.1.1",
+            "5.1.1\u{b}x",
+            "5.1.1\u{3000}x",
+            "\u{3000}5.1.1",
+            "ü 5",
+            "5ü 5",
+            "\u{85}",
+            "a\u{a0}b c",
+        ] {
+            assert_eq!(
+                first_word(v),
+                v.split_whitespace().next().unwrap_or(""),
+                "{v:?}"
+            );
+        }
     }
 
     #[test]
