@@ -239,17 +239,19 @@ pub struct Place<'a> {
     pub kept: bool,
 }
 
-/// Flattens one decoded bounce into rows, one per failure. The bounce (and
-/// its decoded From and Subject) is taken whole: its strings move into the
-/// rows (the last row takes what all rows share, the others a copy)
-/// instead of being copied and freed.
+/// Flattens one decoded bounce into rows, one per failure, appended to
+/// `rows` (the caller's vector, kept from message to message: no vector
+/// per bounce). The bounce (and its decoded From and Subject) is taken
+/// whole: its strings move into the rows (the last row takes what all rows
+/// share, the others a copy) instead of being copied and freed.
 pub fn records(
     b: Bounce,
     place: &Place<'_>,
     bounce_date: Option<&str>,
     bounce_from: String,
     bounce_subject: String,
-) -> Vec<Record> {
+    rows: &mut Vec<Record>,
+) {
     let bounce_ts = bounce_date.and_then(date::parse);
     let orig = b.original;
     let orig_ts = orig
@@ -295,63 +297,59 @@ pub fn records(
         sender,
     };
     let (kind, family) = (b.kind.as_str(), b.family);
-    let rows = b.failures.len();
-    b.failures
-        .into_iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let s = if i + 1 < rows {
-                shared.clone()
-            } else {
-                std::mem::take(&mut shared)
-            };
-            Record {
-                time: s.time,
-                bounce_time: s.bounce_time,
-                mailbox: Arc::clone(place.mailbox),
-                source: Arc::clone(place.source),
-                offset: place.offset,
-                kind,
-                action: f.action.map(|a| a.as_str()),
-                recipient_domain: memchr::memrchr(b'@', f.recipient.as_bytes())
-                    .map(|i| f.recipient[i + 1..].to_string()),
-                recipient: f.recipient,
-                status: f.status.map(status_text),
-                reply_code: f.reply_code,
-                reason: f.reason.map(|r| r.as_str()),
-                diagnostic: f.diagnostic,
-                reporting_mta: s.reporting_mta,
-                remote_mta: f.remote_mta,
-                original_from: s.original_from,
-                original_subject: s.original_subject,
-                original_message_id: s.original_message_id,
-                origin_ip: s.origin_ip,
-                relay_ips: s.relay_ips,
-                auth: s.auth,
-                campaign: None,
-                family,
-                status_source: f.status.map(|_| f.status_source.as_str()),
-                smtp_command: f.command.map(|c| c.as_str()),
-                original_to: s.original_to,
-                original_date: s.original_date,
-                x_mailer: s.x_mailer,
-                dkim_domains: s.dkim_domains,
-                feedback_type: f.feedback_type,
-                bounce_from: s.bounce_from,
-                bounce_subject: s.bounce_subject,
-                message_index: place.index,
-                time_source,
-                time_exact: ts.map(|t| t.1 == date::Trust::Exact),
-                time_unix: ts.map(|t| t.0 .0),
-                bounce_unix: bounce_ts.map(|t| t.0 .0),
-                source_index: place.source_index,
-                mailbox_index: place.mailbox_index,
-                sender: s.sender,
-                subject_pattern: None,
-                message_id_pattern: None,
-            }
-        })
-        .collect()
+    let n = b.failures.len();
+    rows.extend(b.failures.into_iter().enumerate().map(|(i, f)| {
+        let s = if i + 1 < n {
+            shared.clone()
+        } else {
+            std::mem::take(&mut shared)
+        };
+        Record {
+            time: s.time,
+            bounce_time: s.bounce_time,
+            mailbox: Arc::clone(place.mailbox),
+            source: Arc::clone(place.source),
+            offset: place.offset,
+            kind,
+            action: f.action.map(|a| a.as_str()),
+            recipient_domain: memchr::memrchr(b'@', f.recipient.as_bytes())
+                .map(|i| f.recipient[i + 1..].to_string()),
+            recipient: f.recipient,
+            status: f.status.map(status_text),
+            reply_code: f.reply_code,
+            reason: f.reason.map(|r| r.as_str()),
+            diagnostic: f.diagnostic,
+            reporting_mta: s.reporting_mta,
+            remote_mta: f.remote_mta,
+            original_from: s.original_from,
+            original_subject: s.original_subject,
+            original_message_id: s.original_message_id,
+            origin_ip: s.origin_ip,
+            relay_ips: s.relay_ips,
+            auth: s.auth,
+            campaign: None,
+            family,
+            status_source: f.status.map(|_| f.status_source.as_str()),
+            smtp_command: f.command.map(|c| c.as_str()),
+            original_to: s.original_to,
+            original_date: s.original_date,
+            x_mailer: s.x_mailer,
+            dkim_domains: s.dkim_domains,
+            feedback_type: f.feedback_type,
+            bounce_from: s.bounce_from,
+            bounce_subject: s.bounce_subject,
+            message_index: place.index,
+            time_source,
+            time_exact: ts.map(|t| t.1 == date::Trust::Exact),
+            time_unix: ts.map(|t| t.0 .0),
+            bounce_unix: bounce_ts.map(|t| t.0 .0),
+            source_index: place.source_index,
+            mailbox_index: place.mailbox_index,
+            sender: s.sender,
+            subject_pattern: None,
+            message_id_pattern: None,
+        }
+    }));
 }
 
 /// A list as one space-separated cell, `None` when empty. A list of one

@@ -148,6 +148,8 @@ impl RowsTo<'_, '_> {
 #[derive(Default)]
 struct Acc {
     counts: Counts,
+    /// The rows kept ([`RowsTo::Keep`]); when they go out as JSON Lines,
+    /// the rows of the message being decoded, until they are encoded.
     records: Vec<Record>,
     /// The chunk's rows as JSON Lines ([`RowsTo::Json`]).
     block: Vec<u8>,
@@ -159,20 +161,19 @@ struct Acc {
 }
 
 impl Acc {
-    /// Takes the rows of one message: kept, or encoded at once into the
-    /// chunk's block while they are still in the cache ([`RowsTo`]).
-    fn rows(&mut self, ctx: &Ctx<'_, '_>, records: Vec<Record>) {
-        match ctx.rows {
-            RowsTo::Keep => self.records.extend(records),
-            RowsTo::Json { lines, out } => {
-                if self.block.capacity() == 0 {
-                    // A written block's buffer, already grown to the size
-                    // of a chunk's rows.
-                    self.block = out.buffer();
-                }
-                lines.encode(&records, &mut self.block);
-                self.encoded_rows += records.len();
+    /// Takes the rows one message added to `records`: kept there, or
+    /// encoded at once into the chunk's block while they are still in the
+    /// cache and dropped ([`RowsTo`]).
+    fn rows(&mut self, ctx: &Ctx<'_, '_>) {
+        if let RowsTo::Json { lines, out } = ctx.rows {
+            if self.block.capacity() == 0 {
+                // A written block's buffer, already grown to the size
+                // of a chunk's rows.
+                self.block = out.buffer();
             }
+            lines.encode(&self.records, &mut self.block);
+            self.encoded_rows += self.records.len();
+            self.records.clear();
         }
     }
 
@@ -580,20 +581,31 @@ fn process(ctx: &Ctx<'_, '_>, msg: &RawMessage<'_>, quoting: Quoting, acc: &mut 
     acc.counts.parsed += 1;
     // Decoding is the most complex code that input reaches. A bug there must
     // cost one message, not the scan: a panic becomes a counted problem.
+    let kept = acc.records.len();
     let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        decode(ctx, msg, quoting, hints, &layout, &mut acc.problems)
+        decode(
+            ctx,
+            msg,
+            quoting,
+            hints,
+            &layout,
+            &mut acc.problems,
+            &mut acc.records,
+        )
     }));
     match decoded {
-        Ok(Some((kind, records))) => {
+        Ok(Some(kind)) => {
             match kind {
                 Kind::Autoreply => acc.counts.autoreplies += 1,
                 Kind::Feedback => acc.counts.feedback += 1,
                 _ => acc.counts.bounces += 1,
             }
-            acc.rows(ctx, records);
+            acc.rows(ctx);
         }
         Ok(None) => {}
         Err(panic) => {
+            // No row of a message that failed half way.
+            acc.records.truncate(kept);
             let what = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
@@ -608,9 +620,9 @@ fn process(ctx: &Ctx<'_, '_>, msg: &RawMessage<'_>, quoting: Quoting, acc: &mut 
     }
 }
 
-/// Parses and decodes one bounce-like message into its rows. A damaged
-/// MIME structure is warned about and the message still decoded as far as
-/// it can be read.
+/// Parses and decodes one bounce-like message, its rows appended to
+/// `rows`. A damaged MIME structure is warned about and the message still
+/// decoded as far as it can be read.
 fn decode(
     ctx: &Ctx<'_, '_>,
     msg: &RawMessage<'_>,
@@ -618,7 +630,8 @@ fn decode(
     hints: triage::Hints,
     layout: &triage::HeaderLayout,
     problems: &mut Vec<Problem>,
-) -> Option<(Kind, Vec<Record>)> {
+    rows: &mut Vec<Record>,
+) -> Option<Kind> {
     let unquoted = match quoting {
         Quoting::Unknown => mbox::unquote_from(msg.bytes),
         Quoting::Present => mbox::unquote_lines(msg.bytes),
@@ -655,8 +668,7 @@ fn decode(
     // The decoded From and Subject are done with: they move into the rows.
     let from = std::mem::take(&mut input.from);
     let subject = std::mem::take(&mut input.subject);
-    Some((
-        b.kind,
-        record::records(b, &place, date.as_deref(), from, subject),
-    ))
+    let kind = b.kind;
+    record::records(b, &place, date.as_deref(), from, subject, rows);
+    Some(kind)
 }
