@@ -417,19 +417,23 @@ const NAME_BYTE: [bool; 256] = {
 /// `str::lines`, the line ends found by memchr's SIMD search (the `char`
 /// searcher of `lines` cost more than the rest of reading a report).
 fn lines(text: &str) -> impl Iterator<Item = &str> {
-    let mut start = 0;
-    memchr::memchr_iter(b'\n', text.as_bytes())
-        .map(Some)
-        .chain(std::iter::once(None))
-        .filter_map(move |end| match end {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        // The last line ends at the end of the text, unless the text ends
+        // with a line end.
+        if rest.is_empty() {
+            return None;
+        }
+        Some(match memchr::memchr(b'\n', rest.as_bytes()) {
             Some(end) => {
-                let line = &text[start..end];
-                start = end + 1;
-                Some(line.strip_suffix('\r').unwrap_or(line))
+                let line = &rest[..end];
+                rest = &rest[end + 1..];
+                line.strip_suffix('\r').unwrap_or(line)
             }
-            // The last line, unless the text ends with a line end.
-            None => (start < text.len()).then(|| &text[start..]),
+            // A `\r` without its `\n` stays.
+            None => std::mem::take(&mut rest),
         })
+    })
 }
 
 /// The RFC 3464 decoder: any message with a delivery-status part, or whose
