@@ -92,19 +92,13 @@ pub fn clean_address(v: &str) -> Option<String> {
 /// `clean_address` (and `clean_ascii`) is the test of its last `@`.
 fn bare_address(v: &str) -> Option<Option<String>> {
     let b = v.as_bytes();
-    let mut at = None;
-    for (i, &c) in b.iter().enumerate() {
-        if !ADDRESS_BYTE[usize::from(c)] {
-            return None;
-        }
-        if c == b'@' {
-            at = Some(i);
-        }
-    }
-    if b.first() == Some(&b'.') || b.last() == Some(&b'.') {
+    if !b.iter().all(|&c| ADDRESS_BYTE[usize::from(c)])
+        || b.first() == Some(&b'.')
+        || b.last() == Some(&b'.')
+    {
         return None;
     }
-    Some(match at {
+    Some(match memchr::memrchr(b'@', b) {
         Some(at) if at > 0 && at + 1 < b.len() => Some(v.to_ascii_lowercase()),
         _ => None,
     })
