@@ -47,19 +47,25 @@ pub enum Action {
 impl Action {
     /// Parses an Action field value (case-insensitive; tolerant of junk after it).
     pub fn parse(s: &str) -> Option<Action> {
-        let w = s
-            .trim()
-            .split(|c: char| !c.is_ascii_alphabetic())
-            .next()?
-            .to_ascii_lowercase();
-        Some(match w.as_str() {
-            "failed" | "failure" => Action::Failed,
-            "delayed" => Action::Delayed,
-            "delivered" | "deliverable" => Action::Delivered,
-            "relayed" => Action::Relayed,
-            "expanded" => Action::Expanded,
-            _ => return None,
-        })
+        let t = s.trim().as_bytes();
+        let w = &t[..t
+            .iter()
+            .position(|b| !b.is_ascii_alphabetic())
+            .unwrap_or(t.len())];
+        // Compared ignoring ASCII case, without a lowercase copy of the word.
+        const WORDS: [(&str, Action); 7] = [
+            ("failed", Action::Failed),
+            ("failure", Action::Failed),
+            ("delayed", Action::Delayed),
+            ("delivered", Action::Delivered),
+            ("deliverable", Action::Delivered),
+            ("relayed", Action::Relayed),
+            ("expanded", Action::Expanded),
+        ];
+        WORDS
+            .iter()
+            .find(|(name, _)| w.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|&(_, a)| a)
     }
 
     /// The name used in the outputs.
@@ -161,5 +167,24 @@ impl Bounce {
             original: None,
             source_ip: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_words_in_any_case_with_junk_after() {
+        assert_eq!(Action::parse("failed"), Some(Action::Failed));
+        assert_eq!(Action::parse(" FAILURE (permanent)"), Some(Action::Failed));
+        assert_eq!(Action::parse("Delayed;"), Some(Action::Delayed));
+        assert_eq!(Action::parse("deliverable"), Some(Action::Delivered));
+        assert_eq!(Action::parse("Relayed"), Some(Action::Relayed));
+        assert_eq!(Action::parse("expanded\r"), Some(Action::Expanded));
+        assert_eq!(Action::parse("failedx"), None);
+        assert_eq!(Action::parse("fail"), None);
+        assert_eq!(Action::parse(""), None);
+        assert_eq!(Action::parse("ｆailed"), None);
     }
 }
