@@ -145,7 +145,7 @@ impl Decoder for Text {
                 });
             }
         }
-        let lines = &head.lines;
+        let lines = head.lines();
         if failures.is_empty() {
             // A listed address is a recipient even when it is the bounce's own
             // To (a sender who wrote to themself).
@@ -301,20 +301,25 @@ const COMMAND_ANCHORS: &[&str] = &[
 
 /// Literals searched case-sensitively in one pass: the packed (Teddy) SIMD
 /// searcher when the CPU and the set allow it, else a contiguous NFA (the
-/// automaton cheapest to build). Built on first use.
+/// automaton cheapest to build). Built on first use, the automaton only
+/// when there is no packed searcher (building it for every set cost more
+/// than 1.8 M instructions at startup, for nothing on most CPUs).
 struct Literals {
     words: &'static [&'static str],
-    searchers: OnceLock<(
-        Option<aho_corasick::packed::Searcher>,
-        aho_corasick::AhoCorasick,
-    )>,
+    searcher: OnceLock<Searcher>,
+}
+
+/// The one searcher a `Literals` uses.
+enum Searcher {
+    Packed(aho_corasick::packed::Searcher),
+    Automaton(aho_corasick::AhoCorasick),
 }
 
 impl Literals {
     const fn new(words: &'static [&'static str]) -> Literals {
         Literals {
             words,
-            searchers: OnceLock::new(),
+            searcher: OnceLock::new(),
         }
     }
 
@@ -322,18 +327,20 @@ impl Literals {
     /// gives the leftmost match, the automaton the one that ends first: a
     /// caller must not depend on which of overlapping matches it gets.
     fn find(&self, hay: &str) -> Option<(usize, usize)> {
-        let (packed, automaton) = self.searchers.get_or_init(|| {
-            (
-                aho_corasick::packed::Searcher::new(self.words),
-                aho_corasick::AhoCorasickBuilder::new()
-                    .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-                    .build(self.words)
-                    .expect("plain literals"),
-            )
-        });
-        let m = match packed {
-            Some(p) => p.find(hay),
-            None => automaton.find(hay),
+        let searcher =
+            self.searcher
+                .get_or_init(|| match aho_corasick::packed::Searcher::new(self.words) {
+                    Some(p) => Searcher::Packed(p),
+                    None => Searcher::Automaton(
+                        aho_corasick::AhoCorasickBuilder::new()
+                            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                            .build(self.words)
+                            .expect("plain literals"),
+                    ),
+                });
+        let m = match searcher {
+            Searcher::Packed(p) => p.find(hay),
+            Searcher::Automaton(a) => a.find(hay),
         };
         m.map(|m| (m.start(), m.pattern().as_usize()))
     }
@@ -344,7 +351,7 @@ impl Literals {
 /// `  a@b` of Exim, `* a@b`); an address inside a diagnostic sentence is not
 /// taken. Returns lowercase addresses in order.
 fn introduced_recipients(text: &Lines<'_>) -> Vec<String> {
-    let lines = &text.lines;
+    let lines = text.lines();
     let mut out: Vec<String> = Vec::new();
     // The phrase earliest in the table wins, at its first occurrence in
     // the first line that holds a phrase.
@@ -551,17 +558,16 @@ pub fn error_head_before(text: &str, inline: Option<usize>) -> &str {
 /// ask and kept, and each recipient's diagnostic is read once: the text
 /// decoder and `finish` ask for the same ones.
 pub struct Lines<'t> {
-    /// The lines as written.
-    pub lines: Vec<&'t str>,
+    /// The text, lines and line ends.
+    text: &'t str,
     /// The lowercase text: `str::to_lowercase` of each line, the lines
     /// separated by line ends. No phrase or address holds a line end, so a
     /// match in it lies within one line; one search of it replaces a search
     /// per line.
     lower: String,
-    /// Where each line's lowercase copy lies in `lower`.
-    spans: Vec<(usize, usize)>,
-    /// Per line, the facts asked so far (see `Lines::fact`).
-    facts: Vec<Cell<u8>>,
+    /// The lines and what is kept per line, split on first ask: many
+    /// reports' texts are only searched whole (`may_name_command`).
+    split: OnceCell<Split<'t>>,
     /// Whether a line may be a transcript's server answer (`<<<`).
     answers: bool,
     /// `diagnostic_for` results already read.
@@ -572,6 +578,41 @@ pub struct Lines<'t> {
     /// The lines where a Sendmail transcript decides a recipient's command
     /// (`Lines::transcript`), found once.
     transcript: OnceCell<Vec<(usize, Option<SmtpCommand>)>>,
+}
+
+/// The per-line views of `Lines`.
+struct Split<'t> {
+    /// The lines as written.
+    lines: Vec<&'t str>,
+    /// Where each line's lowercase copy lies in `lower`.
+    spans: Vec<(usize, usize)>,
+    /// Per line, the facts asked so far (see `Lines::fact`).
+    facts: Vec<Cell<u8>>,
+}
+
+impl<'t> Split<'t> {
+    /// The lines of an ASCII `text`, whose lowercase copy keeps every
+    /// offset: the lines' own offsets are their copies'.
+    fn ascii(text: &'t str) -> Split<'t> {
+        let lines = split_lines(text);
+        let base = text.as_ptr() as usize;
+        let spans = lines
+            .iter()
+            .map(|l| {
+                let at = l.as_ptr() as usize - base;
+                (at, at + l.len())
+            })
+            .collect();
+        Split::new(lines, spans)
+    }
+
+    fn new(lines: Vec<&'t str>, spans: Vec<(usize, usize)>) -> Split<'t> {
+        Split {
+            facts: vec![Cell::new(0); lines.len()],
+            lines,
+            spans,
+        }
+    }
 }
 
 /// `diagnostic_for` results for one list of other recipients.
@@ -664,21 +705,13 @@ impl<'t> Lines<'t> {
     /// `lower` is the ASCII lowercase copy of an ASCII `text` (reused as the
     /// buffer otherwise).
     fn with_lower(text: &'t str, mut lower: String) -> Lines<'t> {
-        let lines = split_lines(text);
-        let spans: Vec<(usize, usize)> = if text.is_ascii() {
-            // ASCII lowercase is `to_lowercase` here and keeps every
-            // offset: the lines' own offsets.
-            let base = text.as_ptr() as usize;
-            lines
-                .iter()
-                .map(|l| {
-                    let at = l.as_ptr() as usize - base;
-                    (at, at + l.len())
-                })
-                .collect()
-        } else {
+        let split = OnceCell::new();
+        if !text.is_ascii() {
+            // The lowercase copy is made line by line: the lines are
+            // needed now.
             lower.clear();
-            lines
+            let lines = split_lines(text);
+            let spans = lines
                 .iter()
                 .map(|l| {
                     let at = lower.len();
@@ -687,22 +720,33 @@ impl<'t> Lines<'t> {
                     lower.push('\n');
                     span
                 })
-                .collect()
-        };
+                .collect();
+            let _ = split.set(Split::new(lines, spans));
+        }
         Lines {
-            facts: vec![Cell::new(0); lines.len()],
             answers: {
                 static ANSWER: OnceLock<memchr::memmem::Finder<'static>> = OnceLock::new();
                 let answer = ANSWER.get_or_init(|| memchr::memmem::Finder::new(b"<<<"));
                 answer.find(text.as_bytes()).is_some()
             },
-            lines,
+            text,
             lower,
-            spans,
+            split,
             diagnostics: RefCell::new(Vec::new()),
             first_reply: OnceCell::new(),
             transcript: OnceCell::new(),
         }
+    }
+
+    /// The per-line views, split on first ask (an ASCII text's: a
+    /// non-ASCII one's were split with its lowercase copy).
+    fn split(&self) -> &Split<'t> {
+        self.split.get_or_init(|| Split::ascii(self.text))
+    }
+
+    /// The lines as written.
+    pub fn lines(&self) -> &[&'t str] {
+        &self.split().lines
     }
 
     /// False when no recipient's SMTP command can be read in these lines
@@ -719,17 +763,17 @@ impl<'t> Lines<'t> {
 
     /// The number of lines.
     pub fn len(&self) -> usize {
-        self.lines.len()
+        self.lines().len()
     }
 
     /// True when there is no line.
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
+        self.lines().is_empty()
     }
 
     /// `str::to_lowercase` of line `i`.
     pub fn lower(&self, i: usize) -> &str {
-        let (a, b) = self.spans[i];
+        let (a, b) = self.split().spans[i];
         &self.lower[a..b]
     }
 
@@ -741,7 +785,10 @@ impl<'t> Lines<'t> {
 
     /// The line whose lowercase copy holds byte `at` of `lower`.
     fn line_at(&self, at: usize) -> usize {
-        self.spans.partition_point(|s| s.0 <= at).saturating_sub(1)
+        self.split()
+            .spans
+            .partition_point(|s| s.0 <= at)
+            .saturating_sub(1)
     }
 
     /// The first line whose lowercase copy contains `needle`.
@@ -757,7 +804,7 @@ impl<'t> Lines<'t> {
         if n.is_empty() || n.contains(&b'\n') || n.contains(&b'\r') {
             return (from..self.len()).find(|&i| needle.find(self.lower(i).as_bytes()).is_some());
         }
-        let start = self.spans.get(from)?.0;
+        let start = self.split().spans.get(from)?.0;
         needle
             .find_from(self.lower.as_bytes(), start)
             .map(|at| self.line_at(at))
@@ -765,12 +812,13 @@ impl<'t> Lines<'t> {
 
     /// Fact `bit` of line `i`, computed by `test` on first ask.
     fn fact(&self, i: usize, bit: u8, test: impl FnOnce(&str) -> bool) -> bool {
-        let known = self.facts[i].get();
+        let split = self.split();
+        let known = split.facts[i].get();
         if known & (bit << 1) != 0 {
             return known & bit != 0;
         }
-        let yes = test(self.lines[i]);
-        self.facts[i].set(known | bit << 1 | if yes { bit } else { 0 });
+        let yes = test(split.lines[i]);
+        split.facts[i].set(known | bit << 1 | if yes { bit } else { 0 });
         yes
     }
 
@@ -1113,7 +1161,7 @@ fn read_diagnostic(
     others: &[&str],
     index: Option<&Names>,
 ) -> Option<String> {
-    let lines = &text.lines;
+    let lines = text.lines();
     // One searcher for the recipient, not one per line (`str::contains`
     // builds a Two-Way searcher on every call).
     let names_rcpt = Address::new(rcpt);
@@ -1352,7 +1400,7 @@ impl Lines<'_> {
             let mut open = 0;
             let mut last: Option<SmtpCommand> = None;
             let mut after_answer: Option<SmtpCommand> = None;
-            for (i, l) in self.lines.iter().enumerate() {
+            for (i, l) in self.lines().iter().enumerate() {
                 let lower = self.transcript_lower(i);
                 if let Some(cmd) = lower.strip_prefix(">>>") {
                     open = decides.len();
@@ -1385,7 +1433,7 @@ impl Lines<'_> {
     /// Line `i` as the transcript reads it: trimmed at the start, ASCII
     /// lowercase (for an ASCII line, the shared lowercase copy, trimmed).
     fn transcript_lower(&self, i: usize) -> Cow<'_, str> {
-        let l = self.lines[i];
+        let l = self.lines()[i];
         if l.is_ascii() {
             Cow::Borrowed(self.lower(i).trim_start())
         } else {
@@ -1544,7 +1592,7 @@ mod tests {
         if !text.answers {
             return None;
         }
-        for (i, l) in text.lines.iter().enumerate() {
+        for (i, l) in text.lines().iter().enumerate() {
             let t = l.trim_start();
             let lower = if l.is_ascii() {
                 text.lower(i).trim_start().to_string()
