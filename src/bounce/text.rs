@@ -740,11 +740,24 @@ impl<'t> Lines<'t> {
 
     /// The per-line views, split on first ask (an ASCII text's: a
     /// non-ASCII one's were split with its lowercase copy).
+    #[inline]
     fn split(&self) -> &Split<'t> {
+        // Asked per line in the loops of `read_diagnostic`: the check
+        // inline, the split out of line.
+        match self.split.get() {
+            Some(s) => s,
+            None => self.split_now(),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn split_now(&self) -> &Split<'t> {
         self.split.get_or_init(|| Split::ascii(self.text))
     }
 
     /// The lines as written.
+    #[inline]
     pub fn lines(&self) -> &[&'t str] {
         &self.split().lines
     }
@@ -772,6 +785,7 @@ impl<'t> Lines<'t> {
     }
 
     /// `str::to_lowercase` of line `i`.
+    #[inline]
     pub fn lower(&self, i: usize) -> &str {
         let (a, b) = self.split().spans[i];
         &self.lower[a..b]
@@ -1317,7 +1331,9 @@ fn read_diagnostic(
         return None;
     }
     // Sized once: pushed line by line, it grew several times.
-    let mut joined = String::with_capacity(out.iter().map(|&i| trim(lines[i]).len() + 1).sum());
+    // (The untrimmed lengths: a few bytes too many, one `trim` per line
+    // fewer.)
+    let mut joined = String::with_capacity(out.iter().map(|&i| lines[i].len() + 1).sum());
     for (n, &i) in out.iter().enumerate() {
         if n > 0 {
             joined.push(' ');
