@@ -584,34 +584,66 @@ pub struct Lines<'t> {
 struct Split<'t> {
     /// The lines as written.
     lines: Vec<&'t str>,
-    /// Where each line's lowercase copy lies in `lower`.
-    spans: Vec<(usize, usize)>,
+    /// Where the text starts in memory: an ASCII line's lowercase copy
+    /// lies at the line's own offset in it.
+    base: usize,
+    /// Where each line's lowercase copy lies in `lower`, when that is not
+    /// at the line's own offset (a non-ASCII text's).
+    spans: Option<Vec<(usize, usize)>>,
     /// Per line, the facts asked so far (see `Lines::fact`).
     facts: Vec<Cell<u8>>,
 }
 
 impl<'t> Split<'t> {
     /// The lines of an ASCII `text`, whose lowercase copy keeps every
-    /// offset: the lines' own offsets are their copies'.
+    /// offset: the lines' own offsets are their copies' (no spans kept).
     fn ascii(text: &'t str) -> Split<'t> {
-        let lines = split_lines(text);
-        let base = text.as_ptr() as usize;
-        let spans = lines
-            .iter()
-            .map(|l| {
-                let at = l.as_ptr() as usize - base;
-                (at, at + l.len())
-            })
-            .collect();
-        Split::new(lines, spans)
+        Split::new(text, split_lines(text), None)
     }
 
-    fn new(lines: Vec<&'t str>, spans: Vec<(usize, usize)>) -> Split<'t> {
+    fn new(text: &'t str, lines: Vec<&'t str>, spans: Option<Vec<(usize, usize)>>) -> Split<'t> {
         Split {
             facts: vec![Cell::new(0); lines.len()],
             lines,
+            base: text.as_ptr() as usize,
             spans,
         }
+    }
+
+    /// The offset of `line` (one of `lines`) in the text.
+    #[inline]
+    fn offset(&self, line: &str) -> usize {
+        line.as_ptr() as usize - self.base
+    }
+
+    /// Where line `i`'s lowercase copy lies in `lower`.
+    #[inline]
+    fn span(&self, i: usize) -> (usize, usize) {
+        match &self.spans {
+            Some(spans) => spans[i],
+            None => {
+                let l = self.lines[i];
+                let at = self.offset(l);
+                (at, at + l.len())
+            }
+        }
+    }
+
+    /// The first byte of line `i`'s lowercase copy, None past the last line.
+    fn start(&self, i: usize) -> Option<usize> {
+        match &self.spans {
+            Some(spans) => spans.get(i).map(|s| s.0),
+            None => self.lines.get(i).map(|l| self.offset(l)),
+        }
+    }
+
+    /// The line whose lowercase copy holds byte `at` of `lower`.
+    fn line_at(&self, at: usize) -> usize {
+        match &self.spans {
+            Some(spans) => spans.partition_point(|s| s.0 <= at),
+            None => self.lines.partition_point(|l| self.offset(l) <= at),
+        }
+        .saturating_sub(1)
     }
 }
 
@@ -721,7 +753,7 @@ impl<'t> Lines<'t> {
                     span
                 })
                 .collect();
-            let _ = split.set(Split::new(lines, spans));
+            let _ = split.set(Split::new(text, lines, Some(spans)));
         }
         Lines {
             answers: {
@@ -787,7 +819,7 @@ impl<'t> Lines<'t> {
     /// `str::to_lowercase` of line `i`.
     #[inline]
     pub fn lower(&self, i: usize) -> &str {
-        let (a, b) = self.split().spans[i];
+        let (a, b) = self.split().span(i);
         &self.lower[a..b]
     }
 
@@ -799,10 +831,7 @@ impl<'t> Lines<'t> {
 
     /// The line whose lowercase copy holds byte `at` of `lower`.
     fn line_at(&self, at: usize) -> usize {
-        self.split()
-            .spans
-            .partition_point(|s| s.0 <= at)
-            .saturating_sub(1)
+        self.split().line_at(at)
     }
 
     /// The first line whose lowercase copy contains `needle`.
@@ -818,7 +847,7 @@ impl<'t> Lines<'t> {
         if n.is_empty() || n.contains(&b'\n') || n.contains(&b'\r') {
             return (from..self.len()).find(|&i| needle.find(self.lower(i).as_bytes()).is_some());
         }
-        let start = self.split().spans.get(from)?.0;
+        let start = self.split().start(from)?;
         needle
             .find_from(self.lower.as_bytes(), start)
             .map(|at| self.line_at(at))
@@ -1165,6 +1194,37 @@ impl<'n> Address<'n> {
     }
 }
 
+/// The length of a text given in pieces, trimmed of what is not
+/// alphanumeric (`trim_matches(|c: char| !c.is_alphanumeric()).len()` of
+/// the pieces joined): from the start of its first alphanumeric character
+/// to the end of its last, without joining the pieces into a copy.
+#[derive(Default)]
+struct Alphanumeric {
+    /// The length of the pieces so far.
+    len: usize,
+    /// Where the first alphanumeric character starts.
+    first: Option<usize>,
+    /// Where the last one so far ends.
+    end: usize,
+}
+
+impl Alphanumeric {
+    fn push(&mut self, piece: &str) {
+        let alnum = |c: &(usize, char)| c.1.is_alphanumeric();
+        if let Some((i, _)) = piece.char_indices().find(alnum) {
+            self.first.get_or_insert(self.len + i);
+            if let Some((j, c)) = piece.char_indices().rev().find(alnum) {
+                self.end = self.len + j + c.len_utf8();
+            }
+        }
+        self.len += piece.len();
+    }
+
+    fn len(&self) -> usize {
+        self.first.map_or(0, |f| self.end - f)
+    }
+}
+
 /// `diagnostic_for`, uncached. The diagnostic is a list of line numbers,
 /// each line taken trimmed, so that line facts answer for its parts.
 /// `index`, the `Names` of `others` if built, answers the searches for
@@ -1204,17 +1264,16 @@ fn read_diagnostic(
         // The lowercase line, trimmed, is the trimmed line lowercased;
         // without the recipient (`replace(rcpt, "")`).
         let own_lower = trim(text.lower(p));
-        let mut rest = String::with_capacity(own_lower.len());
         let mut last = 0;
+        let mut rest = Alphanumeric::default();
         if !rcpt.is_empty() {
             for at in names_rcpt.find_iter(own_lower.as_bytes()) {
-                rest.push_str(&own_lower[last..at]);
+                rest.push(&own_lower[last..at]);
                 last = at + rcpt.len();
             }
         }
-        rest.push_str(&own_lower[last..]);
-        let own_taken = rest.trim_matches(|c: char| !c.is_alphanumeric()).len() > 8
-            && (text.is_error(p) || text.has_code(p));
+        rest.push(&own_lower[last..]);
+        let own_taken = rest.len() > 8 && (text.is_error(p) || text.has_code(p));
         if own_taken {
             out.push(p);
             // Sendmail's summary line ("554 <a@b>... Remote protocol error")
@@ -1477,6 +1536,33 @@ fn transcript_command(cmd: &str) -> Option<SmtpCommand> {
 
 #[cfg(test)]
 mod tests {
+    /// `Alphanumeric` measures the pieces joined and trimmed.
+    #[test]
+    fn alphanumeric_is_joined_and_trimmed() {
+        for pieces in [
+            &[][..],
+            &[""],
+            &["..."],
+            &["<", ">: user unknown"],
+            &["550 ", " ... ok"],
+            &["-- ", "", " --"],
+            &["é.", ".ß", "!"],
+            &["x", "", "y"],
+            &["  a", "   ", "b  ", "..."],
+        ] {
+            let mut a = super::Alphanumeric::default();
+            for p in pieces {
+                a.push(p);
+            }
+            let joined = pieces.concat();
+            assert_eq!(
+                a.len(),
+                joined.trim_matches(|c: char| !c.is_alphanumeric()).len(),
+                "{pieces:?}"
+            );
+        }
+    }
+
     /// `Lines::may_name_command` answers for every command phrase.
     #[test]
     fn every_command_phrase_holds_an_anchor() {
