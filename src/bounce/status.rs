@@ -82,12 +82,10 @@ impl Status {
                 let next = rest[end..].chars().next();
                 if cand.matches('.').count() == 2
                     && !matches!(next, Some(c) if c.is_ascii_alphanumeric() && c != ' ')
+                    && cand.split('.').all(|p| !p.is_empty() && p.len() <= 3)
                 {
-                    let parts: Vec<&str> = cand.split('.').collect();
-                    if parts.iter().all(|p| !p.is_empty() && p.len() <= 3) {
-                        if let Some(s) = Status::parse(cand) {
-                            return Some(s);
-                        }
+                    if let Some(s) = Status::parse(cand) {
+                        return Some(s);
                     }
                 }
             }

@@ -145,7 +145,7 @@ impl Decoder for Text {
                 });
             }
         }
-        let lines = &head.lines;
+        let lines = head.lines();
         if failures.is_empty() {
             // A listed address is a recipient even when it is the bounce's own
             // To (a sender who wrote to themself).
@@ -301,20 +301,25 @@ const COMMAND_ANCHORS: &[&str] = &[
 
 /// Literals searched case-sensitively in one pass: the packed (Teddy) SIMD
 /// searcher when the CPU and the set allow it, else a contiguous NFA (the
-/// automaton cheapest to build). Built on first use.
+/// automaton cheapest to build). Built on first use, the automaton only
+/// when there is no packed searcher (building it for every set cost more
+/// than 1.8 M instructions at startup, for nothing on most CPUs).
 struct Literals {
     words: &'static [&'static str],
-    searchers: OnceLock<(
-        Option<aho_corasick::packed::Searcher>,
-        aho_corasick::AhoCorasick,
-    )>,
+    searcher: OnceLock<Searcher>,
+}
+
+/// The one searcher a `Literals` uses.
+enum Searcher {
+    Packed(aho_corasick::packed::Searcher),
+    Automaton(aho_corasick::AhoCorasick),
 }
 
 impl Literals {
     const fn new(words: &'static [&'static str]) -> Literals {
         Literals {
             words,
-            searchers: OnceLock::new(),
+            searcher: OnceLock::new(),
         }
     }
 
@@ -322,18 +327,20 @@ impl Literals {
     /// gives the leftmost match, the automaton the one that ends first: a
     /// caller must not depend on which of overlapping matches it gets.
     fn find(&self, hay: &str) -> Option<(usize, usize)> {
-        let (packed, automaton) = self.searchers.get_or_init(|| {
-            (
-                aho_corasick::packed::Searcher::new(self.words),
-                aho_corasick::AhoCorasickBuilder::new()
-                    .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-                    .build(self.words)
-                    .expect("plain literals"),
-            )
-        });
-        let m = match packed {
-            Some(p) => p.find(hay),
-            None => automaton.find(hay),
+        let searcher =
+            self.searcher
+                .get_or_init(|| match aho_corasick::packed::Searcher::new(self.words) {
+                    Some(p) => Searcher::Packed(p),
+                    None => Searcher::Automaton(
+                        aho_corasick::AhoCorasickBuilder::new()
+                            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                            .build(self.words)
+                            .expect("plain literals"),
+                    ),
+                });
+        let m = match searcher {
+            Searcher::Packed(p) => p.find(hay),
+            Searcher::Automaton(a) => a.find(hay),
         };
         m.map(|m| (m.start(), m.pattern().as_usize()))
     }
@@ -344,7 +351,7 @@ impl Literals {
 /// `  a@b` of Exim, `* a@b`); an address inside a diagnostic sentence is not
 /// taken. Returns lowercase addresses in order.
 fn introduced_recipients(text: &Lines<'_>) -> Vec<String> {
-    let lines = &text.lines;
+    let lines = text.lines();
     let mut out: Vec<String> = Vec::new();
     // The phrase earliest in the table wins, at its first occurrence in
     // the first line that holds a phrase.
@@ -551,17 +558,16 @@ pub fn error_head_before(text: &str, inline: Option<usize>) -> &str {
 /// ask and kept, and each recipient's diagnostic is read once: the text
 /// decoder and `finish` ask for the same ones.
 pub struct Lines<'t> {
-    /// The lines as written.
-    pub lines: Vec<&'t str>,
+    /// The text, lines and line ends.
+    text: &'t str,
     /// The lowercase text: `str::to_lowercase` of each line, the lines
     /// separated by line ends. No phrase or address holds a line end, so a
     /// match in it lies within one line; one search of it replaces a search
     /// per line.
     lower: String,
-    /// Where each line's lowercase copy lies in `lower`.
-    spans: Vec<(usize, usize)>,
-    /// Per line, the facts asked so far (see `Lines::fact`).
-    facts: Vec<Cell<u8>>,
+    /// The lines and what is kept per line, split on first ask: many
+    /// reports' texts are only searched whole (`may_name_command`).
+    split: OnceCell<Split<'t>>,
     /// Whether a line may be a transcript's server answer (`<<<`).
     answers: bool,
     /// `diagnostic_for` results already read.
@@ -572,6 +578,73 @@ pub struct Lines<'t> {
     /// The lines where a Sendmail transcript decides a recipient's command
     /// (`Lines::transcript`), found once.
     transcript: OnceCell<Vec<(usize, Option<SmtpCommand>)>>,
+}
+
+/// The per-line views of `Lines`.
+struct Split<'t> {
+    /// The lines as written.
+    lines: Vec<&'t str>,
+    /// Where the text starts in memory: an ASCII line's lowercase copy
+    /// lies at the line's own offset in it.
+    base: usize,
+    /// Where each line's lowercase copy lies in `lower`, when that is not
+    /// at the line's own offset (a non-ASCII text's).
+    spans: Option<Vec<(usize, usize)>>,
+    /// Per line, the facts asked so far (see `Lines::fact`).
+    facts: Vec<Cell<u8>>,
+}
+
+impl<'t> Split<'t> {
+    /// The lines of an ASCII `text`, whose lowercase copy keeps every
+    /// offset: the lines' own offsets are their copies' (no spans kept).
+    fn ascii(text: &'t str) -> Split<'t> {
+        Split::new(text, split_lines(text), None)
+    }
+
+    fn new(text: &'t str, lines: Vec<&'t str>, spans: Option<Vec<(usize, usize)>>) -> Split<'t> {
+        Split {
+            facts: vec![Cell::new(0); lines.len()],
+            lines,
+            base: text.as_ptr() as usize,
+            spans,
+        }
+    }
+
+    /// The offset of `line` (one of `lines`) in the text.
+    #[inline]
+    fn offset(&self, line: &str) -> usize {
+        line.as_ptr() as usize - self.base
+    }
+
+    /// Where line `i`'s lowercase copy lies in `lower`.
+    #[inline]
+    fn span(&self, i: usize) -> (usize, usize) {
+        match &self.spans {
+            Some(spans) => spans[i],
+            None => {
+                let l = self.lines[i];
+                let at = self.offset(l);
+                (at, at + l.len())
+            }
+        }
+    }
+
+    /// The first byte of line `i`'s lowercase copy, None past the last line.
+    fn start(&self, i: usize) -> Option<usize> {
+        match &self.spans {
+            Some(spans) => spans.get(i).map(|s| s.0),
+            None => self.lines.get(i).map(|l| self.offset(l)),
+        }
+    }
+
+    /// The line whose lowercase copy holds byte `at` of `lower`.
+    fn line_at(&self, at: usize) -> usize {
+        match &self.spans {
+            Some(spans) => spans.partition_point(|s| s.0 <= at),
+            None => self.lines.partition_point(|l| self.offset(l) <= at),
+        }
+        .saturating_sub(1)
+    }
 }
 
 /// `diagnostic_for` results for one list of other recipients.
@@ -664,21 +737,13 @@ impl<'t> Lines<'t> {
     /// `lower` is the ASCII lowercase copy of an ASCII `text` (reused as the
     /// buffer otherwise).
     fn with_lower(text: &'t str, mut lower: String) -> Lines<'t> {
-        let lines = split_lines(text);
-        let spans: Vec<(usize, usize)> = if text.is_ascii() {
-            // ASCII lowercase is `to_lowercase` here and keeps every
-            // offset: the lines' own offsets.
-            let base = text.as_ptr() as usize;
-            lines
-                .iter()
-                .map(|l| {
-                    let at = l.as_ptr() as usize - base;
-                    (at, at + l.len())
-                })
-                .collect()
-        } else {
+        let split = OnceCell::new();
+        if !text.is_ascii() {
+            // The lowercase copy is made line by line: the lines are
+            // needed now.
             lower.clear();
-            lines
+            let lines = split_lines(text);
+            let spans = lines
                 .iter()
                 .map(|l| {
                     let at = lower.len();
@@ -687,22 +752,46 @@ impl<'t> Lines<'t> {
                     lower.push('\n');
                     span
                 })
-                .collect()
-        };
+                .collect();
+            let _ = split.set(Split::new(text, lines, Some(spans)));
+        }
         Lines {
-            facts: vec![Cell::new(0); lines.len()],
             answers: {
                 static ANSWER: OnceLock<memchr::memmem::Finder<'static>> = OnceLock::new();
                 let answer = ANSWER.get_or_init(|| memchr::memmem::Finder::new(b"<<<"));
                 answer.find(text.as_bytes()).is_some()
             },
-            lines,
+            text,
             lower,
-            spans,
+            split,
             diagnostics: RefCell::new(Vec::new()),
             first_reply: OnceCell::new(),
             transcript: OnceCell::new(),
         }
+    }
+
+    /// The per-line views, split on first ask (an ASCII text's: a
+    /// non-ASCII one's were split with its lowercase copy).
+    #[inline]
+    fn split(&self) -> &Split<'t> {
+        // Asked per line in the loops of `read_diagnostic`: the check
+        // inline, the split out of line.
+        match self.split.get() {
+            Some(s) => s,
+            None => self.split_now(),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn split_now(&self) -> &Split<'t> {
+        self.split.get_or_init(|| Split::ascii(self.text))
+    }
+
+    /// The lines as written.
+    #[inline]
+    pub fn lines(&self) -> &[&'t str] {
+        &self.split().lines
     }
 
     /// False when no recipient's SMTP command can be read in these lines
@@ -719,17 +808,18 @@ impl<'t> Lines<'t> {
 
     /// The number of lines.
     pub fn len(&self) -> usize {
-        self.lines.len()
+        self.lines().len()
     }
 
     /// True when there is no line.
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
+        self.lines().is_empty()
     }
 
     /// `str::to_lowercase` of line `i`.
+    #[inline]
     pub fn lower(&self, i: usize) -> &str {
-        let (a, b) = self.spans[i];
+        let (a, b) = self.split().span(i);
         &self.lower[a..b]
     }
 
@@ -741,7 +831,7 @@ impl<'t> Lines<'t> {
 
     /// The line whose lowercase copy holds byte `at` of `lower`.
     fn line_at(&self, at: usize) -> usize {
-        self.spans.partition_point(|s| s.0 <= at).saturating_sub(1)
+        self.split().line_at(at)
     }
 
     /// The first line whose lowercase copy contains `needle`.
@@ -757,7 +847,7 @@ impl<'t> Lines<'t> {
         if n.is_empty() || n.contains(&b'\n') || n.contains(&b'\r') {
             return (from..self.len()).find(|&i| needle.find(self.lower(i).as_bytes()).is_some());
         }
-        let start = self.spans.get(from)?.0;
+        let start = self.split().start(from)?;
         needle
             .find_from(self.lower.as_bytes(), start)
             .map(|at| self.line_at(at))
@@ -765,12 +855,13 @@ impl<'t> Lines<'t> {
 
     /// Fact `bit` of line `i`, computed by `test` on first ask.
     fn fact(&self, i: usize, bit: u8, test: impl FnOnce(&str) -> bool) -> bool {
-        let known = self.facts[i].get();
+        let split = self.split();
+        let known = split.facts[i].get();
         if known & (bit << 1) != 0 {
             return known & bit != 0;
         }
-        let yes = test(self.lines[i]);
-        self.facts[i].set(known | bit << 1 | if yes { bit } else { 0 });
+        let yes = test(split.lines[i]);
+        split.facts[i].set(known | bit << 1 | if yes { bit } else { 0 });
         yes
     }
 
@@ -1103,6 +1194,37 @@ impl<'n> Address<'n> {
     }
 }
 
+/// The length of a text given in pieces, trimmed of what is not
+/// alphanumeric (`trim_matches(|c: char| !c.is_alphanumeric()).len()` of
+/// the pieces joined): from the start of its first alphanumeric character
+/// to the end of its last, without joining the pieces into a copy.
+#[derive(Default)]
+struct Alphanumeric {
+    /// The length of the pieces so far.
+    len: usize,
+    /// Where the first alphanumeric character starts.
+    first: Option<usize>,
+    /// Where the last one so far ends.
+    end: usize,
+}
+
+impl Alphanumeric {
+    fn push(&mut self, piece: &str) {
+        let alnum = |c: &(usize, char)| c.1.is_alphanumeric();
+        if let Some((i, _)) = piece.char_indices().find(alnum) {
+            self.first.get_or_insert(self.len + i);
+            if let Some((j, c)) = piece.char_indices().rev().find(alnum) {
+                self.end = self.len + j + c.len_utf8();
+            }
+        }
+        self.len += piece.len();
+    }
+
+    fn len(&self) -> usize {
+        self.first.map_or(0, |f| self.end - f)
+    }
+}
+
 /// `diagnostic_for`, uncached. The diagnostic is a list of line numbers,
 /// each line taken trimmed, so that line facts answer for its parts.
 /// `index`, the `Names` of `others` if built, answers the searches for
@@ -1113,7 +1235,7 @@ fn read_diagnostic(
     others: &[&str],
     index: Option<&Names>,
 ) -> Option<String> {
-    let lines = &text.lines;
+    let lines = text.lines();
     // One searcher for the recipient, not one per line (`str::contains`
     // builds a Two-Way searcher on every call).
     let names_rcpt = Address::new(rcpt);
@@ -1142,17 +1264,16 @@ fn read_diagnostic(
         // The lowercase line, trimmed, is the trimmed line lowercased;
         // without the recipient (`replace(rcpt, "")`).
         let own_lower = trim(text.lower(p));
-        let mut rest = String::with_capacity(own_lower.len());
         let mut last = 0;
+        let mut rest = Alphanumeric::default();
         if !rcpt.is_empty() {
             for at in names_rcpt.find_iter(own_lower.as_bytes()) {
-                rest.push_str(&own_lower[last..at]);
+                rest.push(&own_lower[last..at]);
                 last = at + rcpt.len();
             }
         }
-        rest.push_str(&own_lower[last..]);
-        let own_taken = rest.trim_matches(|c: char| !c.is_alphanumeric()).len() > 8
-            && (text.is_error(p) || text.has_code(p));
+        rest.push(&own_lower[last..]);
+        let own_taken = rest.len() > 8 && (text.is_error(p) || text.has_code(p));
         if own_taken {
             out.push(p);
             // Sendmail's summary line ("554 <a@b>... Remote protocol error")
@@ -1269,7 +1390,9 @@ fn read_diagnostic(
         return None;
     }
     // Sized once: pushed line by line, it grew several times.
-    let mut joined = String::with_capacity(out.iter().map(|&i| trim(lines[i]).len() + 1).sum());
+    // (The untrimmed lengths: a few bytes too many, one `trim` per line
+    // fewer.)
+    let mut joined = String::with_capacity(out.iter().map(|&i| lines[i].len() + 1).sum());
     for (n, &i) in out.iter().enumerate() {
         if n > 0 {
             joined.push(' ');
@@ -1352,7 +1475,7 @@ impl Lines<'_> {
             let mut open = 0;
             let mut last: Option<SmtpCommand> = None;
             let mut after_answer: Option<SmtpCommand> = None;
-            for (i, l) in self.lines.iter().enumerate() {
+            for (i, l) in self.lines().iter().enumerate() {
                 let lower = self.transcript_lower(i);
                 if let Some(cmd) = lower.strip_prefix(">>>") {
                     open = decides.len();
@@ -1385,7 +1508,7 @@ impl Lines<'_> {
     /// Line `i` as the transcript reads it: trimmed at the start, ASCII
     /// lowercase (for an ASCII line, the shared lowercase copy, trimmed).
     fn transcript_lower(&self, i: usize) -> Cow<'_, str> {
-        let l = self.lines[i];
+        let l = self.lines()[i];
         if l.is_ascii() {
             Cow::Borrowed(self.lower(i).trim_start())
         } else {
@@ -1413,6 +1536,33 @@ fn transcript_command(cmd: &str) -> Option<SmtpCommand> {
 
 #[cfg(test)]
 mod tests {
+    /// `Alphanumeric` measures the pieces joined and trimmed.
+    #[test]
+    fn alphanumeric_is_joined_and_trimmed() {
+        for pieces in [
+            &[][..],
+            &[""],
+            &["..."],
+            &["<", ">: user unknown"],
+            &["550 ", " ... ok"],
+            &["-- ", "", " --"],
+            &["é.", ".ß", "!"],
+            &["x", "", "y"],
+            &["  a", "   ", "b  ", "..."],
+        ] {
+            let mut a = super::Alphanumeric::default();
+            for p in pieces {
+                a.push(p);
+            }
+            let joined = pieces.concat();
+            assert_eq!(
+                a.len(),
+                joined.trim_matches(|c: char| !c.is_alphanumeric()).len(),
+                "{pieces:?}"
+            );
+        }
+    }
+
     /// `Lines::may_name_command` answers for every command phrase.
     #[test]
     fn every_command_phrase_holds_an_anchor() {
@@ -1544,7 +1694,7 @@ mod tests {
         if !text.answers {
             return None;
         }
-        for (i, l) in text.lines.iter().enumerate() {
+        for (i, l) in text.lines().iter().enumerate() {
             let t = l.trim_start();
             let lower = if l.is_ascii() {
                 text.lower(i).trim_start().to_string()

@@ -34,7 +34,11 @@ impl Decoder for AmazonSes {
     fn sniff(&self, input: &Input<'_, '_>) -> bool {
         const AWS: Needle = Needle::new("amazonaws.com");
         const SES: Needle = Needle::new("amazonses.com");
-        (contains_ci(&input.from, &AWS) || contains_ci(&input.from, &SES))
+        // Both domains start with "amazon": one search rules out both for
+        // the other bounces' Froms.
+        const AMAZON: Needle = Needle::new("amazon");
+        contains_ci(&input.from, &AMAZON)
+            && (contains_ci(&input.from, &AWS) || contains_ci(&input.from, &SES))
             && input.text().contains("notificationType")
     }
 

@@ -67,7 +67,7 @@ impl Decoder for GoogleGroups {
             return None;
         }
         let header = input.header("X-Failed-Recipients")?;
-        let lines: Vec<&str> = head.lines.iter().map(|l| l.trim()).collect();
+        let lines: Vec<&str> = head.lines().iter().map(|l| l.trim()).collect();
         let mut b = Bounce::new(Kind::MtaText, self.name());
         for rcpt in header.split(',').filter_map(clean_address) {
             let group = rcpt.split('@').next().unwrap_or("").to_string();
