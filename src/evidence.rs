@@ -718,20 +718,24 @@ struct FirstOutside {
 pub(crate) fn auth_results(value: &str, out: &mut Vec<String>) {
     // Tokens end at white space, `;` and parentheses; ASCII text (nearly
     // every value) is read in place, case ignored, without a copy.
-    if !value.is_ascii() {
-        let lower = value.to_ascii_lowercase();
-        for tok in lower.split(|c: char| c.is_whitespace() || c == ';' || c == '(' || c == ')') {
-            auth_token(tok, out);
-        }
-        return;
+    if value.is_ascii() {
+        return auth_results_ascii(value.as_bytes(), out);
     }
+    let lower = value.to_ascii_lowercase();
+    for tok in lower.split(|c: char| c.is_whitespace() || c == ';' || c == '(' || c == ')') {
+        auth_token(tok, out);
+    }
+}
+
+/// `auth_results` of an ASCII value (`original::from_bytes` has checked
+/// its bytes already).
+pub(crate) fn auth_results_ascii(b: &[u8], out: &mut Vec<String>) {
     // Every label is a whole token with an `=`: `name=value`, the name
     // one of a few. Each `=` is looked at where such a name would start
     // and its value end, without reading the token around it (most `=`
     // are in comments and `smtp.mailfrom=`-like properties). A name that
     // starts at a separator holds no `=`: then this `=` is its token's
     // first, the one whose token `auth_token` reads.
-    let b = value.as_bytes();
     let sep = |c: u8| AR_TOKEN_ENDS[usize::from(c)];
     let name_before = |eq: usize, name: &str| {
         eq.checked_sub(name.len()).is_some_and(|start| {
@@ -739,26 +743,29 @@ pub(crate) fn auth_results(value: &str, out: &mut Vec<String>) {
         })
     };
     for eq in memchr::memchr_iter(b'=', b) {
-        // The names end in `f`, `m`, `c` or `h`: most `=` (`p=`, `sp=`,
-        // `smtp.mailfrom=`) are passed over on the byte before them.
-        let last = eq.checked_sub(1).map(|i| b[i].to_ascii_lowercase());
-        if !matches!(last, Some(b'f' | b'm' | b'c' | b'h')) {
-            continue;
-        }
         let rest = &b[eq + 1..];
         // The token ends where its value does.
         let value_is = |v: &str| {
             starts_with_ci_bytes(rest, v.as_bytes()) && rest.get(v.len()).is_none_or(|&c| sep(c))
         };
-        let label = if name_before(eq, "smtp.auth") {
-            let end = rest.iter().position(|&c| sep(c)).unwrap_or(rest.len());
-            auth_token(&value[eq - "smtp.auth".len()..eq + 1 + end], out);
-            None
-        } else {
-            AR_LABELS
-                .iter()
-                .find(|(name, v, _)| name_before(eq, name) && value_is(v))
-                .map(|&(_, _, label)| label)
+        // The names, told apart by their last letter: most `=` (`p=`,
+        // `sp=`, `smtp.mailfrom=`) are passed over on the byte before them.
+        let last = eq.checked_sub(1).map(|i| b[i].to_ascii_lowercase());
+        let label = match last {
+            Some(b'f') if name_before(eq, "spf") => ["spf=fail", "spf=softfail"]
+                .into_iter()
+                .find(|l| value_is(&l[4..])),
+            Some(b'm') if name_before(eq, "dkim") => value_is("fail").then_some("dkim=fail"),
+            Some(b'c') if name_before(eq, "dmarc") => value_is("fail").then_some("dmarc=fail"),
+            Some(b'h') if name_before(eq, "auth") => value_is("pass").then_some("auth=pass"),
+            Some(b'h') if name_before(eq, "smtp.auth") => {
+                let end = rest.iter().position(|&c| sep(c)).unwrap_or(rest.len());
+                let tok = &b[eq - "smtp.auth".len()..eq + 1 + end];
+                // (ASCII: the text as it is.)
+                auth_token(&String::from_utf8_lossy(tok), out);
+                None
+            }
+            _ => None,
         };
         if let Some(label) = label {
             push(out, label);
@@ -766,14 +773,14 @@ pub(crate) fn auth_results(value: &str, out: &mut Vec<String>) {
     }
 }
 
-/// The labels an Authentication-Results token is, whole (`auth_token`),
-/// with their name and value apart (`auth_results`).
-const AR_LABELS: &[(&str, &str, &str)] = &[
-    ("spf", "fail", "spf=fail"),
-    ("spf", "softfail", "spf=softfail"),
-    ("dkim", "fail", "dkim=fail"),
-    ("dmarc", "fail", "dmarc=fail"),
-    ("auth", "pass", "auth=pass"),
+/// The labels an Authentication-Results token is, whole (`auth_token`);
+/// `auth_results_ascii` reads them as name and value.
+const AR_LABELS: &[&str] = &[
+    "spf=fail",
+    "spf=softfail",
+    "dkim=fail",
+    "dmarc=fail",
+    "auth=pass",
 ];
 
 /// `starts_with_ci` on bytes.
@@ -785,8 +792,7 @@ fn starts_with_ci_bytes(s: &[u8], prefix: &[u8]) -> bool {
 /// The label of one Authentication-Results token, if it makes one.
 fn auth_token(tok: &str, out: &mut Vec<String>) {
     const SMTP_AUTH: &str = "smtp.auth=";
-    let labels = AR_LABELS.iter().map(|&(_, _, label)| label);
-    if let Some(label) = labels.into_iter().find(|l| tok.eq_ignore_ascii_case(l)) {
+    if let Some(label) = AR_LABELS.iter().find(|l| tok.eq_ignore_ascii_case(l)) {
         push(out, label);
     } else if starts_with_ci(tok, SMTP_AUTH) {
         let user = &tok[SMTP_AUTH.len()..];

@@ -127,9 +127,10 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
             // bytes (unfolding changes only white space, and the labels
             // are read from tokens white space ends), not decoded into a
             // string that lived only to be read once by the evidence.
-            match crate::parse::ascii_str(value).filter(|_| !has_encoded_word(value)) {
-                Some(v) => crate::evidence::auth_results(v, &mut o.auth_labels),
-                None => crate::evidence::auth_results(&decode(value), &mut o.auth_labels),
+            if value.is_ascii() && !has_encoded_word(value) {
+                crate::evidence::auth_results_ascii(value, &mut o.auth_labels);
+            } else {
+                crate::evidence::auth_results(&decode(value), &mut o.auth_labels);
             }
         } else if name.get(..2).is_some_and(|p| p.eq_ignore_ascii_case(b"x-")) || is("received-spf")
         {
