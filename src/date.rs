@@ -29,24 +29,35 @@ impl Timestamp {
                 secs % 60
             );
         }
-        // Written digit by digit: this runs for every timeline row.
-        let mut b = *b"0000-00-00T00:00:00Z";
-        let mut put = |at: usize, v: u32, width: usize| {
-            let mut v = v;
-            for i in (0..width).rev() {
-                b[at + i] = b'0' + (v % 10) as u8;
-                v /= 10;
+        // Written two digits at a time from a table, into a string made
+        // once: this runs for every timeline row (digits written into an
+        // array were copied into a string and checked as UTF-8 again).
+        let (y, secs) = (y as usize, secs as usize);
+        let mut out = String::with_capacity(20);
+        let mut two = |v: usize, after: Option<char>| {
+            out.push_str(&TWO_DIGITS[2 * v..2 * v + 2]);
+            if let Some(c) = after {
+                out.push(c);
             }
         };
-        put(0, y as u32, 4);
-        put(5, m, 2);
-        put(8, d, 2);
-        put(11, (secs / 3600) as u32, 2);
-        put(14, (secs / 60 % 60) as u32, 2);
-        put(17, (secs % 60) as u32, 2);
-        String::from_utf8(b.to_vec()).unwrap_or_default()
+        two(y / 100, None);
+        two(y % 100, Some('-'));
+        two(m as usize, Some('-'));
+        two(d as usize, Some('T'));
+        two(secs / 3600, Some(':'));
+        two(secs / 60 % 60, Some(':'));
+        two(secs % 60, Some('Z'));
+        out
     }
 }
+
+/// `00` to `99`, two bytes each.
+const TWO_DIGITS: &str = "\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
 
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian
 /// (H. Hinnant's algorithm).
@@ -490,6 +501,32 @@ mod tests {
             parse("Tue, 03 Nov 2026 09:14:07 XYZT").unwrap().1,
             Trust::ZoneAssumed
         );
+    }
+
+    #[test]
+    fn iso_is_the_formatted_date() {
+        let reference = |t: i64| {
+            let (days, secs) = (t.div_euclid(86400), t.rem_euclid(86400));
+            let (y, m, d) = civil_from_days(days);
+            format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+                secs / 3600,
+                secs / 60 % 60,
+                secs % 60
+            )
+        };
+        let mut t = -62_167_219_200; // 0000-01-01T00:00:00Z
+        while t < 253_402_300_800 {
+            // 9999-12-31T23:59:59Z and a second before each step.
+            for u in [t, t + 86_399, t - 1]
+                .into_iter()
+                .filter(|&u| u >= -62_167_219_200)
+            {
+                assert_eq!(Timestamp(u).iso(), reference(u), "{u}");
+            }
+            t += 7_777_777;
+        }
+        assert_eq!(Timestamp(253_402_300_799).iso(), "9999-12-31T23:59:59Z");
     }
 
     #[test]

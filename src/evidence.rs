@@ -692,8 +692,9 @@ pub fn analyse(o: &Original) -> Evidence {
     for d in &o.dkim_domains {
         push_label(&mut ev.auth, "dkim:d=", d);
     }
-    for ar in &o.auth_results {
-        auth_results(ar, &mut ev.auth);
+    // The Authentication-Results labels, read with the original's header.
+    for label in &o.auth_labels {
+        push(&mut ev.auth, label);
     }
     keep_first(&mut ev.relay_ips);
     keep_first(&mut ev.auth);
@@ -711,46 +712,87 @@ struct FirstOutside {
 }
 
 /// Labels from one Authentication-Results value (RFC 8601): failures of
-/// SPF, DKIM and DMARC, and `smtp.auth=` / `auth=pass` (authenticated submission).
-fn auth_results(value: &str, out: &mut Vec<String>) {
+/// SPF, DKIM and DMARC, and `smtp.auth=` / `auth=pass` (authenticated
+/// submission), pushed to `out` unless there. `original::from_bytes` reads
+/// them into `Original::auth_labels`.
+pub(crate) fn auth_results(value: &str, out: &mut Vec<String>) {
     // Tokens end at white space, `;` and parentheses; ASCII text (nearly
     // every value) is read in place, case ignored, without a copy.
-    if !value.is_ascii() {
-        let lower = value.to_ascii_lowercase();
-        for tok in lower.split(|c: char| c.is_whitespace() || c == ';' || c == '(' || c == ')') {
-            auth_token(tok, out);
+    if value.is_ascii() {
+        return auth_results_ascii(value.as_bytes(), out);
+    }
+    let lower = value.to_ascii_lowercase();
+    for tok in lower.split(|c: char| c.is_whitespace() || c == ';' || c == '(' || c == ')') {
+        auth_token(tok, out);
+    }
+}
+
+/// `auth_results` of an ASCII value (`original::from_bytes` has checked
+/// its bytes already).
+pub(crate) fn auth_results_ascii(b: &[u8], out: &mut Vec<String>) {
+    // Every label is a whole token with an `=`: `name=value`, the name
+    // one of a few. Each `=` is looked at where such a name would start
+    // and its value end, without reading the token around it (most `=`
+    // are in comments and `smtp.mailfrom=`-like properties). A name that
+    // starts at a separator holds no `=`: then this `=` is its token's
+    // first, the one whose token `auth_token` reads.
+    let sep = |c: u8| AR_TOKEN_ENDS[usize::from(c)];
+    let name_before = |eq: usize, name: &str| {
+        eq.checked_sub(name.len()).is_some_and(|start| {
+            b[start..eq].eq_ignore_ascii_case(name.as_bytes()) && (start == 0 || sep(b[start - 1]))
+        })
+    };
+    for eq in memchr::memchr_iter(b'=', b) {
+        let rest = &b[eq + 1..];
+        // The token ends where its value does.
+        let value_is = |v: &str| {
+            starts_with_ci_bytes(rest, v.as_bytes()) && rest.get(v.len()).is_none_or(|&c| sep(c))
+        };
+        // The names, told apart by their last letter: most `=` (`p=`,
+        // `sp=`, `smtp.mailfrom=`) are passed over on the byte before them.
+        let last = eq.checked_sub(1).map(|i| b[i].to_ascii_lowercase());
+        let label = match last {
+            Some(b'f') if name_before(eq, "spf") => ["spf=fail", "spf=softfail"]
+                .into_iter()
+                .find(|l| value_is(&l[4..])),
+            Some(b'm') if name_before(eq, "dkim") => value_is("fail").then_some("dkim=fail"),
+            Some(b'c') if name_before(eq, "dmarc") => value_is("fail").then_some("dmarc=fail"),
+            Some(b'h') if name_before(eq, "auth") => value_is("pass").then_some("auth=pass"),
+            Some(b'h') if name_before(eq, "smtp.auth") => {
+                let end = rest.iter().position(|&c| sep(c)).unwrap_or(rest.len());
+                let tok = &b[eq - "smtp.auth".len()..eq + 1 + end];
+                // (ASCII: the text as it is.)
+                auth_token(&String::from_utf8_lossy(tok), out);
+                None
+            }
+            _ => None,
+        };
+        if let Some(label) = label {
+            push(out, label);
         }
-        return;
     }
-    // Every label has an `=`: only the tokens around one are read, found
-    // from the `=` outwards (most of a value is comments and names).
-    let b = value.as_bytes();
-    let sep = |c: &u8| AR_TOKEN_ENDS[usize::from(*c)];
-    let mut from = 0;
-    while let Some(j) = memchr::memchr(b'=', &b[from..]) {
-        let eq = from + j;
-        // Back no further than `from`, the separator that ended the last token.
-        let start = b[from..eq]
-            .iter()
-            .rposition(sep)
-            .map_or(from, |i| from + i + 1);
-        let end = b[eq..].iter().position(sep).map_or(b.len(), |i| eq + i);
-        auth_token(&value[start..end], out);
-        from = end;
-    }
+}
+
+/// The labels an Authentication-Results token is, whole (`auth_token`);
+/// `auth_results_ascii` reads them as name and value.
+const AR_LABELS: &[&str] = &[
+    "spf=fail",
+    "spf=softfail",
+    "dkim=fail",
+    "dmarc=fail",
+    "auth=pass",
+];
+
+/// `starts_with_ci` on bytes.
+fn starts_with_ci_bytes(s: &[u8], prefix: &[u8]) -> bool {
+    s.get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
 }
 
 /// The label of one Authentication-Results token, if it makes one.
 fn auth_token(tok: &str, out: &mut Vec<String>) {
-    const LABELS: &[&str] = &[
-        "spf=fail",
-        "spf=softfail",
-        "dkim=fail",
-        "dmarc=fail",
-        "auth=pass",
-    ];
     const SMTP_AUTH: &str = "smtp.auth=";
-    if let Some(label) = LABELS.iter().find(|l| tok.eq_ignore_ascii_case(l)) {
+    if let Some(label) = AR_LABELS.iter().find(|l| tok.eq_ignore_ascii_case(l)) {
         push(out, label);
     } else if starts_with_ci(tok, SMTP_AUTH) {
         let user = &tok[SMTP_AUTH.len()..];
@@ -870,9 +912,9 @@ mod tests {
             received: (0..300)
                 .map(|i| format!("from h{i} (h{i} [{}]) by mx.example.org with ESMTP id {i}; Mon, 6 Jan 2025", ip(i)))
                 .collect(),
-            auth_results: (0..300)
-                .map(|i| format!("mx.example.org; spf=fail; smtp.auth=u{}@example.jp", i % 90))
-                .collect(),
+            auth_labels: labels((0..300).map(|i| {
+                format!("mx.example.org; spf=fail; smtp.auth=u{}@example.jp", i % 90)
+            })),
             ..Default::default()
         };
         let ev = analyse(&o);
@@ -1010,6 +1052,86 @@ mod tests {
         assert_eq!(hop.by.as_deref(), Some("mx.example"));
     }
 
+    /// `Original::auth_labels` of these Authentication-Results values, as
+    /// `original::from_bytes` reads them.
+    fn labels(values: impl IntoIterator<Item = String>) -> Vec<String> {
+        let mut out = Vec::new();
+        for v in values {
+            auth_results(&v, &mut out);
+        }
+        keep_first(&mut out);
+        out
+    }
+
+    #[test]
+    fn auth_results_agree_with_the_token_reading() {
+        // The reading the `=` lookups replaced: each token around an `=`.
+        fn reference(value: &str) -> Vec<String> {
+            let mut out = Vec::new();
+            let b = value.as_bytes();
+            let sep = |c: &u8| AR_TOKEN_ENDS[usize::from(*c)];
+            let mut from = 0;
+            while let Some(j) = memchr::memchr(b'=', &b[from..]) {
+                let eq = from + j;
+                let start = b[from..eq]
+                    .iter()
+                    .rposition(sep)
+                    .map_or(from, |i| from + i + 1);
+                let end = b[eq..].iter().position(sep).map_or(b.len(), |i| eq + i);
+                auth_token(&value[start..end], &mut out);
+                from = end;
+            }
+            out
+        }
+        let parts = [
+            "spf=fail",
+            "SPF=SoftFail",
+            "spf=failx",
+            "xspf=fail",
+            "spf=fai",
+            "dkim=fail",
+            "dkim=pass",
+            "dmarc=FAIL",
+            "auth=pass",
+            "auth=passed",
+            "smtp.auth=U@Example.jp",
+            "smtp.auth=",
+            "smtp.auth=a=b",
+            "x.smtp.auth=u",
+            "a=spf=fail",
+            "spf==fail",
+            "=",
+            "==",
+            "p=NONE",
+            "header.from=a",
+            "(spf=fail)",
+            ";",
+            " ",
+            "\t",
+            "\r\n",
+            "(",
+            ")",
+            "spf",
+            "=fail",
+            "auth=pass;",
+            "dkim=fail)",
+            "smtp.auth=\"u\";",
+        ];
+        // Every pair and triple of the parts, glued and spaced.
+        for a in parts {
+            for b in parts {
+                for glue in ["", " "] {
+                    for c in ["", "dmarc=fail", "=", "spf=softfail "] {
+                        let v = format!("{a}{glue}{b}{c}");
+                        let mut got = Vec::new();
+                        auth_results(&v, &mut got);
+                        assert_eq!(got, reference(&v), "{v:?}");
+                    }
+                }
+            }
+        }
+    }
+
     fn orig(received: &[&str]) -> Original {
         Original {
             from: Some("Tanaka <tanaka@example.co.jp>".into()),
@@ -1125,7 +1247,7 @@ mod tests {
     #[test]
     fn forged_chain_is_direct_to_mx_with_spf_fail() {
         let o = Original {
-            auth_results: vec!["mx.example.com; spf=fail (domain of x does not designate 45.83.64.9) smtp.mailfrom=example.co.jp; dkim=none; dmarc=fail (p=NONE) header.from=example.co.jp".into()],
+            auth_labels: labels(["mx.example.com; spf=fail (domain of x does not designate 45.83.64.9) smtp.mailfrom=example.co.jp; dkim=none; dmarc=fail (p=NONE) header.from=example.co.jp".into()]),
             ..orig(&["from unknown (HELO abc123.ru) ([45.83.64.9]) by mx.example.com (Postfix) with ESMTP id X for <a@example.com>; Wed, 5 Nov 2026"])
         };
         let ev = analyse(&o);
@@ -1141,7 +1263,7 @@ mod tests {
                 ("x-ms-exchange-organization-authas", "Internal".into()),
                 ("x-authenticated-sender", "Tanaka@Example.jp".into()),
             ],
-            auth_results: vec!["spf=pass smtp.auth=tanaka@example.jp; auth=pass (LOGIN)".into()],
+            auth_labels: labels(["spf=pass smtp.auth=tanaka@example.jp; auth=pass (LOGIN)".into()]),
             ..orig(&[
                 "from mail.example.jp (mail.example.jp [192.0.2.7]) by mx.example.com with ESMTPS id 1",
                 "from webmail.example.jp (localhost [127.0.0.1]) by mail.example.jp with HTTP; Wed",

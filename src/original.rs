@@ -4,6 +4,7 @@
 
 use std::cell::OnceCell;
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use crate::parse::decode_header_bytes;
 use crate::triage::message_fields;
@@ -24,8 +25,10 @@ pub struct Original {
     pub x_mailer: Option<String>,
     /// `d=` of every DKIM-Signature.
     pub dkim_domains: Vec<String>,
-    /// Authentication-Results and ARC-Authentication-Results values.
-    pub auth_results: Vec<String>,
+    /// The labels of the Authentication-Results and ARC-Authentication-Results
+    /// values (`evidence::auth_results`: `spf=fail`, `smtp.auth=<user>`, ...),
+    /// in order, each once: read in the header walk, on the value's bytes.
+    pub auth_labels: Vec<String>,
     /// Other evidence headers (name, value): X-Originating-IP, X-Sender-IP,
     /// X-Authenticated-Sender, X-AuthUser, X-MS-Exchange-*-AuthAs, ...
     /// The name is the lowercase entry of `EVIDENCE` it matched, not a copy.
@@ -119,7 +122,16 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
                 }
             }
         } else if is("authentication-results") || is("arc-authentication-results") {
-            o.auth_results.push(decode(value));
+            // Only the value's labels are wanted: read here, where the
+            // value of an ASCII field without an encoded word is its
+            // bytes (unfolding changes only white space, and the labels
+            // are read from tokens white space ends), not decoded into a
+            // string that lived only to be read once by the evidence.
+            if value.is_ascii() && !has_encoded_word(value) {
+                crate::evidence::auth_results_ascii(value, &mut o.auth_labels);
+            } else {
+                crate::evidence::auth_results(&decode(value), &mut o.auth_labels);
+            }
         } else if name.get(..2).is_some_and(|p| p.eq_ignore_ascii_case(b"x-")) || is("received-spf")
         {
             // (Every evidence name but that one starts with `x-`: the
@@ -131,6 +143,7 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Original> {
     }
     o.headers_only = walk.block_len() + 2 >= bytes.len();
     keep_first(&mut o.dkim_domains);
+    keep_first(&mut o.auth_labels);
     useful.then_some(o)
 }
 
@@ -148,6 +161,16 @@ fn decode(value: &[u8]) -> String {
         }
     }
     decode_header_bytes(value)
+}
+
+/// Could `value` hold an RFC 2047 encoded word (`=?`)? What the header
+/// decoder asks before it decodes one; the searcher is built once.
+fn has_encoded_word(value: &[u8]) -> bool {
+    static WORD_START: OnceLock<memchr::memmem::Finder<'static>> = OnceLock::new();
+    WORD_START
+        .get_or_init(|| memchr::memmem::Finder::new(b"=?"))
+        .find(value)
+        .is_some()
 }
 
 /// A Message-ID value without its angle brackets and the blanks around
@@ -444,6 +467,32 @@ mod tests {
                 reference(line.as_bytes()),
                 "{line:?}"
             );
+        }
+    }
+
+    #[test]
+    fn auth_labels_read_on_the_bytes_are_those_of_the_decoded_value() {
+        // The labels as they were read: of the decoded value.
+        fn reference(value: &[u8]) -> Vec<String> {
+            let mut out = Vec::new();
+            crate::evidence::auth_results(&decode_header_bytes(value), &mut out);
+            out
+        }
+        for v in [
+            &b"mx.example.jp; spf=fail smtp.mailfrom=a.example; dkim=none"[..],
+            b"mx.example.jp;\r\n\tspf=softfail (x) smtp.mailfrom=a.example;\r\n\tDMARC=FAIL header.from=a.example",
+            b"mx;\n spf=fail\n \n auth=pass (LOGIN) smtp.auth=\"Tanaka\"@Example.jp; ",
+            b"mx; dkim=fail=x spf=fail==; =; smtp.auth=; auth=pass\r\n\t",
+            b"mx;\r spf=fail\r\tdkim=fail",
+            b"mx; smtp.auth==?UTF-8?B?44OG?=@example.jp; spf=fail",
+            b"mx; smtp.auth=caf\xc3\xa9@example.jp;\n\tspf=fail",
+            b"mx; spf=fail\xe3\x80\x80dkim=fail",
+            b"\xff spf=fail",
+            b"",
+        ] {
+            let m = [b"Authentication-Results: ", v, b"\nFrom: a@example.jp\n\nbody\n"].concat();
+            let o = from_bytes(&m).unwrap();
+            assert_eq!(o.auth_labels, reference(v), "{:?}", String::from_utf8_lossy(v));
         }
     }
 
