@@ -18,6 +18,9 @@ pub mod status;
 pub mod text;
 pub mod types;
 
+/// Builders of the decoders' largest tables, for [`crate::prepare_tables`].
+pub(crate) const TABLES: [fn(); 1] = [reason::prepare];
+
 use foldhash::{HashSet, HashSetExt};
 use std::borrow::Cow;
 use std::cell::OnceCell;

@@ -1526,6 +1526,11 @@ impl Compiled {
     }
 }
 
+/// Builds the phrase index now (see [`crate::prepare_tables`]).
+pub(crate) fn prepare() {
+    Compiled::get();
+}
+
 /// What the phrase tables and the provider markers find in a lowercase
 /// diagnostic.
 #[derive(Default)]
