@@ -208,6 +208,22 @@ struct Ctx<'a, 'w> {
     rows: RowsTo<'a, 'w>,
 }
 
+impl<'a, 'w> Ctx<'a, 'w> {
+    /// The context for one chunk of messages, with its own copies of the
+    /// shared names: every row clones and drops them, and the reference
+    /// count of one `Arc` shared by all workers is a cache line they would
+    /// pass back and forth for every row.
+    fn for_chunk(&self) -> Ctx<'a, 'w> {
+        Ctx {
+            source: self.source,
+            source_index: self.source_index,
+            mailbox: Arc::from(&*self.mailbox),
+            source_name: Arc::from(&*self.source_name),
+            rows: self.rows,
+        }
+    }
+}
+
 /// Scans one source.
 pub fn scan_source(
     source: &Source,
@@ -376,6 +392,7 @@ fn scan_mbox(ctx: &Ctx<'_, '_>, hay: &[u8], progress: &crate::report::Progress) 
         if ctx.rows.stopped() {
             return acc;
         }
+        let ctx = &ctx.for_chunk();
         let mut done = 0u64;
         for i in chunks[chunk].clone() {
             let (sep, r) = &ranges[i];
@@ -471,6 +488,7 @@ fn scan_gzip(ctx: &Ctx<'_, '_>, config: &Config, result: &mut SourceResult) -> A
         let first = acc.chunks;
         let parts = in_order(chunks.len(), |i| {
             let mut a = Acc::default();
+            let ctx = &ctx.for_chunk();
             for m in chunks[i] {
                 process(ctx, m, Quoting::Unknown, &mut a);
             }
