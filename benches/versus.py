@@ -13,7 +13,8 @@ before and after it (the paired ratios).
 
 Prints, for each command, mean ± standard deviation, median and range of
 the wall-clock time, and messages per second; then the ratio of the means
-(with its standard deviation, from both spreads) and the median and range
+(with its spread over single runs, from both standard deviations, and its
+standard error, from both means' standard errors) and the median and range
 of the paired ratios. MESSAGES (for messages per second) is counted from
 the mbox's From_ lines.
 """
@@ -67,8 +68,12 @@ def main():
     ma, sa = describe("decode", a, messages)
     mb, sb = describe("Sisimai", b, messages)
     ratio = mb / ma
+    # The spread of single runs, and the standard error of the ratio of the
+    # means (each mean's standard error is its spread over the root of its
+    # number of runs): how far this run's ratio may lie from the true one.
     spread = ratio * ((sa / ma) ** 2 + (sb / mb) ** 2) ** 0.5
-    print(f"ratio of means: {ratio:.1f}x ± {spread:.1f}")
+    error = ratio * ((sa / ma) ** 2 / len(a) + (sb / mb) ** 2 / len(b)) ** 0.5
+    print(f"ratio of means: {ratio:.1f}x ± {spread:.1f} (single runs), standard error ± {error:.1f}")
     print(
         f"paired ratios (each Sisimai run / the decode runs beside it): median {statistics.median(paired):.1f}x,"
         f" range {min(paired):.1f}-{max(paired):.1f}x"
