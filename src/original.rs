@@ -4,9 +4,8 @@
 
 use std::cell::OnceCell;
 use std::collections::HashSet;
-use std::sync::OnceLock;
 
-use crate::parse::decode_header_bytes;
+use crate::parse::{decode_header_bytes, has_encoded_word};
 use crate::triage::message_fields;
 
 /// What the bounce tells of the message that could not be delivered.
@@ -161,16 +160,6 @@ fn decode(value: &[u8]) -> String {
         }
     }
     decode_header_bytes(value)
-}
-
-/// Could `value` hold an RFC 2047 encoded word (`=?`)? What the header
-/// decoder asks before it decodes one; the searcher is built once.
-fn has_encoded_word(value: &[u8]) -> bool {
-    static WORD_START: OnceLock<memchr::memmem::Finder<'static>> = OnceLock::new();
-    WORD_START
-        .get_or_init(|| memchr::memmem::Finder::new(b"=?"))
-        .find(value)
-        .is_some()
 }
 
 /// A Message-ID value without its angle brackets and the blanks around

@@ -1289,7 +1289,7 @@ fn q_plain(s: &[u8]) -> Option<Vec<u8>> {
 /// memchr for `=` with a look at the next byte answers for them; values of
 /// many `=` (Authentication-Results, DKIM) cost a memchr for each, so the
 /// rest of those is searched for `=?` by a searcher built once.
-fn has_encoded_word(raw: &[u8]) -> bool {
+pub(crate) fn has_encoded_word(raw: &[u8]) -> bool {
     let Some(i) = memchr::memchr(b'=', raw) else {
         return false;
     };
